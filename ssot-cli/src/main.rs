@@ -1,0 +1,113 @@
+//! `ssot`: check and generate from a Prisma schema outside cargo (the TypeScript side of a
+//! monorepo, CI of user projects).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ssot", version, about = "One schema.prisma as the single source of truth for Rust and TypeScript")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// The schema file or folder (default: from ssot.toml, else ./schema.prisma,
+    /// ./prisma/schema.prisma or ./prisma/schema/)
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// The config file (default: ./ssot.toml, else next to the schema)
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The folder relative paths resolve against
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate the schema and its annotations; exit 1 with located errors if invalid.
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Generate the outputs.
+    Generate {
+        #[command(flatten)]
+        common: Common,
+        /// Write the Rust items to this file.
+        #[arg(long)]
+        rust_out: Option<PathBuf>,
+        /// Print the IR as JSON to stdout.
+        #[arg(long)]
+        ir: bool,
+        /// Write nothing; exit 1 if any output on disk is stale.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("{e}");
+            if !e.to_string().ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(common: &Common) -> Result<(ssot_core::Project, ssot_core::Loaded), ssot_core::Error> {
+    let project = ssot_core::Project::discover(&common.root, common.schema.as_deref(), common.config.as_deref())?;
+    let loaded = project.load()?;
+    if let Some(w) = &loaded.warnings {
+        eprint!("{w}");
+    }
+    Ok((project, loaded))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Check { common } => {
+            let (project, loaded) = load(&common)?;
+            let models = loaded.ir.api_models().count();
+            eprintln!("ok: {} ({} models, {} enums)", project.schema.display(), models, loaded.ir.enums.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { common, rust_out, ir, check } => {
+            let (project, loaded) = load(&common)?;
+            if ir {
+                println!("{}", serde_json::to_string_pretty(&loaded.ir)?);
+            }
+            let rust_out = rust_out.or_else(|| project.file_config.rust_out.as_ref().map(|p| project.root.join(p)));
+            let mut stale = false;
+            if let Some(path) = rust_out {
+                let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
+                let text = files.values().next().cloned().unwrap_or_default();
+                let current = std::fs::read_to_string(&path).ok();
+                let state = match &current {
+                    Some(c) if *c == text => "unchanged",
+                    Some(_) => "updated",
+                    None => "created",
+                };
+                if check {
+                    stale |= state != "unchanged";
+                } else {
+                    ssot_core::writer::write_if_changed(&path, &text)?;
+                }
+                eprintln!("rust: {} {}", path.display(), state);
+            }
+            if check && stale {
+                eprintln!("error: generated files are stale; run `ssot generate`");
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

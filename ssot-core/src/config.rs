@@ -1,0 +1,164 @@
+//! `ssot.toml`: the settings build.rs, the macros and the CLI share. Builder settings override
+//! the file; the file overrides the defaults.
+//!
+//! ```toml
+//! schema = "prisma/schema.prisma"     # a file or a folder of .prisma files
+//! ts_out = "../web/src/generated"
+//! framework = "express"               # or "fastify"
+//! mode = "registry"                   # or "controller"
+//!
+//! [auth]
+//! default = ["jwt"]                   # jwt | apiKey | public
+//!
+//! [auth.claims]                       # what `auth.<claim>` means in policies
+//! id = "Int"
+//! role = "Role"                       # an enum of the schema
+//! teams = "String[]"
+//! ```
+
+use crate::annotations::AuthMethod;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    #[default]
+    Express,
+    Fastify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerMode {
+    #[default]
+    Registry,
+    Controller,
+}
+
+/// The contents of `ssot.toml`, every key optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub schema: Option<PathBuf>,
+    pub ts_out: Option<PathBuf>,
+    pub rust_out: Option<PathBuf>,
+    pub framework: Option<Framework>,
+    pub mode: Option<ServerMode>,
+    #[serde(default)]
+    pub auth: FileAuth,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAuth {
+    pub default: Option<Vec<AuthMethod>>,
+    #[serde(default)]
+    pub claims: toml::map::Map<String, toml::Value>,
+}
+
+/// A claim of the principal, declared under `[auth.claims]`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Claim {
+    pub name: String,
+    /// A scalar type name (`String`, `Int`, ...) or an enum of the schema.
+    pub ty: String,
+    pub list: bool,
+    /// Where the type was written, for diagnostics (`None` for built-in defaults).
+    #[serde(skip)]
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+/// Resolved settings: what the generators read.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub framework: Framework,
+    pub mode: ServerMode,
+    pub auth_default: Vec<AuthMethod>,
+    pub claims: Vec<Claim>,
+    /// The text of `ssot.toml` and its path, when one was read (diagnostics point into it).
+    pub file: Option<(PathBuf, String)>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            framework: Framework::default(),
+            mode: ServerMode::default(),
+            auth_default: vec![AuthMethod::Jwt],
+            claims: default_claims(),
+            file: None,
+        }
+    }
+}
+
+/// With no `[auth.claims]`, a principal has a string `id` and a string `role`.
+pub fn default_claims() -> Vec<Claim> {
+    ["id", "role"]
+        .into_iter()
+        .map(|n| Claim { name: n.to_owned(), ty: "String".to_owned(), list: false, span: None })
+        .collect()
+}
+
+/// An `ssot.toml` that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<(FileConfig, String), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_owned(), source })?;
+        let cfg = Self::parse(&text).map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        Ok((cfg, text))
+    }
+
+    /// Parses the text of an `ssot.toml`; the error carries toml's located message.
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The resolved [`Config`] with this file's settings over the defaults.
+    pub fn resolve(&self, file: Option<(PathBuf, String)>) -> Result<Config, String> {
+        let mut claims = Vec::new();
+        let spans = file.as_ref().and_then(|(_, text)| claim_spans(text));
+        for (name, value) in &self.auth.claims {
+            let Some(ty) = value.as_str() else {
+                return Err(format!("[auth.claims] {name}: expected a type name as a string, like \"String\" or \"Int[]\""));
+            };
+            let (ty, list) = match ty.strip_suffix("[]") {
+                Some(t) => (t.to_owned(), true),
+                None => (ty.to_owned(), false),
+            };
+            let span = spans.as_ref().and_then(|m| m.get(name).cloned());
+            claims.push(Claim { name: name.clone(), ty, list, span });
+        }
+        Ok(Config {
+            framework: self.framework.unwrap_or_default(),
+            mode: self.mode.unwrap_or_default(),
+            auth_default: self.auth.default.clone().unwrap_or_else(|| vec![AuthMethod::Jwt]),
+            claims: if self.auth.claims.is_empty() { default_claims() } else { claims },
+            file,
+        })
+    }
+}
+
+/// Byte ranges of each claim's type string in the file, for diagnostics.
+fn claim_spans(text: &str) -> Option<std::collections::BTreeMap<String, std::ops::Range<usize>>> {
+    #[derive(Deserialize)]
+    struct F {
+        #[serde(default)]
+        auth: Option<A>,
+    }
+    #[derive(Deserialize)]
+    struct A {
+        #[serde(default)]
+        claims: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    }
+    let f: F = toml::from_str(text).ok()?;
+    Some(f.auth?.claims.into_iter().map(|(k, v)| (k, v.span())).collect())
+}

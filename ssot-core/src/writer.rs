@@ -1,0 +1,175 @@
+//! The one place that writes generated files.
+//!
+//! A file is written only when its bytes change, so an unchanged schema touches nothing and
+//! wakes no watcher. For output trees, `.ssot/manifest.json` lists every file ssot wrote with a
+//! hash of its contents: files that are no longer produced are removed only when the manifest
+//! says ssot wrote them and they still hold what ssot wrote — a user's file is never touched.
+
+use crate::generate::Files;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub const MANIFEST: &str = ".ssot/manifest.json";
+
+/// What a write did, file by file.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WriteReport {
+    pub created: Vec<PathBuf>,
+    pub updated: Vec<PathBuf>,
+    pub unchanged: Vec<PathBuf>,
+    pub removed: Vec<PathBuf>,
+}
+
+impl WriteReport {
+    pub fn changed(&self) -> bool {
+        !(self.created.is_empty() && self.updated.is_empty() && self.removed.is_empty())
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} created, {} updated, {} removed, {} unchanged",
+            self.created.len(),
+            self.updated.len(),
+            self.removed.len(),
+            self.unchanged.len()
+        )
+    }
+}
+
+/// A failed write, naming the path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+fn err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+    move |source| WriteError { path: path.to_owned(), source }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Path (relative, `/`-separated) → sha256 of the contents.
+    pub files: BTreeMap<String, String>,
+    /// Schema items that got no API, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<crate::ir::Skipped>,
+}
+
+pub fn hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What writing `contents` to `path` would do, without writing.
+fn status(path: &Path, contents: &str) -> Result<Option<bool>, WriteError> {
+    match std::fs::read(path) {
+        Ok(old) if old == contents.as_bytes() => Ok(None),
+        Ok(_) => Ok(Some(false)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Some(true)),
+        Err(e) => Err(err(path)(e)),
+    }
+}
+
+/// Writes one file if its bytes differ. Returns whether it wrote. The new contents go to a
+/// temporary file first and are renamed over the old, so a crash never leaves half a file.
+pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool, WriteError> {
+    if status(path, contents)?.is_none() {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(err(dir))?;
+    }
+    let tmp = path.with_extension(format!("{}.ssot-tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    std::fs::write(&tmp, contents).map_err(err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(err(path))?;
+    Ok(true)
+}
+
+/// Writes a whole output tree under `root` and keeps its manifest. With `check`, nothing is
+/// written and the report says what would change.
+pub fn write_tree(root: &Path, files: &Files, skipped: &[crate::ir::Skipped], check: bool) -> Result<WriteReport, WriteError> {
+    let manifest_path = root.join(MANIFEST);
+    let old: Manifest = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Manifest::default(),
+        Err(e) => return Err(err(&manifest_path)(e)),
+    };
+    let mut report = WriteReport::default();
+    let mut new = Manifest { files: BTreeMap::new(), skipped: skipped.to_vec() };
+    for (rel, contents) in files {
+        let path = root.join(rel);
+        let key = rel.to_string_lossy().replace('\\', "/");
+        new.files.insert(key, hash(contents));
+        let st = status(&path, contents)?;
+        match st {
+            None => report.unchanged.push(rel.clone()),
+            Some(created) => {
+                if !check {
+                    write_if_changed(&path, contents)?;
+                }
+                if created { report.created.push(rel.clone()) } else { report.updated.push(rel.clone()) }
+            }
+        }
+    }
+    for (key, old_hash) in &old.files {
+        if new.files.contains_key(key) {
+            continue;
+        }
+        let path = root.join(key);
+        // Remove only what still holds the bytes ssot wrote; an edited file is the user's now.
+        match std::fs::read_to_string(&path) {
+            Ok(text) if &hash(&text) == old_hash => {
+                if !check {
+                    std::fs::remove_file(&path).map_err(err(&path))?;
+                }
+                report.removed.push(PathBuf::from(key));
+            }
+            _ => {}
+        }
+    }
+    let manifest_text = format!("{}\n", serde_json::to_string_pretty(&new).unwrap_or_default());
+    if !check {
+        write_if_changed(&manifest_path, &manifest_text)?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(pairs: &[(&str, &str)]) -> Files {
+        pairs.iter().map(|(p, c)| (PathBuf::from(p), c.to_string())).collect()
+    }
+
+    #[test]
+    fn writes_only_changes_and_removes_only_its_own_files() {
+        let dir = std::env::temp_dir().join(format!("ssot-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let r = write_tree(&dir, &files(&[("a.ts", "a"), ("sub/b.ts", "b"), ("c.ts", "c")]), &[], false).unwrap();
+        assert_eq!(r.created.len(), 3);
+        std::fs::write(dir.join("user.ts"), "mine").unwrap();
+        std::fs::write(dir.join("c.ts"), "edited by the user").unwrap();
+
+        let r = write_tree(&dir, &files(&[("a.ts", "a"), ("sub/b.ts", "b2")]), &[], false).unwrap();
+        assert_eq!(r.unchanged, vec![PathBuf::from("a.ts")]);
+        assert_eq!(r.updated, vec![PathBuf::from("sub/b.ts")]);
+        assert!(r.removed.is_empty(), "an edited file was removed: {r:?}");
+        assert_eq!(std::fs::read_to_string(dir.join("user.ts")).unwrap(), "mine");
+        assert_eq!(std::fs::read_to_string(dir.join("c.ts")).unwrap(), "edited by the user");
+
+        let r = write_tree(&dir, &files(&[("a.ts", "a")]), &[], false).unwrap();
+        assert_eq!(r.removed, vec![PathBuf::from("sub/b.ts")]);
+        assert!(!dir.join("sub/b.ts").exists());
+
+        let check = write_tree(&dir, &files(&[("a.ts", "changed")]), &[], true).unwrap();
+        assert!(check.changed());
+        assert_eq!(std::fs::read_to_string(dir.join("a.ts")).unwrap(), "a", "--check wrote");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
