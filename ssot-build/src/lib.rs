@@ -1,0 +1,169 @@
+//! Generate Rust items (and the TypeScript tree) from a Prisma schema in `build.rs`.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     ssot_build::Config::new()
+//!         .schema("schema.prisma")
+//!         .compile()?; // writes $OUT_DIR/ssot.rs
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ```ignore
+//! // src/main.rs
+//! ssot::include_ssot!();
+//! ```
+//!
+//! Relative paths resolve against `CARGO_MANIFEST_DIR`. Settings in `ssot.toml` (next to
+//! `Cargo.toml`, or next to the schema) apply too; builder settings override them. The build
+//! reruns when the schema or `ssot.toml` changes, and files are written only when their bytes
+//! change. Schema and annotation errors are printed with `file:line:column`.
+
+use std::path::{Path, PathBuf};
+
+pub use ssot_core::config::{Framework, ServerMode};
+pub use ssot_core::Error;
+
+/// Builder for one generation run.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    schema: Option<PathBuf>,
+    config_file: Option<PathBuf>,
+    ts_out: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    framework: Option<Framework>,
+    mode: Option<ServerMode>,
+    emit_rerun: bool,
+}
+
+impl Config {
+    /// A builder with every setting from `ssot.toml` or its default.
+    pub fn new() -> Self {
+        Config { emit_rerun: true, ..Default::default() }
+    }
+
+    /// The schema file, or a folder of `.prisma` files.
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().schema("prisma/schema").compile().unwrap();
+    /// ```
+    pub fn schema(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.schema = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// An `ssot.toml` at another place than next to `Cargo.toml` or the schema.
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().config_file("config/ssot.toml").compile().unwrap();
+    /// ```
+    pub fn config_file(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.config_file = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Where the TypeScript tree goes (default: `$OUT_DIR/ts`).
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().ts_out("../web/src/generated").compile().unwrap();
+    /// ```
+    pub fn ts_out(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.ts_out = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Where `ssot.rs` goes (default: `$OUT_DIR`).
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().out_dir("src/generated").compile().unwrap();
+    /// ```
+    pub fn out_dir(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.out_dir = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// The server framework of the TypeScript tree.
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().framework(ssot_build::Framework::Fastify).compile().unwrap();
+    /// ```
+    pub fn framework(&mut self, framework: Framework) -> &mut Self {
+        self.framework = Some(framework);
+        self
+    }
+
+    /// Registry (one generic engine) or controller (a file per model) server style.
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().mode(ssot_build::ServerMode::Controller).compile().unwrap();
+    /// ```
+    pub fn mode(&mut self, mode: ServerMode) -> &mut Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` lines (default: yes). Turn off when calling
+    /// from something other than a build script.
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().emit_rerun_if_changed(false).out_dir("/tmp/out").compile().unwrap();
+    /// ```
+    pub fn emit_rerun_if_changed(&mut self, on: bool) -> &mut Self {
+        self.emit_rerun = on;
+        self
+    }
+
+    /// Validates the schema and writes `ssot.rs` into the output folder. Returns the path of
+    /// the Rust file.
+    pub fn compile(&self) -> Result<PathBuf, Error> {
+        let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        let mut project = ssot_core::Project::discover(&root, self.schema.as_deref(), self.config_file.as_deref())?;
+        if self.emit_rerun {
+            // Track inputs first, so a broken schema is retried once it is fixed.
+            if let Ok(inputs) = project.inputs() {
+                for p in inputs {
+                    println!("cargo:rerun-if-changed={}", p.display());
+                }
+            }
+            if project.schema.is_dir() {
+                println!("cargo:rerun-if-changed={}", project.schema.display());
+            }
+        }
+        if let Some(f) = self.framework {
+            project.config.framework = f;
+        }
+        if let Some(m) = self.mode {
+            project.config.mode = m;
+        }
+        let loaded = project.load()?;
+        if let (Some(w), true) = (&loaded.warnings, self.emit_rerun) {
+            for line in w.render().lines().filter(|l| !l.trim().is_empty()) {
+                println!("cargo:warning={line}");
+            }
+        }
+        let out_dir = match (&self.out_dir, std::env::var_os("OUT_DIR")) {
+            (Some(d), _) => root.join(d),
+            (None, Some(d)) => PathBuf::from(d),
+            (None, None) => {
+                return Err(Error::Io {
+                    path: PathBuf::from("$OUT_DIR"),
+                    source: std::io::Error::other("OUT_DIR is not set: call compile() from build.rs or set out_dir()"),
+                });
+            }
+        };
+        let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
+        let mut rust_file = out_dir.join("ssot.rs");
+        for (rel, text) in &files {
+            let path = out_dir.join(rel);
+            ssot_core::writer::write_if_changed(&path, text).map_err(|e| Error::Io { path: e.path, source: e.source })?;
+            rust_file = path;
+        }
+        Ok(rust_file)
+    }
+}
+
+/// Shortcut for `Config::new().schema(path).compile()`.
+pub fn compile(schema: impl AsRef<Path>) -> Result<PathBuf, Error> {
+    Config::new().schema(schema).compile()
+}

@@ -1,0 +1,57 @@
+//! The `ssot!` and `include_ssot!` macros. Use them through the `ssot` crate.
+//!
+//! This crate only parses arguments, calls `ssot-core` and turns errors into
+//! `compile_error!`; everything else lives in the core so it can be tested as a library.
+
+use proc_macro::TokenStream;
+use quote::quote;
+use std::path::PathBuf;
+use syn::{LitStr, parse_macro_input};
+
+/// Expands to the Rust items of a Prisma schema: `ssot::ssot!("schema.prisma");`.
+///
+/// The path (a file or a folder) is relative to `CARGO_MANIFEST_DIR`; `ssot.toml` next to
+/// `Cargo.toml` or the schema is read. Editing the schema or config rebuilds the crate.
+/// Schema and annotation errors become a `compile_error!` with `file:line:column`.
+#[proc_macro]
+pub fn ssot(input: TokenStream) -> TokenStream {
+    let path = parse_macro_input!(input as LitStr);
+    let span = path.span();
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+    let project = match ssot_core::Project::discover(&root, Some(path.value().as_ref()), None) {
+        Ok(p) => p,
+        Err(e) => return error(span, &e.to_string()),
+    };
+    // Track every input so that an edit triggers a rebuild, even when it fails.
+    let tracked: Vec<String> = project
+        .inputs()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string())
+        .collect();
+    let track = quote!(#(const _: &[u8] = include_bytes!(#tracked);)*);
+    match project.load() {
+        Ok(loaded) => {
+            let items = ssot_core::generate::rust::tokens(&loaded.ir, &project.config);
+            quote!(#track #items).into()
+        }
+        Err(e) => {
+            let err: proc_macro2::TokenStream = error(span, &e.to_string()).into();
+            quote!(#track #err).into()
+        }
+    }
+}
+
+/// Includes the items `ssot_build` wrote to `$OUT_DIR/ssot.rs`: `ssot::include_ssot!();`.
+#[proc_macro]
+pub fn include_ssot(input: TokenStream) -> TokenStream {
+    if !input.is_empty() {
+        return error(proc_macro2::Span::call_site(), "include_ssot!() takes no arguments; configure the build in build.rs or ssot.toml");
+    }
+    quote!(include!(concat!(env!("OUT_DIR"), "/ssot.rs"));).into()
+}
+
+fn error(span: proc_macro2::Span, message: &str) -> TokenStream {
+    let message = message.trim_end();
+    quote::quote_spanned!(span=> ::core::compile_error!(#message);).into()
+}
