@@ -265,11 +265,18 @@ impl<'a> Checker<'a, '_> {
                 if let (Some(e), true) = (expected_enum, vals.contains(&name)) {
                     return Some(Operand::Enum { enum_name: e.to_owned(), value: name });
                 }
-                self.unknown_name(model, &name, span, expected_enum.map(|_| vals.as_slice()));
-                if let Some(e) = expected_enum {
-                    if let Some(last) = self.diags.last_mut() {
-                        last.notes.push(format!("`{e}` values: {}", vals.join(", ")));
+                match expected_enum {
+                    Some(e) => {
+                        let mut d = Diagnostic::error(format!("`{name}` is neither a field of `{}` nor a value of enum `{e}`", model.name), span)
+                            .with_note(format!("`{e}` values: {}", vals.join(", ")));
+                        let fields = model.fields.iter().map(|f| f.name.as_str());
+                        if let Some(h) = did_you_mean(&name, vals.iter().map(String::as_str).chain(fields)) {
+                            d.message = format!("`{name}` is neither a field of `{}` nor a value of enum `{e}` — did you mean `{h}`?", model.name);
+                            d = d.with_label(format!("did you mean `{h}`?"));
+                        }
+                        self.err(d);
                     }
+                    None => self.unknown_name(model, &name, span, None),
                 }
                 None
             }
