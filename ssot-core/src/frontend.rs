@@ -81,7 +81,9 @@ pub fn parse(sources: &Sources) -> Result<Parsed, Report> {
         .map(|w| Diagnostic::warning(w.message(), map_span(w.span())))
         .collect();
     if schema.configuration.datasources.is_empty() && diagnostics.is_empty() {
-        diagnostics.push(Diagnostic::global("the schema has no `datasource` block; add one with a `provider`"));
+        let d = Diagnostic::error("the schema has no `datasource` block", Span::new(0, 0, 0))
+            .with_label("add one, e.g. `datasource db { provider = \"postgresql\" }`");
+        diagnostics.push(if sources.files().is_empty() { Diagnostic { span: None, ..d } } else { d });
     }
     if !diagnostics.is_empty() {
         diagnostics.extend(warnings);

@@ -685,6 +685,9 @@ impl ModelCx<'_, '_> {
         }
         // Combinations that contradict each other.
         let name_span = |n: &str| raws.iter().find(|a| a.name == n).map(|a| a.name_span);
+        if let Some(span) = raws.iter().rev().find(|a| a.name == "validate").map(|a| a.span) {
+            check_bounds(&out.validate, span, self.diags);
+        }
         if out.read_only && out.write_only {
             self.diags.push(Diagnostic::error("`@readOnly` and `@writeOnly` together leave the field in no input and no output", name_span("writeOnly").unwrap_or(field.span))
                 .with_label("use `@hidden` to keep a field out of the API"));
@@ -712,6 +715,9 @@ impl ModelCx<'_, '_> {
         const KEYED: [&str; 5] = ["regex", "minLength", "maxLength", "min", "max"];
         if a.args.is_empty() {
             self.diags.push(Diagnostic::error("@validate needs at least one rule", a.span).with_label("e.g. @validate(email) or @validate(minLength: 3)"));
+        }
+        if field.relation().is_some() {
+            return; // reported once for the field, below
         }
         let is_string = field.ty == FieldType::Scalar(ScalarType::String) && !field.is_list();
         let is_number = matches!(&field.ty, FieldType::Scalar(s) if s.is_numeric()) && !field.is_list();
@@ -742,7 +748,9 @@ impl ModelCx<'_, '_> {
                     "regex" => expect_str(v, "`regex`", self.diags).and_then(|(s, _)| match regex::Regex::new(s) {
                         Ok(_) => Some(ValidateRule::Regex(s.to_owned())),
                         Err(e) => {
-                            let first = e.to_string().lines().last().unwrap_or("invalid pattern").trim().to_owned();
+                            let text = e.to_string();
+                            let last = text.lines().last().unwrap_or("invalid pattern").trim();
+                            let first = last.strip_prefix("error: ").unwrap_or(last).to_owned();
                             self.diags.push(Diagnostic::error(format!("invalid regular expression in @validate(regex): {first}"), v.span()));
                             None
                         }
@@ -795,22 +803,26 @@ impl ModelCx<'_, '_> {
             }
             rules.push(rule);
         }
-        let get = |want: fn(&ValidateRule) -> Option<f64>| rules.iter().find_map(want);
-        if let (Some(lo), Some(hi)) = (
-            get(|r| if let ValidateRule::MinLength(n) = r { Some(*n as f64) } else { None }),
-            get(|r| if let ValidateRule::MaxLength(n) = r { Some(*n as f64) } else { None }),
-        ) {
-            if lo > hi {
-                self.diags.push(Diagnostic::error(format!("minLength {lo} is greater than maxLength {hi}: no value can pass"), a.span));
-            }
+    }
+}
+
+/// minLength above maxLength, or min above max: no value could pass.
+fn check_bounds(rules: &[ValidateRule], span: Span, diags: &mut Vec<Diagnostic>) {
+    let find = |want: fn(&ValidateRule) -> Option<f64>| rules.iter().find_map(want);
+    if let (Some(lo), Some(hi)) = (
+        find(|r| if let ValidateRule::MinLength(n) = r { Some(*n as f64) } else { None }),
+        find(|r| if let ValidateRule::MaxLength(n) = r { Some(*n as f64) } else { None }),
+    ) {
+        if lo > hi {
+            diags.push(Diagnostic::error(format!("minLength {lo} is greater than maxLength {hi}: no value can pass"), span));
         }
-        if let (Some(lo), Some(hi)) = (
-            get(|r| if let ValidateRule::Min(n) = r { Some(*n) } else { None }),
-            get(|r| if let ValidateRule::Max(n) = r { Some(*n) } else { None }),
-        ) {
-            if lo > hi {
-                self.diags.push(Diagnostic::error(format!("min {lo} is greater than max {hi}: no value can pass"), a.span));
-            }
+    }
+    if let (Some(lo), Some(hi)) = (
+        find(|r| if let ValidateRule::Min(n) = r { Some(*n) } else { None }),
+        find(|r| if let ValidateRule::Max(n) = r { Some(*n) } else { None }),
+    ) {
+        if lo > hi {
+            diags.push(Diagnostic::error(format!("min {lo} is greater than max {hi}: no value can pass"), span));
         }
     }
 }

@@ -1,0 +1,30 @@
+//! Golden files: the IR and the generated Rust of every fixture. Re-bless with
+//! `cargo insta review` (or `INSTA_UPDATE=always cargo test -p ssot-core --test snapshots`).
+
+mod common;
+
+#[test]
+fn ir_and_rust_of_every_fixture() {
+    let fixtures = common::fixtures();
+    assert!(fixtures.len() >= 10);
+    for (name, dir) in fixtures {
+        let project = ssot_core::Project::discover(&dir, None, None).unwrap();
+        let loaded = project.load().unwrap_or_else(|e| panic!("{name}: {e}"));
+        insta::assert_json_snapshot!(format!("{name}__ir"), loaded.ir);
+        let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
+        assert_eq!(files.len(), 1);
+        let text = files.values().next().unwrap();
+        assert!(text.starts_with("// @generated"), "{name}: no @generated header");
+        insta::assert_snapshot!(format!("{name}__rust"), text);
+    }
+}
+
+#[test]
+fn generation_is_deterministic() {
+    for (name, dir) in common::fixtures() {
+        let project = ssot_core::Project::discover(&dir, None, None).unwrap();
+        let a = ssot_core::generate::rust::generate(&project.load().unwrap().ir, &project.config);
+        let b = ssot_core::generate::rust::generate(&project.load().unwrap().ir, &project.config);
+        assert_eq!(a, b, "{name}");
+    }
+}
