@@ -52,6 +52,8 @@ pub fn include_ssot(input: TokenStream) -> TokenStream {
 }
 
 fn error(span: proc_macro2::Span, message: &str) -> TokenStream {
+    // rustc prints its own "error: " before the message.
     let message = message.trim_end();
+    let message = message.strip_prefix("error: ").unwrap_or(message);
     quote::quote_spanned!(span=> ::core::compile_error!(#message);).into()
 }

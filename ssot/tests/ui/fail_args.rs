@@ -1,0 +1,4 @@
+ssot::ssot!(schema.prisma);
+ssot::include_ssot!("schema.prisma");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ssot::ssot!("no/such/schema.prisma");
+
+fn main() {}
