@@ -55,6 +55,90 @@ pub struct ModelMeta {
     pub fields: &'static [FieldMeta],
 }
 
+impl FieldMeta {
+    /// A field with every flag off; `db_name` and `rust_name` default to `name`. The builder
+    /// methods below keep generated metadata short.
+    pub const fn new(name: &'static str, kind: FieldKind, type_name: &'static str) -> Self {
+        FieldMeta {
+            name,
+            rust_name: name,
+            db_name: name,
+            type_name,
+            kind,
+            optional: false,
+            list: false,
+            id: false,
+            unique: false,
+            has_default: false,
+            updated_at: false,
+            read_only: false,
+            write_only: false,
+            hidden: false,
+            relation: None,
+        }
+    }
+
+    pub const fn rust_name(mut self, rust_name: &'static str) -> Self {
+        self.rust_name = rust_name;
+        self
+    }
+
+    pub const fn db_name(mut self, db_name: &'static str) -> Self {
+        self.db_name = db_name;
+        self
+    }
+
+    pub const fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    pub const fn list(mut self) -> Self {
+        self.list = true;
+        self
+    }
+
+    pub const fn id(mut self) -> Self {
+        self.id = true;
+        self
+    }
+
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    pub const fn has_default(mut self) -> Self {
+        self.has_default = true;
+        self
+    }
+
+    pub const fn updated_at(mut self) -> Self {
+        self.updated_at = true;
+        self
+    }
+
+    pub const fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    pub const fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+
+    pub const fn hidden(mut self) -> Self {
+        self.hidden = true;
+        self
+    }
+
+    pub const fn relation(mut self, relation: RelationMeta) -> Self {
+        self.relation = Some(relation);
+        self
+    }
+}
+
 impl ModelMeta {
     pub fn field(&self, name: &str) -> Option<&FieldMeta> {
         self.fields.iter().find(|f| f.name == name)

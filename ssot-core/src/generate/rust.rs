@@ -128,30 +128,33 @@ impl Gen<'_> {
             (base, a)
         };
         let inner = value_as.clone().unwrap_or_else(|| same.clone());
-        let (ty, as_, extra) = match shape {
-            Shape::Required => (value_ty, value_as, quote!()),
-            Shape::Nullable => (quote!(::std::option::Option<#value_ty>), Some(format!("::ssot::wire::Nullable<{inner}>")), quote!()),
-            Shape::Absent => (
-                quote!(::std::option::Option<#value_ty>),
-                Some(format!("::ssot::wire::Present<{inner}>")),
-                quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
-            ),
-            Shape::AbsentOrNull => (
-                quote!(::std::option::Option<#value_ty>),
-                value_as.map(|a| format!("::std::option::Option<{a}>")),
-                quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
-            ),
+        let optional_attrs = quote!(default, skip_serializing_if = "Option::is_none");
+        let (ty, as_, optional) = match shape {
+            Shape::Required => (value_ty, value_as, false),
+            Shape::Nullable => (quote!(::std::option::Option<#value_ty>), Some(format!("::ssot::wire::Nullable<{inner}>")), false),
+            Shape::Absent => (quote!(::std::option::Option<#value_ty>), Some(format!("::ssot::wire::Present<{inner}>")), true),
+            Shape::AbsentOrNull => {
+                (quote!(::std::option::Option<#value_ty>), value_as.map(|a| format!("::std::option::Option<{a}>")), true)
+            }
             Shape::Patch => (
                 quote!(::std::option::Option<::std::option::Option<#value_ty>>),
                 Some(format!("::ssot::wire::Patch<{inner}>")),
-                quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
+                true,
             ),
         };
+        // One serde attribute per field, with only what differs from serde's defaults.
+        let mut serde_args = Vec::new();
+        if name.to_string() != *key {
+            serde_args.push(quote!(rename = #key));
+        }
+        if optional {
+            serde_args.push(optional_attrs);
+        }
+        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
         let as_attr = as_.map(|a| quote!(#[serde_as(as = #a)]));
         quote! {
             #doc
-            #[serde(rename = #key)]
-            #extra
+            #serde_attr
             #as_attr
             pub #name: #ty,
         }
@@ -471,7 +474,7 @@ impl Gen<'_> {
             match rule {
                 Some(r) => {
                     let e = cx.expr(quote!(self), m, &r.expr);
-                    quote!(::ssot::policy::allow(#e))
+                    quote!(p::allow(#e))
                 }
                 None if open => quote!(true),
                 None => quote!(false),
@@ -501,6 +504,10 @@ impl Gen<'_> {
             rule_doc("update", p.and_then(|p| p.update.as_ref())),
             rule_doc("delete", p.and_then(|p| p.delete.as_ref())),
         );
+        let prelude = quote! {
+            use ::ssot::policy::{self as p, Op, ToValue as _, Value as V};
+            use ::std::option::Option::{None, Some};
+        };
         let mut field_fns = Vec::new();
         let mut mask = Vec::new();
         for f in m.fields.iter().filter(|f| f.is_data()) {
@@ -511,7 +518,7 @@ impl Gen<'_> {
                 let doc = format!(" `@readable(\"{}\")` on `{}`.", r.source, f.name);
                 field_fns.push(quote! {
                     #[doc = #doc]
-                    pub fn #fn_name(&self, auth: &Auth) -> bool { ::ssot::policy::allow(#e) }
+                    pub fn #fn_name(&self, auth: &Auth) -> bool { #prelude p::allow(#e) }
                 });
                 if f.annotations.in_output() {
                     mask.push(quote! {
@@ -525,26 +532,26 @@ impl Gen<'_> {
                 let doc = format!(" `@writable(\"{}\")` on `{}`, evaluated on the row being written.", r.source, f.name);
                 field_fns.push(quote! {
                     #[doc = #doc]
-                    pub fn #fn_name(&self, auth: &Auth) -> bool { ::ssot::policy::allow(#e) }
+                    pub fn #fn_name(&self, auth: &Auth) -> bool { #prelude p::allow(#e) }
                 });
             }
         }
         quote! {
-            #[allow(unused_variables, clippy::all)]
+            #[allow(unused_variables, unused_imports, clippy::all)]
             impl #name {
                 /// Row-level security: may `auth` read this row? Relations the rule reads must be
                 /// loaded; a rule that cannot be decided denies.
                 #[doc = #rd]
-                pub fn can_read(&self, auth: &Auth) -> bool { #read }
+                pub fn can_read(&self, auth: &Auth) -> bool { #prelude #read }
                 /// May `auth` create this row? Checked on the row to be created.
                 #[doc = #cd]
-                pub fn can_create(&self, auth: &Auth) -> bool { #create }
+                pub fn can_create(&self, auth: &Auth) -> bool { #prelude #create }
                 /// May `auth` update this row? Check it on the row before and after the update.
                 #[doc = #ud]
-                pub fn can_update(&self, auth: &Auth) -> bool { #update }
+                pub fn can_update(&self, auth: &Auth) -> bool { #prelude #update }
                 /// May `auth` delete this row? Checked on the row before deletion.
                 #[doc = #dd]
-                pub fn can_delete(&self, auth: &Auth) -> bool { #delete }
+                pub fn can_delete(&self, auth: &Auth) -> bool { #prelude #delete }
                 #(#field_fns)*
                 /// Removes the fields `auth` may not read (`@readable`) before the row is sent.
                 pub fn mask(&mut self, auth: &Auth) { #(#mask)* }
@@ -559,8 +566,6 @@ impl Gen<'_> {
         let ids = m.id_fields();
         let fields = m.fields.iter().filter(|f| !f.ignored && !matches!(f.ty, FieldType::Unsupported(_))).map(|f| {
             let fname = &f.name;
-            let rust_name = snake(&f.name).to_string();
-            let db = f.db_name.as_deref().unwrap_or(&f.name);
             let (type_name, kind) = match &f.ty {
                 FieldType::Scalar(s) => (s.as_str().to_owned(), quote!(Scalar)),
                 FieldType::Enum(e) => (e.clone(), quote!(Enum)),
@@ -568,30 +573,42 @@ impl Gen<'_> {
                 FieldType::Relation(r) => (r.model.clone(), quote!(Relation)),
                 FieldType::Unsupported(u) => (u.clone(), quote!(Scalar)),
             };
-            let relation = match f.relation() {
-                Some(r) => {
-                    let (model, rname, fks, refs, to_many) = (&r.model, &r.name, &r.fields, &r.references, r.is_to_many());
-                    quote!(::std::option::Option::Some(::ssot::meta::RelationMeta {
-                        model: #model, name: #rname, fields: &[#(#fks),*], references: &[#(#refs),*], to_many: #to_many,
-                    }))
-                }
-                None => quote!(::std::option::Option::None),
-            };
-            let (optional, list, id, unique) = (f.is_optional(), f.is_list(), f.id, f.unique);
-            let (has_default, updated_at) = (f.default.is_some(), f.updated_at);
+            let mut chain = Vec::new();
+            let rust_name = snake(&f.name).to_string();
+            if rust_name != f.name {
+                chain.push(quote!(.rust_name(#rust_name)));
+            }
+            if let Some(db) = &f.db_name {
+                chain.push(quote!(.db_name(#db)));
+            }
             let a = &f.annotations;
-            let (ro, wo, hidden) = (a.read_only, a.write_only, a.hidden);
-            quote!(::ssot::meta::FieldMeta {
-                name: #fname, rust_name: #rust_name, db_name: #db, type_name: #type_name,
-                kind: ::ssot::meta::FieldKind::#kind, optional: #optional, list: #list, id: #id, unique: #unique,
-                has_default: #has_default, updated_at: #updated_at, read_only: #ro, write_only: #wo, hidden: #hidden,
-                relation: #relation,
-            })
+            for (on, method) in [
+                (f.is_optional(), "optional"),
+                (f.is_list(), "list"),
+                (f.id, "id"),
+                (f.unique, "unique"),
+                (f.default.is_some(), "has_default"),
+                (f.updated_at, "updated_at"),
+                (a.read_only, "read_only"),
+                (a.write_only, "write_only"),
+                (a.hidden, "hidden"),
+            ] {
+                if on {
+                    let m = ident(method);
+                    chain.push(quote!(.#m()));
+                }
+            }
+            if let Some(r) = f.relation() {
+                let (model, rname, fks, refs, to_many) = (&r.model, &r.name, &r.fields, &r.references, r.is_to_many());
+                chain.push(quote!(.relation(R { model: #model, name: #rname, fields: &[#(#fks),*], references: &[#(#refs),*], to_many: #to_many })));
+            }
+            quote!(F::new(#fname, K::#kind, #type_name) #(#chain)*)
         });
         quote! {
             /// Names, ids and relations of this model.
-            pub const META: ::ssot::meta::ModelMeta = ::ssot::meta::ModelMeta {
-                name: #name, db_name: #db_name, is_view: #is_view, id_fields: &[#(#ids),*], fields: &[#(#fields),*],
+            pub const META: ::ssot::meta::ModelMeta = {
+                use ::ssot::meta::{FieldKind as K, FieldMeta as F, ModelMeta, RelationMeta as R};
+                ModelMeta { name: #name, db_name: #db_name, is_view: #is_view, id_fields: &[#(#ids),*], fields: &[#(#fields),*] }
             };
         }
     }
@@ -606,10 +623,10 @@ struct PolicyCx<'g, 'a> {
 impl PolicyCx<'_, '_> {
     fn expr(&mut self, row: TokenStream, model: &Model, e: &Expr) -> TokenStream {
         match e {
-            Expr::Bool { value } => quote!(::std::option::Option::Some(#value)),
+            Expr::Bool { value } => quote!(Some(#value)),
             Expr::Truthy { operand } => {
                 let o = self.operand(&row, model, operand);
-                quote!(::ssot::policy::truthy(#o))
+                quote!(p::truthy(#o))
             }
             Expr::Compare { op, left, right } => {
                 let l = self.operand(&row, model, left);
@@ -624,21 +641,21 @@ impl PolicyCx<'_, '_> {
                     CmpOp::In => quote!(In),
                     CmpOp::NotIn => quote!(NotIn),
                 };
-                quote!(::ssot::policy::cmp(::ssot::policy::Op::#op, #l, #r))
+                quote!(p::cmp(Op::#op, #l, #r))
             }
             Expr::Not { expr } => {
                 let x = self.expr(row, model, expr);
-                quote!(::ssot::policy::not(#x))
+                quote!(p::not(#x))
             }
             Expr::And { exprs } | Expr::Or { exprs } => {
                 let xs: Vec<_> = exprs.iter().map(|x| self.expr(row.clone(), model, x)).collect();
                 let f = if matches!(e, Expr::And { .. }) { quote!(and) } else { quote!(or) };
-                quote!(::ssot::policy::#f(&[#(#xs),*]))
+                quote!(p::#f(&[#(#xs),*]))
             }
             Expr::Quant { quant, hops, relation, model: target, body } => {
                 let rel = snake(relation);
-                let list = self.through_hops(&row, model, hops, &|r| quote!(#r.#rel.as_deref()), quote!(::std::option::Option::Some(&[][..])));
-                let Some(target_model) = self.g.ir.model(target) else { return quote!(::std::option::Option::None) };
+                let list = self.through_hops(&row, model, hops, &|r| quote!(#r.#rel.as_deref()), quote!(Some(&[][..])));
+                let Some(target_model) = self.g.ir.model(target) else { return quote!(None) };
                 self.depth += 1;
                 let var = format_ident!("r{}", self.depth);
                 let body = self.expr(quote!(#var), target_model, body);
@@ -649,7 +666,7 @@ impl PolicyCx<'_, '_> {
                     Quant::Every => quote!(every),
                     Quant::None => quote!(none),
                 };
-                quote!(::ssot::policy::#f(#list, |#var: &#target_ty| #body))
+                quote!(p::#f(#list, |#var: &#target_ty| #body))
             }
         }
     }
@@ -674,13 +691,13 @@ impl PolicyCx<'_, '_> {
         let next_model = self.g.ir.model(&hop.model);
         let inner = match next_model {
             Some(nm) => self.through_hops(&quote!(#var), nm, rest, leaf, on_null.clone()),
-            None => quote!(::std::option::Option::None),
+            None => quote!(None),
         };
         self.depth -= 1;
         if hop.optional {
             quote!(#row.#field.as_ref().and_then(|o| match o.as_deref() {
-                ::std::option::Option::None => #on_null,
-                ::std::option::Option::Some(#var) => #inner,
+                None => #on_null,
+                Some(#var) => #inner,
             }))
         } else {
             quote!(#row.#field.as_deref().and_then(|#var| #inner))
@@ -689,16 +706,16 @@ impl PolicyCx<'_, '_> {
 
     /// An operand as `Option<Value>` (`None` = unknown).
     fn operand(&mut self, row: &TokenStream, model: &Model, o: &Operand) -> TokenStream {
-        let some = |v: TokenStream| quote!(::std::option::Option::Some(#v));
+        let some = |v: TokenStream| quote!(Some(#v));
         match o {
-            Operand::Null => some(quote!(::ssot::policy::Value::Null)),
+            Operand::Null => some(quote!(V::Null)),
             _ if literal(o).is_some() => some(literal(o).unwrap_or_default()),
-            Operand::Auth => some(quote!(if auth.is_some() { ::ssot::policy::Value::Opaque } else { ::ssot::policy::Value::Null })),
+            Operand::Auth => some(quote!(if auth.is_some() { V::Opaque } else { V::Null })),
             Operand::Claim { name, .. } => {
                 let c = snake(name);
                 some(quote!(match auth {
-                    ::std::option::Option::Some(p) => ::ssot::policy::ToValue::to_value(&p.#c),
-                    ::std::option::Option::None => ::ssot::policy::Value::Null,
+                    Some(p) => p.#c.to_value(),
+                    None => V::Null,
                 }))
             }
             Operand::Field { hops, field, .. } => {
@@ -707,12 +724,12 @@ impl PolicyCx<'_, '_> {
                 let leaf_field = ir.model(model_name).and_then(|m| m.field(field)).cloned();
                 let g = self.g;
                 let leaf = move |r: &TokenStream| -> TokenStream {
-                    let Some(f) = &leaf_field else { return quote!(::std::option::Option::None) };
+                    let Some(f) = &leaf_field else { return quote!(None) };
                     field_value(g, r, f)
                 };
-                self.through_hops(row, model, hops, &leaf, some(quote!(::ssot::policy::Value::Null)))
+                self.through_hops(row, model, hops, &leaf, some(quote!(V::Null)))
             }
-            _ => quote!(::std::option::Option::None),
+            _ => quote!(None),
         }
     }
 }
@@ -720,14 +737,14 @@ impl PolicyCx<'_, '_> {
 /// A literal operand as a `Value` expression.
 fn literal(o: &Operand) -> Option<TokenStream> {
     Some(match o {
-        Operand::Bool { value } => quote!(::ssot::policy::Value::Bool(#value)),
-        Operand::Int { value } => quote!(::ssot::policy::Value::Int(#value)),
-        Operand::Float { value } => quote!(::ssot::policy::Value::Float(#value)),
-        Operand::String { value } => quote!(::ssot::policy::Value::Str(#value)),
-        Operand::Enum { value, .. } => quote!(::ssot::policy::Value::Enum(#value)),
+        Operand::Bool { value } => quote!(V::Bool(#value)),
+        Operand::Int { value } => quote!(V::Int(#value)),
+        Operand::Float { value } => quote!(V::Float(#value)),
+        Operand::String { value } => quote!(V::Str(#value)),
+        Operand::Enum { value, .. } => quote!(V::Enum(#value)),
         Operand::List { items } => {
             let items = items.iter().map(literal).collect::<Option<Vec<_>>>()?;
-            quote!(::ssot::policy::Value::List(::std::vec![#(#items),*]))
+            quote!(V::List(::std::vec![#(#items),*]))
         }
         _ => return None,
     })
@@ -743,12 +760,12 @@ fn field_value(g: &Gen<'_>, row: &TokenStream, f: &Field) -> TokenStream {
     let value = |v: TokenStream| -> TokenStream {
         if opaque {
             if f.is_optional() {
-                quote!(if #v.is_none() { ::ssot::policy::Value::Null } else { ::ssot::policy::Value::Opaque })
+                quote!(if #v.is_none() { V::Null } else { V::Opaque })
             } else {
-                quote!(::ssot::policy::Value::Opaque)
+                quote!(V::Opaque)
             }
         } else {
-            quote!(::ssot::policy::ToValue::to_value(#v))
+            quote!((#v).to_value())
         }
     };
     if absent_able {
@@ -756,6 +773,6 @@ fn field_value(g: &Gen<'_>, row: &TokenStream, f: &Field) -> TokenStream {
         quote!(#row.#name.as_ref().map(|v| #v))
     } else {
         let v = value(quote!(&#row.#name));
-        quote!(::std::option::Option::Some(#v))
+        quote!(Some(#v))
     }
 }

@@ -1,0 +1,119 @@
+//! Generation speed on synthetic schemas. Run with `cargo bench -p ssot-core`; prints a table.
+//!
+//! Times are medians of repeated runs in one process, so compare rows with each other rather
+//! than with other machines. `SSOT_BENCH_QUICK=1` runs fewer iterations (CI uses it to show the
+//! benchmark still works).
+
+use ssot_core::config::Config;
+use ssot_core::diagnostics::Sources;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A schema with `n` models: scalars of every type, an enum, a to-one relation to the previous
+/// model, policies and validation rules.
+fn synthetic(n: usize) -> String {
+    let mut s = String::from("datasource db {\n  provider = \"postgresql\"\n}\n\nenum Status {\n  DRAFT\n  LIVE\n  GONE\n}\n\n");
+    for i in 0..n {
+        let prev = if i > 0 { i - 1 } else { n - 1 };
+        let next = (i + 1) % n;
+        writeln!(s, "/// Model number {i}.").unwrap();
+        writeln!(s, "/// @@policy(read: \"status == LIVE || ownerId == auth.id\", create: \"auth != null\", update: \"ownerId == auth.id\", delete: \"auth.role == 'admin'\")").unwrap();
+        writeln!(s, "model M{i} {{").unwrap();
+        writeln!(s, "  id        Int      @id @default(autoincrement())").unwrap();
+        writeln!(s, "  /// @validate(minLength: 1, maxLength: 200)\n  title     String").unwrap();
+        writeln!(s, "  /// @validate(email)\n  email     String   @unique").unwrap();
+        writeln!(s, "  body      String?").unwrap();
+        writeln!(s, "  /// @validate(min: 0)\n  count     Int      @default(0)").unwrap();
+        writeln!(s, "  big       BigInt?").unwrap();
+        writeln!(s, "  ratio     Float?").unwrap();
+        writeln!(s, "  price     Decimal  @db.Decimal(10, 2)").unwrap();
+        writeln!(s, "  flag      Boolean  @default(false)").unwrap();
+        writeln!(s, "  status    Status   @default(DRAFT)").unwrap();
+        writeln!(s, "  meta      Json?").unwrap();
+        writeln!(s, "  tags      String[]").unwrap();
+        writeln!(s, "  /// @hidden\n  ownerId   String").unwrap();
+        writeln!(s, "  createdAt DateTime @default(now())").unwrap();
+        writeln!(s, "  updatedAt DateTime @updatedAt").unwrap();
+        writeln!(s, "  prev      M{prev}?     @relation(\"r{i}\", fields: [prevId], references: [id])").unwrap();
+        writeln!(s, "  prevId    Int?").unwrap();
+        writeln!(s, "  nexts     M{next}[]    @relation(\"r{next}\")").unwrap();
+        writeln!(s, "}}\n").unwrap();
+    }
+    s
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn time<T>(iters: usize, mut f: impl FnMut() -> T) -> Duration {
+    let _ = f(); // warm up
+    median((0..iters).map(|_| {
+        let t = Instant::now();
+        std::hint::black_box(f());
+        t.elapsed()
+    }).collect())
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let quick = std::env::var_os("SSOT_BENCH_QUICK").is_some();
+    let config = Config::default();
+    let dir = std::env::temp_dir().join(format!("ssot-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    println!("| models | schema lines | front end + annotations | Rust generation | total | no-op regeneration | Rust output |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for n in [100, 500] {
+        let iters = match (quick, n) {
+            (true, _) => 3,
+            (false, 100) => 30,
+            (false, _) => 10,
+        };
+        let schema = synthetic(n);
+        let sources = || {
+            let mut s = Sources::new();
+            s.add("schema.prisma", schema.clone());
+            s
+        };
+        let load = || ssot_core::analyze(sources(), &config, Path::new("")).expect("the synthetic schema is valid");
+        let front = time(iters, load);
+        let ir = load().ir;
+        let gen_time = time(iters, || ssot_core::generate::rust::generate(&ir, &config));
+        let total = time(iters, || ssot_core::generate::rust::generate(&load().ir, &config));
+        // The no-op path of a build: validate, generate, compare with the file on disk, write nothing.
+        let files = ssot_core::generate::rust::generate(&ir, &config);
+        let out = dir.join(format!("ssot-{n}.rs"));
+        let text = files.values().next().unwrap();
+        ssot_core::writer::write_if_changed(&out, text).unwrap();
+        let noop = time(iters, || {
+            let files = ssot_core::generate::rust::generate(&load().ir, &config);
+            let wrote = ssot_core::writer::write_if_changed(&out, files.values().next().unwrap()).unwrap();
+            assert!(!wrote, "the no-op regeneration wrote");
+        });
+        println!(
+            "| {n} | {} | {} | {} | {} | {} | {} KiB |",
+            schema.lines().count(),
+            ms(front),
+            ms(gen_time),
+            ms(total),
+            ms(noop),
+            text.len() / 1024
+        );
+    }
+    if let Some(rss) = peak_rss_mib() {
+        println!("\npeak resident memory of the benchmark process: {rss:.1} MiB");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
