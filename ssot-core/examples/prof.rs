@@ -1,19 +1,16 @@
+//! Times the stages of Rust generation on one schema: `cargo run --release -p ssot-core --example prof -- schema.prisma`.
 fn main() {
-    let schema = std::fs::read_to_string(std::env::args().nth(1).unwrap()).unwrap();
-    let mut s = ssot_core::diagnostics::Sources::new();
-    s.add("schema.prisma", schema);
+    let path = std::env::args().nth(1).expect("usage: prof <schema.prisma>");
+    let schema = std::fs::read_to_string(&path).expect("readable schema");
     let config = ssot_core::config::Config::default();
-    let ir = ssot_core::analyze(s, &config, std::path::Path::new("")).unwrap().ir;
     for _ in 0..3 {
         let t = std::time::Instant::now();
-        let toks = ssot_core::generate::rust::tokens(&ir, &config);
+        let mut s = ssot_core::diagnostics::Sources::new();
+        s.add("schema.prisma", schema.clone());
+        let ir = ssot_core::analyze(s, &config, std::path::Path::new("")).unwrap_or_else(|e| panic!("{e}")).ir;
         let t1 = t.elapsed();
-        let file: syn::File = syn::parse2(toks.clone()).unwrap();
+        let text = ssot_core::generate::rust::items(&ir, &config);
         let t2 = t.elapsed();
-        let text = prettyplease::unparse(&file);
-        let t3 = t.elapsed();
-        let raw = toks.to_string();
-        let t4 = t.elapsed();
-        println!("tokens {:?} parse {:?} unparse {:?} to_string {:?} len {} raw {}", t1, t2 - t1, t3 - t2, t4 - t3, text.len(), raw.len());
+        println!("front end {:?}  rust {:?}  output {} KiB", t1, t2 - t1, text.len() / 1024);
     }
 }

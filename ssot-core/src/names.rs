@@ -2,7 +2,6 @@
 //! `r#type`, `self` becomes `self_`), as prost-build's `ident.rs` does.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use proc_macro2::{Ident, Span};
 
 const RUST_KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop",
@@ -15,17 +14,17 @@ const RUST_KEYWORDS: &[&str] = &[
 const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 
 /// An identifier for a field, function or module: snake_case, keyword-safe.
-pub fn snake(name: &str) -> Ident {
+pub fn snake(name: &str) -> String {
     ident(&name.to_snake_case())
 }
 
-/// An identifier for a type or variant: UpperCamelCase, keyword-safe. Names already in
-/// UpperCamelCase (and without underscores) are kept as written, so `HTTPLog` stays `HTTPLog`.
-pub fn camel(name: &str) -> Ident {
+/// An identifier for a type: UpperCamelCase, keyword-safe. Names already in UpperCamelCase
+/// (and without underscores) are kept as written, so `HTTPLog` stays `HTTPLog`.
+pub fn camel(name: &str) -> String {
     ident(&camel_str(name))
 }
 
-pub fn camel_str(name: &str) -> String {
+fn camel_str(name: &str) -> String {
     if name.starts_with(|c: char| c.is_ascii_uppercase()) && !name.contains('_') {
         name.to_owned()
     } else {
@@ -33,16 +32,26 @@ pub fn camel_str(name: &str) -> String {
     }
 }
 
+/// An enum variant: always UpperCamelCase (`IN_REVIEW` becomes `InReview`).
+pub fn variant(name: &str) -> String {
+    ident(&name.to_upper_camel_case())
+}
+
 /// Turns a string into an identifier, escaping keywords.
-pub fn ident(s: &str) -> Ident {
+pub fn ident(s: &str) -> String {
     let s = if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) { format!("_{s}") } else { s.to_owned() };
     if NOT_RAW.contains(&s.as_str()) {
-        Ident::new(&format!("{s}_"), Span::call_site())
+        format!("{s}_")
     } else if RUST_KEYWORDS.contains(&s.as_str()) {
-        Ident::new_raw(&s, Span::call_site())
+        format!("r#{s}")
     } else {
-        Ident::new(&s, Span::call_site())
+        s
     }
+}
+
+/// The identifier without a raw prefix, for building other names from it.
+pub fn bare(ident: &str) -> &str {
+    ident.strip_prefix("r#").unwrap_or(ident)
 }
 
 #[cfg(test)]
@@ -51,13 +60,15 @@ mod tests {
 
     #[test]
     fn keywords_are_escaped() {
-        assert_eq!(snake("type").to_string(), "r#type");
-        assert_eq!(snake("self").to_string(), "self_");
-        assert_eq!(camel("Self").to_string(), "Self_");
-        assert_eq!(snake("createdAt").to_string(), "created_at");
-        assert_eq!(camel("user_profile").to_string(), "UserProfile");
-        assert_eq!(camel("HTTPLog").to_string(), "HTTPLog");
-        assert_eq!(camel("ADMIN").to_string(), "ADMIN");
-        assert_eq!(snake("2fa").to_string(), "_2fa");
+        assert_eq!(snake("type"), "r#type");
+        assert_eq!(snake("self"), "self_");
+        assert_eq!(camel("Self"), "Self_");
+        assert_eq!(snake("createdAt"), "created_at");
+        assert_eq!(camel("user_profile"), "UserProfile");
+        assert_eq!(camel("HTTPLog"), "HTTPLog");
+        assert_eq!(variant("IN_REVIEW"), "InReview");
+        assert_eq!(variant("ADMIN"), "Admin");
+        assert_eq!(snake("2fa"), "_2fa");
+        assert_eq!(bare("r#type"), "type");
     }
 }

@@ -32,8 +32,11 @@ pub fn ssot(input: TokenStream) -> TokenStream {
     let track = quote!(#(const _: &[u8] = include_bytes!(#tracked);)*);
     match project.load() {
         Ok(loaded) => {
-            let items = ssot_core::generate::rust::tokens(&loaded.ir, &project.config);
-            quote!(#track #items).into()
+            let text = ssot_core::generate::rust::items(&loaded.ir, &project.config);
+            match text.parse::<proc_macro2::TokenStream>() {
+                Ok(items) => quote!(#track #items).into(),
+                Err(e) => error(span, &format!("ssot generated code that does not lex ({e}); please report this")),
+            }
         }
         Err(e) => {
             let err: proc_macro2::TokenStream = error(span, &e.to_string()).into();

@@ -1,6 +1,7 @@
 //! Generators: each back end is a pure function from the IR and the config to a set of files
 //! (path relative to its output folder → contents). [`crate::writer`] does all the writing.
 
+pub mod code;
 pub mod rust;
 
 use std::collections::BTreeMap;

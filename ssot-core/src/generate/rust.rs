@@ -3,74 +3,56 @@
 //!
 //! Generated code names only `::ssot::...` paths, so users depend on the `ssot` crate alone.
 //! Serde follows the wire format of SPEC section 4 through the adapters in `ssot::wire`.
+//! The code is written as formatted text (see [`super::code`]); the `ssot!` macro parses the
+//! same text into tokens.
 
+use super::code::{Code, rust_str};
 use super::{Files, HEADER};
 use crate::annotations::{CmpOp, Expr, Hop, Operand, Quant, Rule, ValidateRule};
 use crate::config::Config;
 use crate::ir::*;
-use crate::names::{camel, camel_str, ident, snake};
-use heck::ToUpperCamelCase;
-use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use crate::names::{bare, camel, snake, variant};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The Rust file written to `$OUT_DIR/ssot.rs` (or wherever the CLI is told).
 pub fn generate(ir: &Ir, config: &Config) -> Files {
-    let tokens = tokens(ir, config);
-    let text = match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
-        // Unreachable for well-formed output; fall back to unformatted tokens so the compiler
-        // reports the real problem instead of us hiding it.
-        Err(_) => tokens.to_string(),
-    };
     let mut files = Files::new();
-    files.insert(PathBuf::from("ssot.rs"), format!("// {HEADER}\n\n{text}"));
+    files.insert(PathBuf::from("ssot.rs"), format!("// {HEADER}\n\n{}", items(ir, config)));
     files
 }
 
-/// The items as tokens, for the `ssot!` macro.
-pub fn tokens(ir: &Ir, config: &Config) -> TokenStream {
+/// The items as source text, for the `ssot!` macro and [`generate`].
+pub fn items(ir: &Ir, config: &Config) -> String {
     let g = Gen { ir };
-    let enums = ir.enums.iter().map(|e| g.enum_(e));
-    let composites = ir.composite_types.iter().map(|c| g.composite(c));
-    let models = ir.api_models().map(|m| g.model(m));
-    let principal = g.principal(config);
-    let metas = ir.api_models().map(|m| {
-        let name = camel(&m.name);
-        quote!(&#name::META)
-    });
-    let provider = &ir.provider;
-    quote! {
-        /// The datasource provider of the schema.
-        pub const PROVIDER: &str = #provider;
-        /// Metadata of every model and view with an API.
-        pub const MODELS: &[&::ssot::meta::ModelMeta] = &[#(#metas),*];
-        #principal
-        #(#enums)*
-        #(#composites)*
-        #(#models)*
+    let mut c = Code::new();
+    c.line("/// The datasource provider of the schema.");
+    c.line(format!("pub const PROVIDER: &str = {};", rust_str(&ir.provider)));
+    c.line("/// Metadata of every model and view with an API.");
+    let metas: Vec<String> = ir.api_models().map(|m| format!("&{}::META", camel(&m.name))).collect();
+    c.line(format!("pub const MODELS: &[&::ssot::meta::ModelMeta] = &[{}];", metas.join(", ")));
+    c.line("");
+    g.principal(&mut c, config);
+    for e in &ir.enums {
+        g.enum_(&mut c, e);
     }
+    for ct in &ir.composite_types {
+        g.composite(&mut c, ct);
+    }
+    for m in ir.api_models() {
+        g.model(&mut c, m);
+    }
+    c.finish()
 }
 
 struct Gen<'a> {
     ir: &'a Ir,
 }
 
-fn docs(doc: Option<&str>) -> TokenStream {
-    let lines = doc.into_iter().flat_map(str::lines).map(|l| format!(" {l}"));
-    quote!(#(#[doc = #lines])*)
-}
-
-const SERDE: &str = "::ssot::__private::serde";
-const SERDE_WITH: &str = "::ssot::__private::serde_with";
-
-fn derives(extra_eq: bool) -> TokenStream {
-    let eq = extra_eq.then(|| quote!(Copy, Eq, Hash, PartialOrd, Ord,));
-    quote! {
-        #[derive(Debug, Clone, PartialEq, #eq ::ssot::__private::serde::Serialize, ::ssot::__private::serde::Deserialize)]
-        #[serde(crate = #SERDE)]
-    }
-}
+const SERDE_AS: &str = "#[::ssot::__private::serde_with::serde_as(crate = \"::ssot::__private::serde_with\")]";
+const DERIVE: &str = "#[derive(Debug, Clone, PartialEq, ::ssot::__private::serde::Serialize, ::ssot::__private::serde::Deserialize)]";
+const SERDE_CRATE: &str = "#[serde(crate = \"::ssot::__private::serde\")]";
+const SAME: &str = "::ssot::__private::serde_with::Same";
 
 /// How an optional value is carried in a struct field.
 #[derive(Clone, Copy, PartialEq)]
@@ -87,284 +69,258 @@ enum Shape {
     Patch,
 }
 
+/// A struct field ready to print.
+struct FieldOut<'f> {
+    field: &'f Field,
+    shape: Shape,
+}
+
 impl Gen<'_> {
     /// Rust type and wire adapter of one value of a field's type (not its arity).
-    fn base(&self, ty: &FieldType) -> (TokenStream, Option<&'static str>) {
+    fn base(&self, ty: &FieldType) -> (String, Option<&'static str>) {
         match ty {
-            FieldType::Scalar(s) => match s {
-                ScalarType::String => (quote!(::std::string::String), None),
-                ScalarType::Int => (quote!(i32), Some("::ssot::wire::Int32")),
-                ScalarType::BigInt => (quote!(i64), Some("::ssot::wire::BigIntString")),
-                ScalarType::Float => (quote!(f64), Some("::ssot::wire::Float")),
-                ScalarType::Decimal => (quote!(::ssot::Decimal), Some("::ssot::wire::DecimalString")),
-                ScalarType::Boolean => (quote!(bool), None),
-                ScalarType::DateTime => (quote!(::ssot::DateTime<::ssot::Utc>), Some("::ssot::wire::DateTimeMillis")),
-                ScalarType::Json => (quote!(::ssot::Json), None),
-                ScalarType::Bytes => (quote!(::std::vec::Vec<u8>), Some("::ssot::wire::Base64Bytes")),
-            },
-            FieldType::Enum(e) | FieldType::Composite(e) => {
-                let name = camel(e);
-                (quote!(#name), None)
+            FieldType::Scalar(s) => {
+                let (t, a) = match s {
+                    ScalarType::String => ("::std::string::String", None),
+                    ScalarType::Int => ("i32", Some("::ssot::wire::Int32")),
+                    ScalarType::BigInt => ("i64", Some("::ssot::wire::BigIntString")),
+                    ScalarType::Float => ("f64", Some("::ssot::wire::Float")),
+                    ScalarType::Decimal => ("::ssot::Decimal", Some("::ssot::wire::DecimalString")),
+                    ScalarType::Boolean => ("bool", None),
+                    ScalarType::DateTime => ("::ssot::DateTime<::ssot::Utc>", Some("::ssot::wire::DateTimeMillis")),
+                    ScalarType::Json => ("::ssot::Json", None),
+                    ScalarType::Bytes => ("::std::vec::Vec<u8>", Some("::ssot::wire::Base64Bytes")),
+                };
+                (t.to_owned(), a)
             }
-            FieldType::Relation(r) => {
-                let name = camel(&r.model);
-                (quote!(#name), None)
-            }
-            FieldType::Unsupported(_) => (quote!(()), None),
+            FieldType::Enum(e) | FieldType::Composite(e) => (camel(e), None),
+            FieldType::Relation(r) => (camel(&r.model), None),
+            FieldType::Unsupported(_) => ("()".to_owned(), None),
         }
     }
 
-    /// A struct field of the given shape, with serde attributes for the wire format.
-    fn field(&self, f: &Field, shape: Shape, doc: TokenStream) -> TokenStream {
+    /// Prints one struct field with serde attributes for the wire format.
+    fn field(&self, c: &mut Code, f: &Field, shape: Shape, extra_doc: Option<&str>) {
         let name = snake(&f.name);
-        let key = &f.name;
         let (base, adapter) = self.base(&f.ty);
-        let same = format!("{SERDE_WITH}::Same");
-        let a = adapter.map(str::to_owned);
-        let list = f.is_list();
-        let (value_ty, value_as) = if list {
-            (quote!(::std::vec::Vec<#base>), a.map(|a| format!("::std::vec::Vec<{a}>")))
+        let (value_ty, value_as) = if f.is_list() {
+            (format!("::std::vec::Vec<{base}>"), adapter.map(|a| format!("::std::vec::Vec<{a}>")))
         } else {
-            (base, a)
+            (base, adapter.map(str::to_owned))
         };
-        let inner = value_as.clone().unwrap_or_else(|| same.clone());
-        let optional_attrs = quote!(default, skip_serializing_if = "Option::is_none");
+        let inner = value_as.clone().unwrap_or_else(|| SAME.to_owned());
         let (ty, as_, optional) = match shape {
             Shape::Required => (value_ty, value_as, false),
-            Shape::Nullable => (quote!(::std::option::Option<#value_ty>), Some(format!("::ssot::wire::Nullable<{inner}>")), false),
-            Shape::Absent => (quote!(::std::option::Option<#value_ty>), Some(format!("::ssot::wire::Present<{inner}>")), true),
+            Shape::Nullable => (format!("::std::option::Option<{value_ty}>"), Some(format!("::ssot::wire::Nullable<{inner}>")), false),
+            Shape::Absent => (format!("::std::option::Option<{value_ty}>"), Some(format!("::ssot::wire::Present<{inner}>")), true),
             Shape::AbsentOrNull => {
-                (quote!(::std::option::Option<#value_ty>), value_as.map(|a| format!("::std::option::Option<{a}>")), true)
+                (format!("::std::option::Option<{value_ty}>"), value_as.map(|a| format!("::std::option::Option<{a}>")), true)
             }
             Shape::Patch => (
-                quote!(::std::option::Option<::std::option::Option<#value_ty>>),
+                format!("::std::option::Option<::std::option::Option<{value_ty}>>"),
                 Some(format!("::ssot::wire::Patch<{inner}>")),
                 true,
             ),
         };
+        c.doc(f.documentation.as_deref());
+        c.doc(extra_doc);
         // One serde attribute per field, with only what differs from serde's defaults.
         let mut serde_args = Vec::new();
-        if name.to_string() != *key {
-            serde_args.push(quote!(rename = #key));
+        if bare(&name) != f.name {
+            serde_args.push(format!("rename = {}", rust_str(&f.name)));
         }
         if optional {
-            serde_args.push(optional_attrs);
+            serde_args.push("default, skip_serializing_if = \"Option::is_none\"".to_owned());
         }
-        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
-        let as_attr = as_.map(|a| quote!(#[serde_as(as = #a)]));
-        quote! {
-            #doc
-            #serde_attr
-            #as_attr
-            pub #name: #ty,
+        if !serde_args.is_empty() {
+            c.line(format!("#[serde({})]", serde_args.join(", ")));
         }
+        if let Some(a) = as_ {
+            c.line(format!("#[serde_as(as = {})]", rust_str(&a)));
+        }
+        c.line(format!("pub {name}: {ty},"));
     }
 
-    fn serde_as() -> TokenStream {
-        quote!(#[::ssot::__private::serde_with::serde_as(crate = #SERDE_WITH)])
+    fn struct_(&self, c: &mut Code, name: &str, doc: Option<&str>, extra_attrs: &[&str], fields: &[FieldOut<'_>]) {
+        c.doc(doc);
+        c.line(SERDE_AS).line(DERIVE);
+        for a in extra_attrs {
+            c.line(*a);
+        }
+        c.line(SERDE_CRATE);
+        c.open(format!("pub struct {name} {{"));
+        for f in fields {
+            self.field(c, f.field, f.shape, None);
+        }
+        c.close("}");
     }
 
-    fn enum_(&self, e: &Enum) -> TokenStream {
+    fn enum_(&self, c: &mut Code, e: &Enum) {
         let name = camel(&e.name);
-        let doc = docs(e.documentation.as_deref());
-        let mut variant_names: Vec<String> = e.values.iter().map(|v| v.name.to_upper_camel_case()).collect();
-        let mut dedup = variant_names.clone();
+        let mut variants: Vec<String> = e.values.iter().map(|v| variant(&v.name)).collect();
+        let mut dedup = variants.clone();
         dedup.sort();
         dedup.dedup();
-        let raw_names = dedup.len() != variant_names.len();
+        let raw_names = dedup.len() != variants.len();
         if raw_names {
-            variant_names = e.values.iter().map(|v| v.name.clone()).collect();
+            variants = e.values.iter().map(|v| crate::names::ident(&v.name)).collect();
         }
-        let allow = raw_names.then(|| quote!(#[allow(non_camel_case_types)]));
-        let variants: Vec<Ident> = variant_names.iter().map(|n| ident(n)).collect();
-        let values: Vec<&str> = e.values.iter().map(|v| v.name.as_str()).collect();
-        let vdocs = e.values.iter().map(|v| docs(v.documentation.as_deref()));
-        let derive = derives(true);
-        quote! {
-            #doc
-            #derive
-            #allow
-            pub enum #name {
-                #( #vdocs #[serde(rename = #values)] #variants, )*
-            }
-            impl #name {
-                /// Every value, in schema order.
-                pub const ALL: &'static [#name] = &[#(#name::#variants),*];
-                /// The value as written in the schema (and on the wire).
-                pub const fn as_str(self) -> &'static str {
-                    match self { #(#name::#variants => #values,)* }
-                }
-            }
-            impl ::std::fmt::Display for #name {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-            impl ::std::str::FromStr for #name {
-                type Err = ::std::string::String;
-                fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
-                    match s {
-                        #(#values => ::std::result::Result::Ok(#name::#variants),)*
-                        other => ::std::result::Result::Err(::std::format!("`{}` is not a value of {}", other, ::std::stringify!(#name))),
-                    }
-                }
-            }
-            impl ::ssot::policy::ToValue for #name {
-                fn to_value(&self) -> ::ssot::policy::Value<'_> {
-                    ::ssot::policy::Value::Enum(self.as_str())
-                }
-            }
+        c.doc(e.documentation.as_deref());
+        c.line("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::ssot::__private::serde::Serialize, ::ssot::__private::serde::Deserialize)]");
+        c.line(SERDE_CRATE);
+        if raw_names {
+            c.line("#[allow(non_camel_case_types)]");
         }
+        c.open(format!("pub enum {name} {{"));
+        for (v, var) in e.values.iter().zip(&variants) {
+            c.doc(v.documentation.as_deref());
+            c.line(format!("#[serde(rename = {})]", rust_str(&v.name)));
+            c.line(format!("{var},"));
+        }
+        c.close("}");
+        c.open(format!("impl {name} {{"));
+        c.line("/// Every value, in schema order.");
+        let all: Vec<String> = variants.iter().map(|v| format!("{name}::{v}")).collect();
+        c.line(format!("pub const ALL: &'static [{name}] = &[{}];", all.join(", ")));
+        c.line("/// The value as written in the schema (and on the wire).");
+        c.open("pub const fn as_str(self) -> &'static str {");
+        c.open("match self {");
+        for (v, var) in e.values.iter().zip(&variants) {
+            c.line(format!("{name}::{var} => {},", rust_str(&v.name)));
+        }
+        c.close("}");
+        c.close("}");
+        c.close("}");
+        c.open(format!("impl ::std::fmt::Display for {name} {{"));
+        c.open("fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {");
+        c.line("f.write_str(self.as_str())");
+        c.close("}");
+        c.close("}");
+        c.open(format!("impl ::std::str::FromStr for {name} {{"));
+        c.line("type Err = ::std::string::String;");
+        c.open("fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {");
+        c.line("Self::ALL.iter().copied().find(|v| v.as_str() == s)");
+        c.line(format!("    .ok_or_else(|| ::std::format!(\"`{{}}` is not a value of {}\", s))", e.name));
+        c.close("}");
+        c.close("}");
+        c.open(format!("impl ::ssot::policy::ToValue for {name} {{"));
+        c.open("fn to_value(&self) -> ::ssot::policy::Value<'_> {");
+        c.line("::ssot::policy::Value::Enum(self.as_str())");
+        c.close("}");
+        c.close("}");
+        c.line("");
     }
 
-    fn composite(&self, c: &CompositeType) -> TokenStream {
-        let name = camel(&c.name);
-        let doc = docs(c.documentation.as_deref());
-        let fields = c.fields.iter().filter(|f| f.is_data()).map(|f| {
-            let shape = if f.is_optional() { Shape::Nullable } else { Shape::Required };
-            self.field(f, shape, docs(f.documentation.as_deref()))
-        });
-        let derive = derives(false);
-        let serde_as = Self::serde_as();
-        quote! {
-            #doc
-            #serde_as
-            #derive
-            pub struct #name { #(#fields)* }
-        }
+    fn composite(&self, c: &mut Code, ct: &CompositeType) {
+        let fields: Vec<FieldOut<'_>> = ct
+            .fields
+            .iter()
+            .filter(|f| f.is_data())
+            .map(|f| FieldOut { field: f, shape: if f.is_optional() { Shape::Nullable } else { Shape::Required } })
+            .collect();
+        self.struct_(c, &camel(&ct.name), ct.documentation.as_deref(), &[], &fields);
+        c.line("");
     }
 
-    fn principal(&self, config: &Config) -> TokenStream {
-        let fields = config.claims.iter().map(|c| {
-            let ty = match ScalarType::from_name(&c.ty) {
+    fn principal(&self, c: &mut Code, config: &Config) {
+        c.line("/// The calling principal: the claims declared under `[auth.claims]`.");
+        c.line(SERDE_AS).line(DERIVE).line(SERDE_CRATE);
+        c.open("pub struct Principal {");
+        for claim in &config.claims {
+            let ty = match ScalarType::from_name(&claim.ty) {
                 Some(s) => FieldType::Scalar(s),
-                None => FieldType::Enum(c.ty.clone()),
+                None => FieldType::Enum(claim.ty.clone()),
             };
             let f = Field {
-                name: c.name.clone(),
+                name: claim.name.clone(),
                 db_name: None,
                 ty,
-                arity: if c.list { Arity::List } else { Arity::Required },
+                arity: if claim.list { Arity::List } else { Arity::Required },
                 default: None,
                 updated_at: false,
                 unique: false,
                 id: false,
                 ignored: false,
                 native_type: None,
-                documentation: None,
+                documentation: Some(format!("`auth.{}` in policies.", claim.name)),
                 annotations: Default::default(),
                 span: Default::default(),
             };
-            let doc = format!(" `auth.{}` in policies.", c.name);
-            self.field(&f, Shape::Required, quote!(#[doc = #doc]))
-        });
-        let derive = derives(false);
-        let serde_as = Self::serde_as();
-        quote! {
-            /// The calling principal: the claims declared under `[auth.claims]`.
-            #serde_as
-            #derive
-            pub struct Principal { #(#fields)* }
-            /// Who is calling: `None` for an anonymous caller (`auth == null` in policies).
-            pub type Auth = ::std::option::Option<Principal>;
+            self.field(c, &f, Shape::Required, None);
         }
+        c.close("}");
+        c.line("/// Who is calling: `None` for an anonymous caller (`auth == null` in policies).");
+        c.line("pub type Auth = ::std::option::Option<Principal>;");
+        c.line("");
     }
 
-    /// Fields of the output struct: what responses carry.
-    fn output_shape(&self, f: &Field) -> Option<Shape> {
-        if !f.is_data() {
-            return None;
-        }
-        let readable = f.annotations.readable.is_some();
-        Some(match (f.is_optional(), readable) {
+    /// The shape of a field in the output struct (what responses carry).
+    fn output_shape(&self, f: &Field) -> Shape {
+        match (f.is_optional(), f.annotations.readable.is_some()) {
             (false, false) => Shape::Required,
             (true, false) => Shape::Nullable,
             (false, true) => Shape::Absent,
             (true, true) => Shape::Patch,
-        })
+        }
     }
 
-    fn model(&self, m: &Model) -> TokenStream {
+    fn model(&self, c: &mut Code, m: &Model) {
         let name = camel(&m.name);
-        let doc = docs(m.documentation.as_deref());
-        let derive = derives(false);
-        let serde_as = Self::serde_as();
-        let mut fields = Vec::new();
+        c.doc(m.documentation.as_deref());
+        c.line(SERDE_AS).line(DERIVE).line(SERDE_CRATE);
+        c.open(format!("pub struct {name} {{"));
         for f in &m.fields {
-            let fdoc = docs(f.documentation.as_deref());
             if let Some(r) = f.relation() {
                 if f.ignored || self.ir.model(&r.model).is_none_or(|t| t.ignored) || f.annotations.hidden {
                     continue;
                 }
                 let fname = snake(&f.name);
-                let key = &f.name;
                 let target = camel(&r.model);
-                let note = format!(" Present when the relation was included (`include={}`).", f.name);
-                fields.push(if r.is_to_many() {
-                    quote! {
-                        #fdoc #[doc = #note]
-                        #[serde(rename = #key, default, skip_serializing_if = "Option::is_none")]
-                        pub #fname: ::std::option::Option<::std::vec::Vec<#target>>,
-                    }
+                c.doc(f.documentation.as_deref());
+                c.line(format!("/// Present when the relation was included (`include={}`).", f.name));
+                let rename = if bare(&fname) != f.name { format!("rename = {}, ", rust_str(&f.name)) } else { String::new() };
+                c.line(format!("#[serde({rename}default, skip_serializing_if = \"Option::is_none\")]"));
+                if r.is_to_many() {
+                    c.line(format!("pub {fname}: ::std::option::Option<::std::vec::Vec<{target}>>,"));
                 } else if f.is_optional() {
-                    let as_ = format!("::ssot::wire::Patch<{SERDE_WITH}::Same>");
-                    quote! {
-                        #fdoc #[doc = #note]
-                        #[serde(rename = #key, default, skip_serializing_if = "Option::is_none")]
-                        #[serde_as(as = #as_)]
-                        pub #fname: ::std::option::Option<::std::option::Option<::std::boxed::Box<#target>>>,
-                    }
+                    c.line(format!("#[serde_as(as = \"::ssot::wire::Patch<{SAME}>\")]"));
+                    c.line(format!("pub {fname}: ::std::option::Option<::std::option::Option<::std::boxed::Box<{target}>>>,"));
                 } else {
-                    quote! {
-                        #fdoc #[doc = #note]
-                        #[serde(rename = #key, default, skip_serializing_if = "Option::is_none")]
-                        pub #fname: ::std::option::Option<::std::boxed::Box<#target>>,
-                    }
-                });
+                    c.line(format!("pub {fname}: ::std::option::Option<::std::boxed::Box<{target}>>,"));
+                }
                 continue;
             }
             if !f.is_data() {
                 continue;
             }
             if f.annotations.in_output() {
-                let shape = self.output_shape(f).unwrap_or(Shape::Required);
-                fields.push(self.field(f, shape, fdoc));
+                self.field(c, f, self.output_shape(f), None);
             } else {
                 // Server-only slot: never on the wire; policies reading it see "unknown" (deny)
                 // unless the backend fills it in.
                 let fname = snake(&f.name);
                 let (base, _) = self.base(&f.ty);
-                let ty = if f.is_list() { quote!(::std::vec::Vec<#base>) } else { base };
-                let ty = if f.is_optional() { quote!(::std::option::Option<#ty>) } else { ty };
+                let ty = if f.is_list() { format!("::std::vec::Vec<{base}>") } else { base };
+                let ty = if f.is_optional() { format!("::std::option::Option<{ty}>") } else { ty };
                 let why = if f.annotations.hidden { "@hidden" } else { "@writeOnly" };
-                let note = format!(" {why}: never serialized. Fill it in on the server for policies that read it.");
-                fields.push(quote! {
-                    #fdoc #[doc = #note]
-                    #[serde(skip)]
-                    pub #fname: ::std::option::Option<#ty>,
-                });
+                c.doc(f.documentation.as_deref());
+                c.line(format!("/// {why}: never serialized. Fill it in on the server for policies that read it."));
+                c.line("#[serde(skip)]");
+                c.line(format!("pub {fname}: ::std::option::Option<{ty}>,"));
             }
         }
-        let inputs = (m.kind == ModelKind::Model).then(|| self.inputs(m));
-        let policy = self.policy_impl(m);
-        let meta = self.meta(m);
-        quote! {
-            #doc
-            #serde_as
-            #derive
-            pub struct #name { #(#fields)* }
-            #inputs
-            #policy
-            impl #name { #meta }
+        c.close("}");
+        if m.kind == ModelKind::Model {
+            self.inputs(c, m);
         }
+        self.policy_impl(c, m);
+        c.line("");
     }
 
-    fn inputs(&self, m: &Model) -> TokenStream {
+    fn inputs(&self, c: &mut Code, m: &Model) {
         let name = camel(&m.name);
-        let create = format_ident!("{}CreateInput", camel_str(&m.name));
-        let update = format_ident!("{}UpdateInput", camel_str(&m.name));
         let writable: Vec<&Field> = m.fields.iter().filter(|f| f.is_data() && f.annotations.in_input()).collect();
-        let create_fields: Vec<(&Field, Shape)> = writable
+        let create: Vec<FieldOut<'_>> = writable
             .iter()
             .map(|f| {
                 let shape = match (f.arity, f.has_server_value()) {
@@ -374,212 +330,158 @@ impl Gen<'_> {
                     (Arity::Optional, false) => Shape::AbsentOrNull,
                     (Arity::Optional, true) => Shape::Patch,
                 };
-                (*f, shape)
+                FieldOut { field: f, shape }
             })
             .collect();
-        let update_fields: Vec<(&Field, Shape)> = writable
+        let update: Vec<FieldOut<'_>> = writable
             .iter()
             .filter(|f| !f.id && !f.updated_at)
-            .map(|f| (*f, if f.is_optional() { Shape::Patch } else { Shape::Absent }))
+            .map(|f| FieldOut { field: f, shape: if f.is_optional() { Shape::Patch } else { Shape::Absent } })
             .collect();
-        let cdoc = format!(" Input to create a [`{}`]: fields with a default, optional fields and lists may be left out.", m.name);
-        let udoc = format!(" Input to update a [`{}`]: every field may be left out; `null` clears an optional field.", m.name);
-        let cf = create_fields.iter().map(|(f, s)| self.field(f, *s, docs(f.documentation.as_deref())));
-        let uf = update_fields.iter().map(|(f, s)| self.field(f, *s, docs(f.documentation.as_deref())));
-        let cv = self.validate_fn(&create_fields);
-        let uv = self.validate_fn(&update_fields);
-        let derive = derives(false);
-        let serde_as = Self::serde_as();
-        let default = quote!(#[derive(Default)]);
-        let cdefault = create_fields.iter().all(|(_, s)| *s != Shape::Required).then_some(&default);
-        let _ = name;
-        quote! {
-            #[doc = #cdoc]
-            #serde_as
-            #derive
-            #cdefault
-            #[serde(deny_unknown_fields)]
-            pub struct #create { #(#cf)* }
-            impl #create { #cv }
-            #[doc = #udoc]
-            #serde_as
-            #derive
-            #default
-            #[serde(deny_unknown_fields)]
-            pub struct #update { #(#uf)* }
-            impl #update { #uv }
+        let cdoc = format!("Input to create a [`{name}`]: fields with a default, optional fields and lists may be left out.");
+        let udoc = format!("Input to update a [`{name}`]: every field may be left out; `null` clears an optional field.");
+        let mut attrs = vec!["#[serde(deny_unknown_fields)]"];
+        if create.iter().all(|f| f.shape != Shape::Required) {
+            attrs.push("#[derive(Default)]");
         }
+        let create_name = format!("{name}CreateInput");
+        self.struct_(c, &create_name, Some(&cdoc), &attrs, &create);
+        self.validate_impl(c, &create_name, &create);
+        let update_name = format!("{name}UpdateInput");
+        self.struct_(c, &update_name, Some(&udoc), &["#[serde(deny_unknown_fields)]", "#[derive(Default)]"], &update);
+        self.validate_impl(c, &update_name, &update);
     }
 
-    fn validate_fn(&self, fields: &[(&Field, Shape)]) -> TokenStream {
-        let mut checks = Vec::new();
-        let mut statics = Vec::new();
-        for (f, shape) in fields {
-            let rules = &f.annotations.validate;
+    fn validate_impl(&self, c: &mut Code, name: &str, fields: &[FieldOut<'_>]) {
+        c.open(format!("impl {name} {{"));
+        c.line("/// Checks every `@validate` rule; returns all violations, each with its field path.");
+        c.open("pub fn validate(&self) -> ::std::result::Result<(), ::ssot::validate::Violations> {");
+        c.line("#[allow(unused_mut)]");
+        c.line("let mut c = ::ssot::validate::Collector::new();");
+        let mut regexes = 0;
+        for f in fields {
+            let rules = &f.field.annotations.validate;
             if rules.is_empty() {
                 continue;
             }
-            let fname = snake(&f.name);
-            let path = &f.name;
-            let body: Vec<TokenStream> = rules
-                .iter()
-                .map(|r| match r {
-                    ValidateRule::Email => quote!(c.email(#path, v);),
-                    ValidateRule::Url => quote!(c.url(#path, v);),
-                    ValidateRule::Uuid => quote!(c.uuid(#path, v);),
-                    ValidateRule::NonEmpty => quote!(c.non_empty(#path, v.len());),
-                    ValidateRule::MinLength(n) => {
-                        let n = *n as usize;
-                        quote!(c.min_length(#path, v, #n);)
-                    }
-                    ValidateRule::MaxLength(n) => {
-                        let n = *n as usize;
-                        quote!(c.max_length(#path, v, #n);)
-                    }
-                    ValidateRule::Min(n) => quote!(c.min(#path, v, #n);),
-                    ValidateRule::Max(n) => quote!(c.max(#path, v, #n);),
+            let fname = snake(&f.field.name);
+            let path = rust_str(&f.field.name);
+            match f.shape {
+                Shape::Required => c.open(format!("{{ let v = &self.{fname};")),
+                Shape::Patch => c.open(format!("if let ::std::option::Option::Some(::std::option::Option::Some(v)) = &self.{fname} {{")),
+                _ => c.open(format!("if let ::std::option::Option::Some(v) = &self.{fname} {{")),
+            };
+            for r in rules {
+                match r {
+                    ValidateRule::Email => c.line(format!("c.email({path}, v);")),
+                    ValidateRule::Url => c.line(format!("c.url({path}, v);")),
+                    ValidateRule::Uuid => c.line(format!("c.uuid({path}, v);")),
+                    ValidateRule::NonEmpty => c.line(format!("c.non_empty({path}, v.len());")),
+                    ValidateRule::MinLength(n) => c.line(format!("c.min_length({path}, v, {n});")),
+                    ValidateRule::MaxLength(n) => c.line(format!("c.max_length({path}, v, {n});")),
+                    ValidateRule::Min(n) => c.line(format!("c.min({path}, v, {n:?});")),
+                    ValidateRule::Max(n) => c.line(format!("c.max({path}, v, {n:?});")),
                     ValidateRule::Regex(re) => {
-                        let st = format_ident!("RE_{}", statics.len());
-                        statics.push(quote! {
-                            static #st: ::std::sync::LazyLock<::ssot::__private::regex::Regex> = ::std::sync::LazyLock::new(|| {
-                                ::ssot::__private::regex::Regex::new(#re).expect("pattern checked by ssot at generation")
-                            });
-                        });
-                        quote!(c.regex(#path, v, &#st);)
+                        regexes += 1;
+                        c.line(format!(
+                            "static RE_{regexes}: ::std::sync::LazyLock<::ssot::__private::regex::Regex> = ::std::sync::LazyLock::new(|| ::ssot::__private::regex::Regex::new({}).expect(\"pattern checked by ssot at generation\"));",
+                            rust_str(re)
+                        ));
+                        c.line(format!("c.regex({path}, v, &RE_{regexes});"))
                     }
-                })
-                .collect();
-            checks.push(match shape {
-                Shape::Required => quote!({ let v = &self.#fname; #(#body)* }),
-                Shape::Patch => quote!(if let ::std::option::Option::Some(::std::option::Option::Some(v)) = &self.#fname { #(#body)* }),
-                _ => quote!(if let ::std::option::Option::Some(v) = &self.#fname { #(#body)* }),
-            });
-        }
-        quote! {
-            /// Checks every `@validate` rule; returns all violations, each with its field path.
-            pub fn validate(&self) -> ::std::result::Result<(), ::ssot::validate::Violations> {
-                #(#statics)*
-                #[allow(unused_mut)]
-                let mut c = ::ssot::validate::Collector::new();
-                #(#checks)*
-                c.finish()
+                };
             }
+            c.close("}");
         }
+        c.line("c.finish()");
+        c.close("}");
+        c.close("}");
     }
 
-    fn policy_impl(&self, m: &Model) -> TokenStream {
+    fn policy_impl(&self, c: &mut Code, m: &Model) {
         let name = camel(&m.name);
-        let mut cx = PolicyCx { g: self, depth: 0 };
-        let op = |cx: &mut PolicyCx<'_, '_>, rule: Option<&Rule>, open: bool| -> TokenStream {
-            match rule {
-                Some(r) => {
-                    let e = cx.expr(quote!(self), m, &r.expr);
-                    quote!(p::allow(#e))
-                }
-                None if open => quote!(true),
-                None => quote!(false),
-            }
-        };
         let is_view = m.kind == ModelKind::View;
         let p = m.annotations.policy.as_ref();
-        let (read, create, update, delete) = match p {
-            None => (None, None, None, None),
-            Some(p) => (p.read.as_ref(), p.create.as_ref(), p.update.as_ref(), p.delete.as_ref()),
-        };
         let open = p.is_none();
-        let read = op(&mut cx, read, open);
-        let create = op(&mut cx, create, open && !is_view);
-        let update = op(&mut cx, update, open && !is_view);
-        let delete = op(&mut cx, delete, open && !is_view);
-        let rule_doc = |op: &str, r: Option<&Rule>| -> String {
-            match (p, r) {
-                (_, Some(r)) => format!(" `{op}`: `{}`.", r.source),
-                (None, None) if op == "read" || !is_view => format!(" `{op}`: allowed (no `@@policy`)."),
-                _ => format!(" `{op}`: denied (not granted by `@@policy`)."),
-            }
-        };
-        let (rd, cd, ud, dd) = (
-            rule_doc("read", p.and_then(|p| p.read.as_ref())),
-            rule_doc("create", p.and_then(|p| p.create.as_ref())),
-            rule_doc("update", p.and_then(|p| p.update.as_ref())),
-            rule_doc("delete", p.and_then(|p| p.delete.as_ref())),
-        );
-        let prelude = quote! {
-            use ::ssot::policy::{self as p, Op, ToValue as _, Value as V};
-            use ::std::option::Option::{None, Some};
-        };
-        let mut field_fns = Vec::new();
+        let mut cx = PolicyCx { ir: self.ir, depth: 0 };
+        c.line("#[allow(unused_variables, unused_imports, clippy::all)]");
+        c.open(format!("impl {name} {{"));
+        let ops: [(&str, Option<&Rule>, &str); 4] = [
+            ("read", p.and_then(|p| p.read.as_ref()), "Row-level security: may `auth` read this row? Relations the rule reads must be loaded;\na rule that cannot be decided denies."),
+            ("create", p.and_then(|p| p.create.as_ref()), "May `auth` create this row? Checked on the row to be created."),
+            ("update", p.and_then(|p| p.update.as_ref()), "May `auth` update this row? Check it on the row before and after the update."),
+            ("delete", p.and_then(|p| p.delete.as_ref()), "May `auth` delete this row? Checked on the row before deletion."),
+        ];
+        for (op, rule, doc) in ops {
+            let allowed_open = open && (op == "read" || !is_view);
+            let verdict = match rule {
+                Some(r) => format!("`{op}`: `{}`.", r.source),
+                None if allowed_open => format!("`{op}`: allowed (no `@@policy`)."),
+                None => format!("`{op}`: denied (not granted by `@@policy`)."),
+            };
+            c.doc(Some(doc));
+            c.doc(Some(&verdict));
+            let body = match rule {
+                Some(r) => format!("p::allow({})", cx.expr("self", m, &r.expr)),
+                None => allowed_open.to_string(),
+            };
+            policy_fn(c, &format!("can_{op}"), rule.is_some(), &body);
+        }
         let mut mask = Vec::new();
         for f in m.fields.iter().filter(|f| f.is_data()) {
             let fname = snake(&f.name);
             if let Some(r) = &f.annotations.readable {
-                let fn_name = format_ident!("can_read_{}", fname.to_string().trim_start_matches("r#"));
-                let e = cx.expr(quote!(self), m, &r.expr);
-                let doc = format!(" `@readable(\"{}\")` on `{}`.", r.source, f.name);
-                field_fns.push(quote! {
-                    #[doc = #doc]
-                    pub fn #fn_name(&self, auth: &Auth) -> bool { #prelude p::allow(#e) }
-                });
+                let fn_name = format!("can_read_{}", bare(&fname));
+                c.doc(Some(&format!("`@readable({})` on `{}`.", rust_str(&r.source), f.name)));
+                let body = format!("p::allow({})", cx.expr("self", m, &r.expr));
+                policy_fn(c, &fn_name, true, &body);
                 if f.annotations.in_output() {
-                    mask.push(quote! {
-                        if !self.#fn_name(auth) { self.#fname = ::std::option::Option::None; }
-                    });
+                    mask.push(format!("if !self.{fn_name}(auth) {{ self.{fname} = ::std::option::Option::None; }}"));
                 }
             }
             if let Some(r) = &f.annotations.writable {
-                let fn_name = format_ident!("can_write_{}", fname.to_string().trim_start_matches("r#"));
-                let e = cx.expr(quote!(self), m, &r.expr);
-                let doc = format!(" `@writable(\"{}\")` on `{}`, evaluated on the row being written.", r.source, f.name);
-                field_fns.push(quote! {
-                    #[doc = #doc]
-                    pub fn #fn_name(&self, auth: &Auth) -> bool { #prelude p::allow(#e) }
-                });
+                let fn_name = format!("can_write_{}", bare(&fname));
+                c.doc(Some(&format!("`@writable({})` on `{}`, evaluated on the row being written.", rust_str(&r.source), f.name)));
+                let body = format!("p::allow({})", cx.expr("self", m, &r.expr));
+                policy_fn(c, &fn_name, true, &body);
             }
         }
-        quote! {
-            #[allow(unused_variables, unused_imports, clippy::all)]
-            impl #name {
-                /// Row-level security: may `auth` read this row? Relations the rule reads must be
-                /// loaded; a rule that cannot be decided denies.
-                #[doc = #rd]
-                pub fn can_read(&self, auth: &Auth) -> bool { #prelude #read }
-                /// May `auth` create this row? Checked on the row to be created.
-                #[doc = #cd]
-                pub fn can_create(&self, auth: &Auth) -> bool { #prelude #create }
-                /// May `auth` update this row? Check it on the row before and after the update.
-                #[doc = #ud]
-                pub fn can_update(&self, auth: &Auth) -> bool { #prelude #update }
-                /// May `auth` delete this row? Checked on the row before deletion.
-                #[doc = #dd]
-                pub fn can_delete(&self, auth: &Auth) -> bool { #prelude #delete }
-                #(#field_fns)*
-                /// Removes the fields `auth` may not read (`@readable`) before the row is sent.
-                pub fn mask(&mut self, auth: &Auth) { #(#mask)* }
-            }
+        c.line("/// Removes the fields `auth` may not read (`@readable`) before the row is sent.");
+        c.open("pub fn mask(&mut self, auth: &Auth) {");
+        for l in mask {
+            c.line(l);
         }
+        c.close("}");
+        self.meta(c, m);
+        c.close("}");
     }
 
-    fn meta(&self, m: &Model) -> TokenStream {
-        let name = &m.name;
-        let db_name = m.db_name.as_deref().unwrap_or(&m.name);
-        let is_view = m.kind == ModelKind::View;
-        let ids = m.id_fields();
-        let fields = m.fields.iter().filter(|f| !f.ignored && !matches!(f.ty, FieldType::Unsupported(_))).map(|f| {
-            let fname = &f.name;
+    fn meta(&self, c: &mut Code, m: &Model) {
+        let ids: Vec<String> = m.id_fields().iter().map(|f| rust_str(f)).collect();
+        c.line("/// Names, ids and relations of this model.");
+        c.open("pub const META: ::ssot::meta::ModelMeta = {");
+        c.line("use ::ssot::meta::{FieldKind as K, FieldMeta as F, ModelMeta, RelationMeta as R};");
+        c.open("ModelMeta {");
+        c.line(format!("name: {},", rust_str(&m.name)));
+        c.line(format!("db_name: {},", rust_str(m.db_name.as_deref().unwrap_or(&m.name))));
+        c.line(format!("is_view: {},", m.kind == ModelKind::View));
+        c.line(format!("id_fields: &[{}],", ids.join(", ")));
+        c.open("fields: &[");
+        for f in m.fields.iter().filter(|f| !f.ignored && !matches!(f.ty, FieldType::Unsupported(_))) {
             let (type_name, kind) = match &f.ty {
-                FieldType::Scalar(s) => (s.as_str().to_owned(), quote!(Scalar)),
-                FieldType::Enum(e) => (e.clone(), quote!(Enum)),
-                FieldType::Composite(c) => (c.clone(), quote!(Composite)),
-                FieldType::Relation(r) => (r.model.clone(), quote!(Relation)),
-                FieldType::Unsupported(u) => (u.clone(), quote!(Scalar)),
+                FieldType::Scalar(s) => (s.as_str(), "Scalar"),
+                FieldType::Enum(e) => (e.as_str(), "Enum"),
+                FieldType::Composite(ct) => (ct.as_str(), "Composite"),
+                FieldType::Relation(r) => (r.model.as_str(), "Relation"),
+                FieldType::Unsupported(u) => (u.as_str(), "Scalar"),
             };
-            let mut chain = Vec::new();
-            let rust_name = snake(&f.name).to_string();
+            let mut line = format!("F::new({}, K::{kind}, {})", rust_str(&f.name), rust_str(type_name));
+            let rust_name = snake(&f.name);
             if rust_name != f.name {
-                chain.push(quote!(.rust_name(#rust_name)));
+                let _ = write!(line, ".rust_name({})", rust_str(&rust_name));
             }
             if let Some(db) = &f.db_name {
-                chain.push(quote!(.db_name(#db)));
+                let _ = write!(line, ".db_name({})", rust_str(db));
             }
             let a = &f.annotations;
             for (on, method) in [
@@ -594,157 +496,141 @@ impl Gen<'_> {
                 (a.hidden, "hidden"),
             ] {
                 if on {
-                    let m = ident(method);
-                    chain.push(quote!(.#m()));
+                    let _ = write!(line, ".{method}()");
                 }
             }
             if let Some(r) = f.relation() {
-                let (model, rname, fks, refs, to_many) = (&r.model, &r.name, &r.fields, &r.references, r.is_to_many());
-                chain.push(quote!(.relation(R { model: #model, name: #rname, fields: &[#(#fks),*], references: &[#(#refs),*], to_many: #to_many })));
+                let list = |xs: &[String]| xs.iter().map(|x| rust_str(x)).collect::<Vec<_>>().join(", ");
+                let _ = write!(
+                    line,
+                    ".relation(R {{ model: {}, name: {}, fields: &[{}], references: &[{}], to_many: {} }})",
+                    rust_str(&r.model),
+                    rust_str(&r.name),
+                    list(&r.fields),
+                    list(&r.references),
+                    r.is_to_many()
+                );
             }
-            quote!(F::new(#fname, K::#kind, #type_name) #(#chain)*)
-        });
-        quote! {
-            /// Names, ids and relations of this model.
-            pub const META: ::ssot::meta::ModelMeta = {
-                use ::ssot::meta::{FieldKind as K, FieldMeta as F, ModelMeta, RelationMeta as R};
-                ModelMeta { name: #name, db_name: #db_name, is_view: #is_view, id_fields: &[#(#ids),*], fields: &[#(#fields),*] }
-            };
+            line.push(',');
+            c.line(line);
         }
+        c.close("],");
+        c.close("}");
+        c.close("};");
     }
 }
 
-/// Compiles resolved policy expressions to Rust evaluating to `Option<bool>`.
-struct PolicyCx<'g, 'a> {
-    g: &'g Gen<'a>,
+/// A policy function; rules evaluate with short local names for the policy runtime.
+fn policy_fn(c: &mut Code, name: &str, uses_runtime: bool, body: &str) {
+    c.open(format!("pub fn {name}(&self, auth: &Auth) -> bool {{"));
+    if uses_runtime {
+        c.line("use ::ssot::policy::{self as p, Op, ToValue as _, Value as V};");
+        c.line("use ::std::option::Option::{None, Some};");
+    }
+    c.block(body);
+    c.close("}");
+}
+
+/// Compiles resolved policy expressions to Rust evaluating to `Option<bool>` (`None` =
+/// unknown). Writes against the local names `p`, `Op`, `V`, `Some` and `None` of [`policy_fn`].
+struct PolicyCx<'a> {
+    ir: &'a Ir,
     depth: usize,
 }
 
-impl PolicyCx<'_, '_> {
-    fn expr(&mut self, row: TokenStream, model: &Model, e: &Expr) -> TokenStream {
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
+impl PolicyCx<'_> {
+    fn expr(&mut self, row: &str, model: &Model, e: &Expr) -> String {
         match e {
-            Expr::Bool { value } => quote!(Some(#value)),
-            Expr::Truthy { operand } => {
-                let o = self.operand(&row, model, operand);
-                quote!(p::truthy(#o))
-            }
+            Expr::Bool { value } => format!("Some({value})"),
+            Expr::Truthy { operand } => format!("p::truthy({})", self.operand(row, model, operand)),
             Expr::Compare { op, left, right } => {
-                let l = self.operand(&row, model, left);
-                let r = self.operand(&row, model, right);
                 let op = match op {
-                    CmpOp::Eq => quote!(Eq),
-                    CmpOp::Ne => quote!(Ne),
-                    CmpOp::Lt => quote!(Lt),
-                    CmpOp::Le => quote!(Le),
-                    CmpOp::Gt => quote!(Gt),
-                    CmpOp::Ge => quote!(Ge),
-                    CmpOp::In => quote!(In),
-                    CmpOp::NotIn => quote!(NotIn),
+                    CmpOp::Eq => "Eq",
+                    CmpOp::Ne => "Ne",
+                    CmpOp::Lt => "Lt",
+                    CmpOp::Le => "Le",
+                    CmpOp::Gt => "Gt",
+                    CmpOp::Ge => "Ge",
+                    CmpOp::In => "In",
+                    CmpOp::NotIn => "NotIn",
                 };
-                quote!(p::cmp(Op::#op, #l, #r))
+                format!("p::cmp(Op::{op}, {}, {})", self.operand(row, model, left), self.operand(row, model, right))
             }
-            Expr::Not { expr } => {
-                let x = self.expr(row, model, expr);
-                quote!(p::not(#x))
-            }
+            Expr::Not { expr } => format!("p::not({})", self.expr(row, model, expr)),
             Expr::And { exprs } | Expr::Or { exprs } => {
-                let xs: Vec<_> = exprs.iter().map(|x| self.expr(row.clone(), model, x)).collect();
-                let f = if matches!(e, Expr::And { .. }) { quote!(and) } else { quote!(or) };
-                quote!(p::#f(&[#(#xs),*]))
+                let f = if matches!(e, Expr::And { .. }) { "and" } else { "or" };
+                let items: Vec<String> = exprs.iter().map(|x| indent(&format!("{},", self.expr(row, model, x)))).collect();
+                format!("p::{f}(&[\n{}\n])", items.join("\n"))
             }
             Expr::Quant { quant, hops, relation, model: target, body } => {
                 let rel = snake(relation);
-                let list = self.through_hops(&row, model, hops, &|r| quote!(#r.#rel.as_deref()), quote!(Some(&[][..])));
-                let Some(target_model) = self.g.ir.model(target) else { return quote!(None) };
+                let list = self.through_hops(row, hops, &|r| format!("{r}.{rel}.as_deref()"), "Some(&[][..])");
+                let Some(target_model) = self.ir.model(target) else { return "None".into() };
                 self.depth += 1;
-                let var = format_ident!("r{}", self.depth);
-                let body = self.expr(quote!(#var), target_model, body);
+                let var = format!("r{}", self.depth);
+                let body = self.expr(&var, target_model, body);
                 self.depth -= 1;
-                let target_ty = camel(target);
                 let f = match quant {
-                    Quant::Some => quote!(some),
-                    Quant::Every => quote!(every),
-                    Quant::None => quote!(none),
+                    Quant::Some => "some",
+                    Quant::Every => "every",
+                    Quant::None => "none",
                 };
-                quote!(p::#f(#list, |#var: &#target_ty| #body))
+                format!("p::{f}({list}, |{var}: &{}| {body})", camel(target))
             }
         }
     }
 
     /// Follows to-one hops from `row`; `leaf` builds the value on the last model. An unloaded
     /// relation gives `None`; a null optional relation gives `on_null`.
-    fn through_hops(
-        &mut self,
-        row: &TokenStream,
-        model: &Model,
-        hops: &[Hop],
-        leaf: &dyn Fn(&TokenStream) -> TokenStream,
-        on_null: TokenStream,
-    ) -> TokenStream {
+    fn through_hops(&mut self, row: &str, hops: &[Hop], leaf: &dyn Fn(&str) -> String, on_null: &str) -> String {
         let Some((hop, rest)) = hops.split_first() else {
             return leaf(row);
         };
-        let _ = model;
         let field = snake(&hop.field);
         self.depth += 1;
-        let var = format_ident!("h{}", self.depth);
-        let next_model = self.g.ir.model(&hop.model);
-        let inner = match next_model {
-            Some(nm) => self.through_hops(&quote!(#var), nm, rest, leaf, on_null.clone()),
-            None => quote!(None),
-        };
+        let var = format!("h{}", self.depth);
+        let inner = self.through_hops(&var, rest, leaf, on_null);
         self.depth -= 1;
         if hop.optional {
-            quote!(#row.#field.as_ref().and_then(|o| match o.as_deref() {
-                None => #on_null,
-                Some(#var) => #inner,
-            }))
+            format!("{row}.{field}.as_ref().and_then(|o| match o.as_deref() {{ None => {on_null}, Some({var}) => {inner} }})")
         } else {
-            quote!(#row.#field.as_deref().and_then(|#var| #inner))
+            format!("{row}.{field}.as_deref().and_then(|{var}| {inner})")
         }
     }
 
     /// An operand as `Option<Value>` (`None` = unknown).
-    fn operand(&mut self, row: &TokenStream, model: &Model, o: &Operand) -> TokenStream {
-        let some = |v: TokenStream| quote!(Some(#v));
+    fn operand(&mut self, row: &str, model: &Model, o: &Operand) -> String {
         match o {
-            Operand::Null => some(quote!(V::Null)),
-            _ if literal(o).is_some() => some(literal(o).unwrap_or_default()),
-            Operand::Auth => some(quote!(if auth.is_some() { V::Opaque } else { V::Null })),
+            Operand::Null => "Some(V::Null)".into(),
+            Operand::Auth => "Some(if auth.is_some() { V::Opaque } else { V::Null })".into(),
             Operand::Claim { name, .. } => {
-                let c = snake(name);
-                some(quote!(match auth {
-                    Some(p) => p.#c.to_value(),
-                    None => V::Null,
-                }))
+                format!("Some(auth.as_ref().map_or(V::Null, |a| a.{}.to_value()))", snake(name))
             }
             Operand::Field { hops, field, .. } => {
-                let ir = self.g.ir;
                 let model_name = hops.last().map_or(model.name.as_str(), |h| h.model.as_str());
-                let leaf_field = ir.model(model_name).and_then(|m| m.field(field)).cloned();
-                let g = self.g;
-                let leaf = move |r: &TokenStream| -> TokenStream {
-                    let Some(f) = &leaf_field else { return quote!(None) };
-                    field_value(g, r, f)
-                };
-                self.through_hops(row, model, hops, &leaf, some(quote!(V::Null)))
+                let Some(leaf_field) = self.ir.model(model_name).and_then(|m| m.field(field)) else { return "None".into() };
+                self.through_hops(row, hops, &|r| field_value(r, leaf_field), "Some(V::Null)")
             }
-            _ => quote!(None),
+            other => format!("Some({})", literal(other).unwrap_or_else(|| "V::Null".into())),
         }
     }
 }
 
 /// A literal operand as a `Value` expression.
-fn literal(o: &Operand) -> Option<TokenStream> {
+fn literal(o: &Operand) -> Option<String> {
     Some(match o {
-        Operand::Bool { value } => quote!(V::Bool(#value)),
-        Operand::Int { value } => quote!(V::Int(#value)),
-        Operand::Float { value } => quote!(V::Float(#value)),
-        Operand::String { value } => quote!(V::Str(#value)),
-        Operand::Enum { value, .. } => quote!(V::Enum(#value)),
+        Operand::Bool { value } => format!("V::Bool({value})"),
+        Operand::Int { value } => format!("V::Int({value})"),
+        Operand::Float { value } => format!("V::Float({value:?})"),
+        Operand::String { value } => format!("V::Str({})", rust_str(value)),
+        Operand::Enum { value, .. } => format!("V::Enum({})", rust_str(value)),
         Operand::List { items } => {
             let items = items.iter().map(literal).collect::<Option<Vec<_>>>()?;
-            quote!(V::List(::std::vec![#(#items),*]))
+            format!("V::List(::std::vec![{}])", items.join(", "))
         }
         _ => return None,
     })
@@ -752,27 +638,20 @@ fn literal(o: &Operand) -> Option<TokenStream> {
 
 /// A field of `row` as `Option<Value>`: fields that may be absent on the struct (masked by
 /// `@readable`, server-only) are unknown when absent.
-fn field_value(g: &Gen<'_>, row: &TokenStream, f: &Field) -> TokenStream {
+fn field_value(row: &str, f: &Field) -> String {
     let name = snake(&f.name);
     let opaque = matches!(f.ty, FieldType::Scalar(ScalarType::Bytes | ScalarType::Json));
-    let absent_able = !f.annotations.in_output() || g.output_shape(f).is_some_and(|s| matches!(s, Shape::Absent | Shape::Patch));
-    // `v` is the field's value as stored in the struct (without the absent wrapper).
-    let value = |v: TokenStream| -> TokenStream {
-        if opaque {
-            if f.is_optional() {
-                quote!(if #v.is_none() { V::Null } else { V::Opaque })
-            } else {
-                quote!(V::Opaque)
-            }
-        } else {
-            quote!((#v).to_value())
+    let absent_able = !f.annotations.in_output() || f.annotations.readable.is_some();
+    let value = |v: &str| -> String {
+        match (opaque, f.is_optional()) {
+            (true, true) => format!("if {v}.is_none() {{ V::Null }} else {{ V::Opaque }}"),
+            (true, false) => "V::Opaque".into(),
+            (false, _) => format!("{v}.to_value()"),
         }
     };
     if absent_able {
-        let v = value(quote!(v));
-        quote!(#row.#name.as_ref().map(|v| #v))
+        format!("{row}.{name}.as_ref().map(|v| {})", value("v"))
     } else {
-        let v = value(quote!(&#row.#name));
-        quote!(Some(#v))
+        format!("Some({})", value(&format!("{row}.{name}")))
     }
 }
