@@ -22,8 +22,8 @@
 
 use std::path::{Path, PathBuf};
 
-pub use ssot_core::config::{Framework, ServerMode};
 pub use ssot_core::Error;
+pub use ssot_core::config::{Framework, ServerMode};
 
 /// Builder for one generation run.
 #[derive(Debug, Clone, Default)]

@@ -23,7 +23,8 @@ fn regenerating_an_unchanged_schema_writes_nothing() {
     let dir = temp("noop");
     std::fs::copy(fixture("sqlite/schema.prisma"), dir.join("schema.prisma")).unwrap();
     let out = dir.join("out");
-    let build = || ssot_build::Config::new().schema(dir.join("schema.prisma")).out_dir(&out).emit_rerun_if_changed(false).compile().unwrap();
+    let build =
+        || ssot_build::Config::new().schema(dir.join("schema.prisma")).out_dir(&out).emit_rerun_if_changed(false).compile().unwrap();
     let file = build();
     assert_eq!(file, out.join("ssot.rs"));
     let first = mtime(&file);
@@ -35,7 +36,8 @@ fn regenerating_an_unchanged_schema_writes_nothing() {
 
     // A real change is written.
     let schema = std::fs::read_to_string(dir.join("schema.prisma")).unwrap();
-    std::fs::write(dir.join("schema.prisma"), schema.replace("  pinned    Boolean", "  /// Pinned notes come first.\n  pinned    Boolean")).unwrap();
+    std::fs::write(dir.join("schema.prisma"), schema.replace("  pinned    Boolean", "  /// Pinned notes come first.\n  pinned    Boolean"))
+        .unwrap();
     build();
     assert_ne!(std::fs::read_to_string(&file).unwrap(), text);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -44,7 +46,8 @@ fn regenerating_an_unchanged_schema_writes_nothing() {
 #[test]
 fn errors_are_located_and_nothing_is_written() {
     let dir = temp("error");
-    std::fs::write(dir.join("schema.prisma"), "datasource db {\n  provider = \"sqlite\"\n}\n/// @hiden\nmodel A {\n  id Int @id\n}\n").unwrap();
+    std::fs::write(dir.join("schema.prisma"), "datasource db {\n  provider = \"sqlite\"\n}\n/// @hiden\nmodel A {\n  id Int @id\n}\n")
+        .unwrap();
     let out = dir.join("out");
     let err = ssot_build::Config::new().schema(dir.join("schema.prisma")).out_dir(&out).emit_rerun_if_changed(false).compile().unwrap_err();
     let text = format!("{err:?}");

@@ -22,7 +22,11 @@ fn check_accepts_the_example_and_rejects_bad_input_with_locations() {
     let dir = std::env::temp_dir().join(format!("ssot-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("schema.prisma");
-    std::fs::write(&bad, "datasource db {\n  provider = \"sqlite\"\n}\nmodel A {\n  id Int @id\n  /// @validate(emial)\n  b String\n  c Strin\n}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "datasource db {\n  provider = \"sqlite\"\n}\nmodel A {\n  id Int @id\n  /// @validate(emial)\n  b String\n  c Strin\n}\n",
+    )
+    .unwrap();
     let (code, _, err) = ssot(&["check", "--root", dir.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("schema.prisma:8:5"), "Prisma's error, located: {err}");

@@ -50,11 +50,15 @@ fn median(mut xs: Vec<Duration>) -> Duration {
 
 fn time<T>(iters: usize, mut f: impl FnMut() -> T) -> Duration {
     let _ = f(); // warm up
-    median((0..iters).map(|_| {
-        let t = Instant::now();
-        std::hint::black_box(f());
-        t.elapsed()
-    }).collect())
+    median(
+        (0..iters)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(f());
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn peak_rss_mib() -> Option<f64> {

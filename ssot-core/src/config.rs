@@ -95,10 +95,7 @@ impl Default for Config {
 
 /// With no `[auth.claims]`, a principal has a string `id` and a string `role`.
 pub fn default_claims() -> Vec<Claim> {
-    ["id", "role"]
-        .into_iter()
-        .map(|n| Claim { name: n.to_owned(), ty: "String".to_owned(), list: false, span: None })
-        .collect()
+    ["id", "role"].into_iter().map(|n| Claim { name: n.to_owned(), ty: "String".to_owned(), list: false, span: None }).collect()
 }
 
 /// An `ssot.toml` that could not be read or parsed.

@@ -93,13 +93,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>, span: Span) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            message: message.into(),
-            span: Some(span),
-            label: None,
-            notes: Vec::new(),
-        }
+        Diagnostic { severity: Severity::Error, message: message.into(), span: Some(span), label: None, notes: Vec::new() }
     }
 
     pub fn warning(message: impl Into<String>, span: Span) -> Self {

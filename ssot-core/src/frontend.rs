@@ -8,9 +8,9 @@
 
 use crate::diagnostics::{Diagnostic, Report, Sources, Span};
 use crate::ir::*;
-use saola_psl as psl;
 use psl::parser_database::{self as db, ScalarFieldType};
 use psl::schema_ast::ast::{self, WithSpan};
+use saola_psl as psl;
 
 /// A doc-comment line (`/// ...`) with the span of its text after the slashes.
 #[derive(Debug, Clone)]
@@ -54,8 +54,7 @@ pub fn parse(sources: &Sources) -> Result<Parsed, Report> {
         patched.push((f.name.clone(), text));
         insertions.push(ins);
     }
-    let inputs: Vec<(String, psl::SourceFile)> =
-        patched.iter().map(|(n, t)| (n.clone(), psl::SourceFile::from(t.as_str()))).collect();
+    let inputs: Vec<(String, psl::SourceFile)> = patched.iter().map(|(n, t)| (n.clone(), psl::SourceFile::from(t.as_str()))).collect();
     let schema = psl::validate_multi_file_without_extensions(&inputs);
 
     let map_span = |s: psl::diagnostics::Span| -> Span {
@@ -68,18 +67,10 @@ pub fn parse(sources: &Sources) -> Result<Parsed, Report> {
         Span::new(file, back(s.start), back(s.end))
     };
 
-    let mut diagnostics: Vec<Diagnostic> = schema
-        .diagnostics
-        .errors()
-        .iter()
-        .map(|e| Diagnostic::error(e.message(), map_span(e.span())))
-        .collect();
-    let warnings: Vec<Diagnostic> = schema
-        .diagnostics
-        .warnings()
-        .iter()
-        .map(|w| Diagnostic::warning(w.message(), map_span(w.span())))
-        .collect();
+    let mut diagnostics: Vec<Diagnostic> =
+        schema.diagnostics.errors().iter().map(|e| Diagnostic::error(e.message(), map_span(e.span()))).collect();
+    let warnings: Vec<Diagnostic> =
+        schema.diagnostics.warnings().iter().map(|w| Diagnostic::warning(w.message(), map_span(w.span()))).collect();
     if schema.configuration.datasources.is_empty() && diagnostics.is_empty() {
         let d = Diagnostic::error("the schema has no `datasource` block", Span::new(0, 0, 0))
             .with_label("add one, e.g. `datasource db { provider = \"postgresql\" }`");
@@ -225,12 +216,7 @@ impl<'a, F: Fn(psl::diagnostics::Span) -> Span> Lower<'a, F> {
             for f in c.fields() {
                 all_lines.extend(doc_lines(self.sources, (self.map_span)(f.ast_field().span())));
             }
-            ir.composite_types.push(CompositeType {
-                name: c.name().to_owned(),
-                documentation: documentation(&lines),
-                fields,
-                span,
-            });
+            ir.composite_types.push(CompositeType { name: c.name().to_owned(), documentation: documentation(&lines), fields, span });
             composite_docs.push(all_lines);
         }
         Parsed { ir, docs, enum_docs, composite_docs, warnings }
@@ -293,7 +279,11 @@ impl<'a, F: Fn(psl::diagnostics::Span) -> Span> Lower<'a, F> {
                     if ignored && !m.is_ignored() {
                         skipped.push(Skipped {
                             item: format!("{}.{}", m.name(), rf.name()),
-                            reason: if rf.is_ignored() { "@ignore".into() } else { format!("relation to ignored model {}", related.name()) },
+                            reason: if rf.is_ignored() {
+                                "@ignore".into()
+                            } else {
+                                format!("relation to ignored model {}", related.name())
+                            },
                         });
                     }
                     Field {
@@ -304,10 +294,7 @@ impl<'a, F: Fn(psl::diagnostics::Span) -> Span> Lower<'a, F> {
                             name: rf.relation_name().to_string(),
                             kind,
                             fields: rf.fields().map(|fs| fs.map(|f| f.name().to_owned()).collect()).unwrap_or_default(),
-                            references: rf
-                                .referenced_fields()
-                                .map(|fs| fs.map(|f| f.name().to_owned()).collect())
-                                .unwrap_or_default(),
+                            references: rf.referenced_fields().map(|fs| fs.map(|f| f.name().to_owned()).collect()).unwrap_or_default(),
                             opposite: opposite.map(|o| o.name().to_owned()),
                             on_delete: rf.explicit_on_delete().map(|a| a.as_str().to_owned()),
                             on_update: rf.explicit_on_update().map(|a| a.as_str().to_owned()),
@@ -329,10 +316,9 @@ impl<'a, F: Fn(psl::diagnostics::Span) -> Span> Lower<'a, F> {
             fields.push(field);
             field_docs.push(lines);
         }
-        let primary_key = m.primary_key().map(|pk| PrimaryKey {
-            fields: pk.fields().map(|f| f.name().to_owned()).collect(),
-            name: pk.name().map(str::to_owned),
-        });
+        let primary_key = m
+            .primary_key()
+            .map(|pk| PrimaryKey { fields: pk.fields().map(|f| f.name().to_owned()).collect(), name: pk.name().map(str::to_owned) });
         let uniques = m
             .indexes()
             .filter(|i| i.is_unique())

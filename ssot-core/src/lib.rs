@@ -156,11 +156,7 @@ pub fn analyze(mut sources: Sources, config: &Config, root: &Path) -> Result<Loa
     match annotations::apply(parsed, config, config_file) {
         Ok((ir, warns)) => {
             warnings.extend(warns);
-            Ok(Loaded {
-                ir,
-                warnings: (!warnings.is_empty()).then(|| Report { sources: sources.clone(), diagnostics: warnings }),
-                sources,
-            })
+            Ok(Loaded { ir, warnings: (!warnings.is_empty()).then(|| Report { sources: sources.clone(), diagnostics: warnings }), sources })
         }
         Err(mut diags) => {
             diags.extend(warnings);

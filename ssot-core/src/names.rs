@@ -5,9 +5,9 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 const RUST_KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop",
-    "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override",
-    "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+    "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof",
+    "unsized", "virtual", "yield", "try", "gen",
 ];
 
 /// Keywords that cannot be raw identifiers.
@@ -25,11 +25,7 @@ pub fn camel(name: &str) -> String {
 }
 
 fn camel_str(name: &str) -> String {
-    if name.starts_with(|c: char| c.is_ascii_uppercase()) && !name.contains('_') {
-        name.to_owned()
-    } else {
-        name.to_upper_camel_case()
-    }
+    if name.starts_with(|c: char| c.is_ascii_uppercase()) && !name.contains('_') { name.to_owned() } else { name.to_upper_camel_case() }
 }
 
 /// An enum variant: always UpperCamelCase (`IN_REVIEW` becomes `InReview`).

@@ -1,3 +1,5 @@
+#![allow(dead_code)] // each test binary uses a part of these helpers
+
 use std::path::{Path, PathBuf};
 
 /// The repository root (this crate lives one level below it).

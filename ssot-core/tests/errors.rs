@@ -6,7 +6,8 @@ mod common;
 #[test]
 fn error_corpus() {
     let dir = common::repo().join("tests/errors");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "prisma")).collect();
+    let mut cases: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "prisma")).collect();
     cases.sort();
     assert!(cases.len() >= 8);
     for case in cases {
@@ -39,7 +40,9 @@ fn prisma7_datasource_without_url_keeps_positions() {
 
 #[test]
 fn all_errors_are_reported_at_once() {
-    let out = errors("/// @@polcy(read: \"true\")\nmodel A {\n  id Int @id\n  /// @validat(email)\n  b String\n  /// @readable(\"nope == 1\")\n  c String\n}\n");
+    let out = errors(
+        "/// @@polcy(read: \"true\")\nmodel A {\n  id Int @id\n  /// @validat(email)\n  b String\n  /// @readable(\"nope == 1\")\n  c String\n}\n",
+    );
     assert!(out.contains("did you mean `@@policy`"), "{out}");
     assert!(out.contains("did you mean `@validate`"), "{out}");
     assert!(out.contains("unknown field `nope`"), "{out}");
@@ -96,7 +99,8 @@ fn policy_type_errors() {
 
 #[test]
 fn claim_types_are_checked_against_the_schema() {
-    let out = common::check_text(&format!("{DS}model A {{\n  id Int @id\n}}\n"), Some("[auth.claims]\nid = \"Int\"\nrole = \"Rol\"\n")).unwrap();
+    let out =
+        common::check_text(&format!("{DS}model A {{\n  id Int @id\n}}\n"), Some("[auth.claims]\nid = \"Int\"\nrole = \"Rol\"\n")).unwrap();
     assert!(out.contains("unknown type `Rol` for claim `role`"), "{out}");
     assert!(out.contains("ssot.toml:3:8"), "{out}");
 }

@@ -76,9 +76,8 @@ pub struct Collector {
     found: Vec<Violation>,
 }
 
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Za-z0-9_'+\-.]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$").expect("valid pattern")
-});
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_'+\-.]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$").expect("valid pattern"));
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|[fF]{8}-[fF]{4}-[fF]{4}-[fF]{4}-[fF]{12})$")
         .expect("valid pattern")
@@ -200,7 +199,7 @@ mod tests {
         assert_eq!(js_length("😀"), 2);
         let mut c = Collector::new();
         c.max_length("t", "😀", 1);
-        c.min(&"n".to_owned(), &5i32, 6.0);
+        c.min("n", &5i32, 6.0);
         c.max("big", &9_007_199_254_740_993i64, 9_007_199_254_740_992.0);
         let v = c.finish().unwrap_err();
         assert_eq!(v.0.iter().map(|v| v.rule).collect::<Vec<_>>(), ["maxLength", "min", "max"]);

@@ -66,11 +66,7 @@ pub struct Float;
 
 impl SerializeAs<f64> for Float {
     fn serialize_as<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
-            s.serialize_i64(*v as i64)
-        } else {
-            s.serialize_f64(*v)
-        }
+        if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 { s.serialize_i64(*v as i64) } else { s.serialize_f64(*v) }
     }
 }
 
@@ -125,7 +121,8 @@ impl<'de> DeserializeAs<'de, Decimal> for DecimalString {
         if !ok {
             return Err(de::Error::invalid_value(de::Unexpected::Str(&s), &"a decimal string like \"-12.50\""));
         }
-        Decimal::from_str_exact(&s).map_err(|_| de::Error::invalid_value(de::Unexpected::Str(&s), &"a decimal with at most 28 significant digits"))
+        Decimal::from_str_exact(&s)
+            .map_err(|_| de::Error::invalid_value(de::Unexpected::Str(&s), &"a decimal with at most 28 significant digits"))
     }
 }
 
@@ -301,11 +298,7 @@ mod tests {
             ("y", "\"AAE\""),
             ("q", "null"),
         ] {
-            let input = if field == "q" {
-                format!("{{{BASE},\"q\":{bad}}}")
-            } else {
-                format!("{{{}}}", replace_field(BASE, field, bad))
-            };
+            let input = if field == "q" { format!("{{{BASE},\"q\":{bad}}}") } else { format!("{{{}}}", replace_field(BASE, field, bad)) };
             assert!(parse(&input).is_err(), "{field}={bad} accepted");
         }
         assert!(parse(&format!("{{{}}}", BASE.replace(",\"n\":null", ""))).is_err(), "a missing nullable field is accepted");

@@ -32,7 +32,8 @@ fn main() {
         let loaded = project.load().unwrap_or_else(|e| panic!("{name}: {e}"));
         let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
         std::fs::write(out.join(format!("{name}.rs")), files.values().next().unwrap()).unwrap();
-        writeln!(modules, "#[allow(dead_code, clippy::all)]\npub mod {name} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{name}.rs\")); }}").unwrap();
+        writeln!(modules, "#[allow(dead_code, clippy::all)]\npub mod {name} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{name}.rs\")); }}")
+            .unwrap();
         for m in loaded.ir.api_models() {
             let ty = ssot_core::names::camel(&m.name);
             writeln!(

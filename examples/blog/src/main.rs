@@ -9,9 +9,7 @@ use db::{Auth, Post, PostCreateInput, Principal, Role};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A create input as a client would send it: JSON keys are the Prisma field names.
-    let input: PostCreateInput = serde_json::from_str(
-        r#"{ "title": "Hi", "slug": "Not A Slug", "authorId": 1, "views": -1 }"#,
-    )?;
+    let input: PostCreateInput = serde_json::from_str(r#"{ "title": "Hi", "slug": "Not A Slug", "authorId": 1, "views": -1 }"#)?;
     match input.validate() {
         Ok(()) => println!("valid input"),
         Err(violations) => {

@@ -70,33 +70,73 @@ pub struct Hop {
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Operand {
     Null,
-    Bool { value: bool },
-    Int { value: i64 },
-    Float { value: f64 },
-    String { value: String },
-    Enum { enum_name: String, value: String },
-    List { items: Vec<Operand> },
+    Bool {
+        value: bool,
+    },
+    Int {
+        value: i64,
+    },
+    Float {
+        value: f64,
+    },
+    String {
+        value: String,
+    },
+    Enum {
+        enum_name: String,
+        value: String,
+    },
+    List {
+        items: Vec<Operand>,
+    },
     /// A field of the row, possibly through to-one relations.
-    Field { hops: Vec<Hop>, field: String, ty: ValueType },
+    Field {
+        hops: Vec<Hop>,
+        field: String,
+        ty: ValueType,
+    },
     /// The principal itself (`auth == null` tests for anonymous callers).
     Auth,
     /// `auth.<claim>`: null when the caller is anonymous.
-    Claim { name: String, ty: ValueType },
+    Claim {
+        name: String,
+        ty: ValueType,
+    },
 }
 
 /// A resolved condition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Expr {
-    Bool { value: bool },
+    Bool {
+        value: bool,
+    },
     /// A Boolean field or claim used as a condition (null counts as false).
-    Truthy { operand: Operand },
-    Compare { op: CmpOp, left: Operand, right: Operand },
-    Not { expr: Box<Expr> },
-    And { exprs: Vec<Expr> },
-    Or { exprs: Vec<Expr> },
+    Truthy {
+        operand: Operand,
+    },
+    Compare {
+        op: CmpOp,
+        left: Operand,
+        right: Operand,
+    },
+    Not {
+        expr: Box<Expr>,
+    },
+    And {
+        exprs: Vec<Expr>,
+    },
+    Or {
+        exprs: Vec<Expr>,
+    },
     /// `relation.some|every|none(body)` over a to-many relation reached through `hops`.
-    Quant { quant: Quant, hops: Vec<Hop>, relation: String, model: String, body: Box<Expr> },
+    Quant {
+        quant: Quant,
+        hops: Vec<Hop>,
+        relation: String,
+        model: String,
+        body: Box<Expr>,
+    },
 }
 
 impl Expr {
@@ -156,8 +196,10 @@ impl<'a> Checker<'a, '_> {
         match raw {
             RawExpr::Lit(RawLit::Bool(b), _) => Some(Expr::Bool { value: *b }),
             RawExpr::Lit(_, span) | RawExpr::List(_, span) => {
-                self.err(Diagnostic::error(format!("expected a condition in {}, found a value", self.context), *span)
-                    .with_label("compare it with something, e.g. `field == value`"));
+                self.err(
+                    Diagnostic::error(format!("expected a condition in {}, found a value", self.context), *span)
+                        .with_label("compare it with something, e.g. `field == value`"),
+                );
                 None
             }
             RawExpr::Not(inner, _) => Some(Expr::Not { expr: Box::new(self.condition(model, inner)?) }),
@@ -177,8 +219,10 @@ impl<'a> Checker<'a, '_> {
                     Some(ValueType { base: Base::Scalar(ScalarType::Boolean), list: false, .. }) => Some(Expr::Truthy { operand }),
                     other => {
                         let what = other.map_or("the principal".to_owned(), |t| t.describe());
-                        self.err(Diagnostic::error(format!("`{}` is {what}, not a condition", path_text(raw)), span)
-                            .with_label("compare it, e.g. `auth != null` or `field == value`"));
+                        self.err(
+                            Diagnostic::error(format!("`{}` is {what}, not a condition", path_text(raw)), span)
+                                .with_label("compare it, e.g. `auth != null` or `field == value`"),
+                        );
                         None
                     }
                 }
@@ -198,12 +242,17 @@ impl<'a> Checker<'a, '_> {
             }
             FieldType::Relation(_) => {
                 let q = format!("{quant:?}").to_lowercase();
-                self.err(Diagnostic::error(format!("`{name}` is a to-one relation; `.{q}(...)` needs a to-many relation"), *span)
-                    .with_label(format!("compare its fields directly, e.g. `{name}.id == ...`")));
+                self.err(
+                    Diagnostic::error(format!("`{name}` is a to-one relation; `.{q}(...)` needs a to-many relation"), *span)
+                        .with_label(format!("compare its fields directly, e.g. `{name}.id == ...`")),
+                );
                 None
             }
             _ => {
-                self.err(Diagnostic::error(format!("`{name}` on model `{}` is not a relation; quantifiers need a to-many relation", target.name), *span));
+                self.err(Diagnostic::error(
+                    format!("`{name}` on model `{}` is not a relation; quantifiers need a to-many relation", target.name),
+                    *span,
+                ));
                 None
             }
         }
@@ -228,8 +277,10 @@ impl<'a> Checker<'a, '_> {
                     current = self.ir.model(&r.model)?;
                 }
                 FieldType::Relation(_) => {
-                    self.err(Diagnostic::error(format!("`{name}` is a to-many relation and cannot be followed with `.`"), *span)
-                        .with_label(format!("use a quantifier: `{name}.some(...)`, `{name}.every(...)` or `{name}.none(...)`")));
+                    self.err(
+                        Diagnostic::error(format!("`{name}` is a to-many relation and cannot be followed with `.`"), *span)
+                            .with_label(format!("use a quantifier: `{name}.some(...)`, `{name}.every(...)` or `{name}.none(...)`")),
+                    );
                     return None;
                 }
                 _ => {
@@ -267,11 +318,13 @@ impl<'a> Checker<'a, '_> {
                 }
                 match expected_enum {
                     Some(e) => {
-                        let mut d = Diagnostic::error(format!("`{name}` is neither a field of `{}` nor a value of enum `{e}`", model.name), span)
-                            .with_note(format!("`{e}` values: {}", vals.join(", ")));
+                        let mut d =
+                            Diagnostic::error(format!("`{name}` is neither a field of `{}` nor a value of enum `{e}`", model.name), span)
+                                .with_note(format!("`{e}` values: {}", vals.join(", ")));
                         let fields = model.fields.iter().map(|f| f.name.as_str());
                         if let Some(h) = did_you_mean(&name, vals.iter().map(String::as_str).chain(fields)) {
-                            d.message = format!("`{name}` is neither a field of `{}` nor a value of enum `{e}` — did you mean `{h}`?", model.name);
+                            d.message =
+                                format!("`{name}` is neither a field of `{}` nor a value of enum `{e}` — did you mean `{h}`?", model.name);
                             d = d.with_label(format!("did you mean `{h}`?"));
                         }
                         self.err(d);
@@ -298,8 +351,10 @@ impl<'a> Checker<'a, '_> {
                                 return None;
                             }
                             None => {
-                                self.err(Diagnostic::error(format!("`{name}` is not a value here: the left side is not an enum"), s)
-                                    .with_label("quote strings: 'text'"));
+                                self.err(
+                                    Diagnostic::error(format!("`{name}` is not a value here: the left side is not an enum"), s)
+                                        .with_label("quote strings: 'text'"),
+                                );
                                 return None;
                             }
                         },
@@ -322,7 +377,9 @@ impl<'a> Checker<'a, '_> {
         };
         match op {
             CmpOp::Eq | CmpOp::Ne => match (l, r, &lt, &rt) {
-                (Operand::Null, Operand::Null, ..) => mismatch(self, "comparing `null` with `null`".into(), "compare a field or `auth` with null"),
+                (Operand::Null, Operand::Null, ..) => {
+                    mismatch(self, "comparing `null` with `null`".into(), "compare a field or `auth` with null")
+                }
                 (Operand::Auth, Operand::Null, ..) | (Operand::Null, Operand::Auth, ..) => Some(()),
                 (Operand::Auth, ..) | (_, Operand::Auth, ..) => mismatch(
                     self,
@@ -334,7 +391,11 @@ impl<'a> Checker<'a, '_> {
                         Some(())
                     } else {
                         let side = if matches!(l, Operand::Null) { rraw } else { lraw };
-                        mismatch(self, format!("`{}` is {}, never null", path_text(side), t.describe()), "this comparison is always the same")
+                        mismatch(
+                            self,
+                            format!("`{}` is {}, never null", path_text(side), t.describe()),
+                            "this comparison is always the same",
+                        )
                     }
                 }
                 (Operand::List { .. }, ..) | (_, Operand::List { .. }, ..) => {
@@ -348,7 +409,11 @@ impl<'a> Checker<'a, '_> {
                     self.same_kind(a, b, opname, &mismatch)?;
                     match &a.base {
                         Base::Scalar(s) if s.is_numeric() || matches!(s, ScalarType::String | ScalarType::DateTime) => Some(()),
-                        other => mismatch(self, format!("`{opname}` needs numbers, strings or dates, not {}", other.describe()), "use `==` or `!=`"),
+                        other => mismatch(
+                            self,
+                            format!("`{opname}` needs numbers, strings or dates, not {}", other.describe()),
+                            "use `==` or `!=`",
+                        ),
                     }
                 }
                 _ => mismatch(self, format!("`{opname}` compares two single values"), "null, auth and lists have no order"),
@@ -361,14 +426,14 @@ impl<'a> Checker<'a, '_> {
                 match (r, rt) {
                     (Operand::List { items }, _) => {
                         for item in items {
-                            if let Some(t) = operand_type(item) {
-                                if !a.base.compatible(&t.base) {
-                                    return mismatch(
-                                        self,
-                                        format!("list item of type {} in a list compared with {}", t.describe(), a.describe()),
-                                        "every item must have the left side's type",
-                                    );
-                                }
+                            if let Some(t) = operand_type(item)
+                                && !a.base.compatible(&t.base)
+                            {
+                                return mismatch(
+                                    self,
+                                    format!("list item of type {} in a list compared with {}", t.describe(), a.describe()),
+                                    "every item must have the left side's type",
+                                );
                             }
                         }
                         Some(())
@@ -377,7 +442,11 @@ impl<'a> Checker<'a, '_> {
                         if a.base.compatible(&b.base) {
                             Some(())
                         } else {
-                            mismatch(self, format!("mismatched types: {} `{opname}` {}", a.describe(), b.describe()), "the list holds another type")
+                            mismatch(
+                                self,
+                                format!("mismatched types: {} `{opname}` {}", a.describe(), b.describe()),
+                                "the list holds another type",
+                            )
                         }
                     }
                     _ => mismatch(self, format!("the right side of `{opname}` must be a list"), "e.g. `[1, 2]` or a list field"),
@@ -386,12 +455,31 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
-    fn same_kind(&mut self, a: &ValueType, b: &ValueType, opname: &str, mismatch: &dyn Fn(&mut Self, String, &str) -> Option<()>) -> Option<()> {
+    fn same_kind(
+        &mut self,
+        a: &ValueType,
+        b: &ValueType,
+        opname: &str,
+        mismatch: &dyn Fn(&mut Self, String, &str) -> Option<()>,
+    ) -> Option<()> {
         if a.list || b.list {
             return mismatch(self, format!("a list cannot be compared with `{opname}`"), "use `in` or `not in`");
         }
-        if matches!(a.base, Base::Scalar(ScalarType::Json | ScalarType::Bytes)) || matches!(b.base, Base::Scalar(ScalarType::Json | ScalarType::Bytes)) {
-            return mismatch(self, format!("{} values cannot be compared in policies", if matches!(a.base, Base::Scalar(ScalarType::Json)) || matches!(b.base, Base::Scalar(ScalarType::Json)) { "Json" } else { "Bytes" }), "only `== null` and `!= null` work on them");
+        if matches!(a.base, Base::Scalar(ScalarType::Json | ScalarType::Bytes))
+            || matches!(b.base, Base::Scalar(ScalarType::Json | ScalarType::Bytes))
+        {
+            return mismatch(
+                self,
+                format!(
+                    "{} values cannot be compared in policies",
+                    if matches!(a.base, Base::Scalar(ScalarType::Json)) || matches!(b.base, Base::Scalar(ScalarType::Json)) {
+                        "Json"
+                    } else {
+                        "Bytes"
+                    }
+                ),
+                "only `== null` and `!= null` work on them",
+            );
         }
         if a.base.compatible(&b.base) {
             Some(())
@@ -401,10 +489,12 @@ impl<'a> Checker<'a, '_> {
     }
 
     fn side(&mut self, model: &'a Model, raw: &RawExpr) -> Option<Side> {
-        if let RawExpr::Path(segs) = raw {
-            if segs.len() == 1 && segs[0].0 != "auth" && model.field(&segs[0].0).is_none() {
-                return Some(Side::Bare(segs[0].0.clone(), segs[0].1));
-            }
+        if let RawExpr::Path(segs) = raw
+            && segs.len() == 1
+            && segs[0].0 != "auth"
+            && model.field(&segs[0].0).is_none()
+        {
+            return Some(Side::Bare(segs[0].0.clone(), segs[0].1));
         }
         if let RawExpr::List(items, _) = raw {
             // Bare names in the list are resolved against the other side in `finish`.
@@ -433,13 +523,16 @@ impl<'a> Checker<'a, '_> {
             RawExpr::Lit(lit, _) => Some(literal(lit)),
             RawExpr::Path(segs) => self.path(model, segs),
             RawExpr::Quant { span, .. } => {
-                self.err(Diagnostic::error("a quantifier is a condition, not a value", *span)
-                    .with_label("use it on its own or with `&&`/`||`"));
+                self.err(
+                    Diagnostic::error("a quantifier is a condition, not a value", *span).with_label("use it on its own or with `&&`/`||`"),
+                );
                 None
             }
             other => {
-                self.err(Diagnostic::error("expected a value here, found a condition", other.span())
-                    .with_label("put conditions in parentheses and combine them with `&&` or `||`"));
+                self.err(
+                    Diagnostic::error("expected a value here, found a condition", other.span())
+                        .with_label("put conditions in parentheses and combine them with `&&` or `||`"),
+                );
                 None
             }
         }
@@ -499,7 +592,8 @@ impl<'a> Checker<'a, '_> {
     fn unknown_name(&mut self, model: &Model, name: &str, span: Span, enum_values: Option<&[String]>) {
         let fields = model.fields.iter().filter(|f| !f.ignored).map(|f| f.name.as_str());
         let candidates: Vec<&str> = fields.chain(enum_values.into_iter().flatten().map(String::as_str)).chain(["auth"]).collect();
-        let mut d = Diagnostic::error(format!("unknown field `{name}` in {} — model `{}` has no such field", self.context, model.name), span);
+        let mut d =
+            Diagnostic::error(format!("unknown field `{name}` in {} — model `{}` has no such field", self.context, model.name), span);
         if let Some(h) = did_you_mean(name, candidates.iter().copied()) {
             d.message = format!("unknown field `{name}` in {} — did you mean `{h}`?", self.context);
             d = d.with_label(format!("did you mean `{h}`?"));
@@ -527,7 +621,9 @@ pub fn operand_type(o: &Operand) -> Option<ValueType> {
         Operand::Int { .. } => scalar(ScalarType::Int),
         Operand::Float { .. } => scalar(ScalarType::Float),
         Operand::String { .. } => scalar(ScalarType::String),
-        Operand::Enum { enum_name, .. } => Some(ValueType { base: Base::Enum { enum_name: enum_name.clone() }, list: false, nullable: false }),
+        Operand::Enum { enum_name, .. } => {
+            Some(ValueType { base: Base::Enum { enum_name: enum_name.clone() }, list: false, nullable: false })
+        }
         Operand::Field { ty, .. } | Operand::Claim { ty, .. } => Some(ty.clone()),
     }
 }

@@ -273,8 +273,9 @@ impl ExprParser {
                     self.pos += 1;
                     CmpOp::NotIn
                 } else {
-                    return Err(Diagnostic::error("expected `in` after `not`", self.toks[self.pos].span)
-                        .with_label("negate a condition with `!`"));
+                    return Err(
+                        Diagnostic::error("expected `in` after `not`", self.toks[self.pos].span).with_label("negate a condition with `!`")
+                    );
                 }
             }
             _ => return Ok(lhs),

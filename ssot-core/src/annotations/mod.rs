@@ -156,7 +156,10 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
 
     for lines in enum_docs.iter().chain(&composite_docs) {
         for a in parse_lines(lines, &mut diags) {
-            diags.push(Diagnostic::error(format!("`{}` cannot be used here: annotations belong on models and their fields", at(&a)), a.name_span));
+            diags.push(Diagnostic::error(
+                format!("`{}` cannot be used here: annotations belong on models and their fields", at(&a)),
+                a.name_span,
+            ));
         }
     }
 
@@ -287,13 +290,13 @@ impl<'x> Args<'x> {
                     };
                     diags.push(d);
                 }
-                None => diags.push(
-                    Diagnostic::error(format!("unexpected argument in {}", self.annotation), arg.span()).with_label(if known.is_empty() {
+                None => diags.push(Diagnostic::error(format!("unexpected argument in {}", self.annotation), arg.span()).with_label(
+                    if known.is_empty() {
                         format!("{} takes no arguments", self.annotation)
                     } else {
                         format!("name it: one of {}", known.join(", "))
-                    }),
-                ),
+                    },
+                )),
             }
         }
     }
@@ -401,11 +404,15 @@ impl ModelCx<'_, '_> {
             // Right name, wrong level: `@policy` on a model or `@@hidden` on a field.
             let fixed = if on_model { format!("@@{}", a.name) } else { format!("@{}", a.name) };
             let place = if on_model { "models take `@@` annotations" } else { "fields take `@` annotations" };
-            self.diags.push(Diagnostic::error(format!("`{name}` must be written `{fixed}`: {place}"), a.name_span).with_label(format!("write `{fixed}`")));
+            self.diags.push(
+                Diagnostic::error(format!("`{name}` must be written `{fixed}`: {place}"), a.name_span)
+                    .with_label(format!("write `{fixed}`")),
+            );
             return;
         }
         if other.contains(&a.name.as_str()) {
-            let place = if on_model { "a field annotation; put it on a field's doc comment" } else { "a model annotation; put it above the model" };
+            let place =
+                if on_model { "a field annotation; put it on a field's doc comment" } else { "a model annotation; put it above the model" };
             self.diags.push(Diagnostic::error(format!("`{name}` is {place}"), a.name_span));
             return;
         }
@@ -475,14 +482,20 @@ impl ModelCx<'_, '_> {
                                     self.diags.push(d);
                                 }
                             },
-                            other => self.diags.push(Diagnostic::error(format!("@@auth takes method names, found {}", other.describe()), other.span())),
+                            other => self
+                                .diags
+                                .push(Diagnostic::error(format!("@@auth takes method names, found {}", other.describe()), other.span())),
                         }
                     }
                     if methods.is_empty() {
-                        self.diags.push(Diagnostic::error("@@auth needs at least one method", a.span).with_label("e.g. @@auth(jwt) or @@auth(public)"));
+                        self.diags.push(
+                            Diagnostic::error("@@auth needs at least one method", a.span).with_label("e.g. @@auth(jwt) or @@auth(public)"),
+                        );
                     } else if methods.contains(&AuthMethod::Public) && methods.len() > 1 {
-                        self.diags.push(Diagnostic::error("`public` cannot be combined with other auth methods", a.span)
-                            .with_label("public already admits every caller; use @@auth(public) alone"));
+                        self.diags.push(
+                            Diagnostic::error("`public` cannot be combined with other auth methods", a.span)
+                                .with_label("public already admits every caller; use @@auth(public) alone"),
+                        );
                     }
                     out.auth = Some(methods);
                     args.finish(&[], self.diags);
@@ -505,13 +518,16 @@ impl ModelCx<'_, '_> {
                         }
                     }
                     if a.args.is_empty() {
-                        self.diags.push(Diagnostic::error("@@policy without rules denies everything", a.span)
-                            .with_label("name operations, e.g. @@policy(read: \"true\", all: \"auth.role == 'ADMIN'\")"));
+                        self.diags.push(
+                            Diagnostic::error("@@policy without rules denies everything", a.span)
+                                .with_label("name operations, e.g. @@policy(read: \"true\", all: \"auth.role == 'ADMIN'\")"),
+                        );
                     }
                     if self.model.kind == ModelKind::View {
                         for op in ["create", "update", "delete"] {
                             if let Some(v) = args.args.iter().find(|x| x.name.as_ref().is_some_and(|(n, _)| n == op)) {
-                                self.diags.push(Diagnostic::warning(format!("views are read-only; the `{op}` rule is never used"), v.span()));
+                                self.diags
+                                    .push(Diagnostic::warning(format!("views are read-only; the `{op}` rule is never used"), v.span()));
                             }
                         }
                     }
@@ -522,22 +538,22 @@ impl ModelCx<'_, '_> {
                 }
                 "realtime" => {
                     let mut events = vec![RealtimeEvent::Created, RealtimeEvent::Updated, RealtimeEvent::Deleted];
-                    if let Some(v) = args.named("events", self.diags) {
-                        if let Some(items) = expect_idents(v, "`events`", self.diags) {
-                            events.clear();
-                            for (name, span) in items {
-                                match name {
-                                    "created" => events.push(RealtimeEvent::Created),
-                                    "updated" => events.push(RealtimeEvent::Updated),
-                                    "deleted" => events.push(RealtimeEvent::Deleted),
-                                    other => {
-                                        let mut d = Diagnostic::error(format!("unknown event `{other}` in @@realtime"), span);
-                                        d = d.with_label(match did_you_mean(other, ["created", "updated", "deleted"]) {
-                                            Some(h) => format!("did you mean `{h}`?"),
-                                            None => "expected created, updated or deleted".to_owned(),
-                                        });
-                                        self.diags.push(d);
-                                    }
+                    if let Some(v) = args.named("events", self.diags)
+                        && let Some(items) = expect_idents(v, "`events`", self.diags)
+                    {
+                        events.clear();
+                        for (name, span) in items {
+                            match name {
+                                "created" => events.push(RealtimeEvent::Created),
+                                "updated" => events.push(RealtimeEvent::Updated),
+                                "deleted" => events.push(RealtimeEvent::Deleted),
+                                other => {
+                                    let mut d = Diagnostic::error(format!("unknown event `{other}` in @@realtime"), span);
+                                    d = d.with_label(match did_you_mean(other, ["created", "updated", "deleted"]) {
+                                        Some(h) => format!("did you mean `{h}`?"),
+                                        None => "expected created, updated or deleted".to_owned(),
+                                    });
+                                    self.diags.push(d);
                                 }
                             }
                         }
@@ -552,7 +568,9 @@ impl ModelCx<'_, '_> {
                                 let mut fields = Vec::new();
                                 for (name, span) in items {
                                     match self.model.field(name) {
-                                        Some(f) if f.ty == FieldType::Scalar(ScalarType::String) && !f.is_list() => fields.push(name.to_owned()),
+                                        Some(f) if f.ty == FieldType::Scalar(ScalarType::String) && !f.is_list() => {
+                                            fields.push(name.to_owned())
+                                        }
                                         Some(f) => self.diags.push(Diagnostic::error(
                                             format!("@@search needs String fields; `{name}` is {}", type_name(&f.ty)),
                                             span,
@@ -566,7 +584,9 @@ impl ModelCx<'_, '_> {
                                 out.search = Some(fields);
                             }
                         }
-                        None => self.diags.push(Diagnostic::error("@@search needs `fields: [...]`", a.span).with_label("e.g. @@search(fields: [title, body])")),
+                        None => self.diags.push(
+                            Diagnostic::error("@@search needs `fields: [...]`", a.span).with_label("e.g. @@search(fields: [title, body])"),
+                        ),
                     }
                     args.finish(&["fields"], self.diags);
                 }
@@ -575,11 +595,17 @@ impl ModelCx<'_, '_> {
                     let plugin = match pos.first() {
                         Some(RawValue::Ident { name, .. }) => Some(name.clone()),
                         Some(other) => {
-                            self.diags.push(Diagnostic::error(format!("@@service needs a plugin name first, found {}", other.describe()), other.span()));
+                            self.diags.push(Diagnostic::error(
+                                format!("@@service needs a plugin name first, found {}", other.describe()),
+                                other.span(),
+                            ));
                             None
                         }
                         None => {
-                            self.diags.push(Diagnostic::error("@@service needs a plugin name", a.span).with_label("e.g. @@service(storage, bucket: \"uploads\")"));
+                            self.diags.push(
+                                Diagnostic::error("@@service needs a plugin name", a.span)
+                                    .with_label("e.g. @@service(storage, bucket: \"uploads\")"),
+                            );
                             None
                         }
                     };
@@ -597,16 +623,20 @@ impl ModelCx<'_, '_> {
                         let (s, _) = expect_str(v, "`window`", self.diags)?;
                         let w = parse_window(s);
                         if w.is_none() {
-                            self.diags.push(Diagnostic::error(format!("`{s}` is not a window"), v.span()).with_label("write a number and a unit: \"30s\", \"1m\", \"1h\", \"1d\""));
+                            self.diags.push(
+                                Diagnostic::error(format!("`{s}` is not a window"), v.span())
+                                    .with_label("write a number and a unit: \"30s\", \"1m\", \"1h\", \"1d\""),
+                            );
                         }
                         w
                     });
                     match (limit, window) {
                         (Some(0), _) => self.diags.push(Diagnostic::error("`limit` must be at least 1", a.span)),
                         (Some(limit), Some(window_seconds)) => out.rate_limit = Some(RateLimit { limit, window_seconds }),
-                        (None, _) if args.args.iter().all(|x| x.name.as_ref().is_none_or(|(n, _)| n != "limit")) => {
-                            self.diags.push(Diagnostic::error("@@rateLimit needs `limit`", a.span).with_label("e.g. @@rateLimit(limit: 100, window: \"1m\")"))
-                        }
+                        (None, _) if args.args.iter().all(|x| x.name.as_ref().is_none_or(|(n, _)| n != "limit")) => self.diags.push(
+                            Diagnostic::error("@@rateLimit needs `limit`", a.span)
+                                .with_label("e.g. @@rateLimit(limit: 100, window: \"1m\")"),
+                        ),
                         (Some(limit), None) if args.args.iter().all(|x| x.name.as_ref().is_none_or(|(n, _)| n != "window")) => {
                             out.rate_limit = Some(RateLimit { limit, window_seconds: 60 })
                         }
@@ -666,7 +696,10 @@ impl ModelCx<'_, '_> {
                     let rule = match pos.as_slice() {
                         [v] => self.rule(ctx, self.model, v),
                         [] => {
-                            self.diags.push(Diagnostic::error(format!("@{} needs an expression", a.name), a.span).with_label(format!("e.g. @{}(\"auth.id == id\")", a.name)));
+                            self.diags.push(
+                                Diagnostic::error(format!("@{} needs an expression", a.name), a.span)
+                                    .with_label(format!("e.g. @{}(\"auth.id == id\")", a.name)),
+                            );
                             None
                         }
                         [_, extra, ..] => {
@@ -674,7 +707,11 @@ impl ModelCx<'_, '_> {
                             None
                         }
                     };
-                    if a.name == "readable" { out.readable = rule } else { out.writable = rule }
+                    if a.name == "readable" {
+                        out.readable = rule
+                    } else {
+                        out.writable = rule
+                    }
                     args.finish(&[], self.diags);
                 }
                 "validate" => {
@@ -689,14 +726,21 @@ impl ModelCx<'_, '_> {
             check_bounds(&out.validate, span, self.diags);
         }
         if out.read_only && out.write_only {
-            self.diags.push(Diagnostic::error("`@readOnly` and `@writeOnly` together leave the field in no input and no output", name_span("writeOnly").unwrap_or(field.span))
-                .with_label("use `@hidden` to keep a field out of the API"));
+            self.diags.push(
+                Diagnostic::error(
+                    "`@readOnly` and `@writeOnly` together leave the field in no input and no output",
+                    name_span("writeOnly").unwrap_or(field.span),
+                )
+                .with_label("use `@hidden` to keep a field out of the API"),
+            );
         }
         if field.relation().is_some() {
             for n in ["validate", "writeOnly", "writable"] {
                 if let Some(span) = name_span(n) {
-                    self.diags.push(Diagnostic::error(format!("`@{n}` cannot be used on relation field `{}`", field.name), span)
-                        .with_label("put it on the foreign-key field"));
+                    self.diags.push(
+                        Diagnostic::error(format!("`@{n}` cannot be used on relation field `{}`", field.name), span)
+                            .with_label("put it on the foreign-key field"),
+                    );
                 }
             }
         }
@@ -714,7 +758,10 @@ impl ModelCx<'_, '_> {
         const FLAGS: [&str; 4] = ["email", "url", "uuid", "nonEmpty"];
         const KEYED: [&str; 5] = ["regex", "minLength", "maxLength", "min", "max"];
         if a.args.is_empty() {
-            self.diags.push(Diagnostic::error("@validate needs at least one rule", a.span).with_label("e.g. @validate(email) or @validate(minLength: 3)"));
+            self.diags.push(
+                Diagnostic::error("@validate needs at least one rule", a.span)
+                    .with_label("e.g. @validate(email) or @validate(minLength: 3)"),
+            );
         }
         if field.relation().is_some() {
             return; // reported once for the field, below
@@ -726,7 +773,8 @@ impl ModelCx<'_, '_> {
                 (Some((n, s)), _) => (n.as_str(), *s),
                 (None, RawValue::Ident { name, span }) => (name.as_str(), *span),
                 (None, other) => {
-                    self.diags.push(Diagnostic::error(format!("expected a rule name in @validate, found {}", other.describe()), other.span()));
+                    self.diags
+                        .push(Diagnostic::error(format!("expected a rule name in @validate, found {}", other.describe()), other.span()));
                     continue;
                 }
             };
@@ -751,7 +799,8 @@ impl ModelCx<'_, '_> {
                             let text = e.to_string();
                             let last = text.lines().last().unwrap_or("invalid pattern").trim();
                             let first = last.strip_prefix("error: ").unwrap_or(last).to_owned();
-                            self.diags.push(Diagnostic::error(format!("invalid regular expression in @validate(regex): {first}"), v.span()));
+                            self.diags
+                                .push(Diagnostic::error(format!("invalid regular expression in @validate(regex): {first}"), v.span()));
                             None
                         }
                     }),
@@ -760,7 +809,9 @@ impl ModelCx<'_, '_> {
                     "min" => expect_number(v, "`min`", self.diags).map(ValidateRule::Min),
                     "max" => expect_number(v, "`max`", self.diags).map(ValidateRule::Max),
                     n if FLAGS.contains(&n) => {
-                        self.diags.push(Diagnostic::error(format!("`{n}` takes no value"), arg.span()).with_label(format!("write `@validate({n})`")));
+                        self.diags.push(
+                            Diagnostic::error(format!("`{n}` takes no value"), arg.span()).with_label(format!("write `@validate({n})`")),
+                        );
                         continue;
                     }
                     _ => None,
@@ -791,10 +842,8 @@ impl ModelCx<'_, '_> {
                     ValidateRule::NonEmpty => "a String or list field",
                     _ => "a String field",
                 };
-                self.diags.push(Diagnostic::error(
-                    format!("`{name}` needs {needs}; `{}` is {}", field.name, type_name(&field.ty)),
-                    arg.span(),
-                ));
+                self.diags
+                    .push(Diagnostic::error(format!("`{name}` needs {needs}; `{}` is {}", field.name, type_name(&field.ty)), arg.span()));
                 continue;
             }
             if rules.iter().any(|r| std::mem::discriminant(r) == std::mem::discriminant(&rule)) {
@@ -812,18 +861,16 @@ fn check_bounds(rules: &[ValidateRule], span: Span, diags: &mut Vec<Diagnostic>)
     if let (Some(lo), Some(hi)) = (
         find(|r| if let ValidateRule::MinLength(n) = r { Some(*n as f64) } else { None }),
         find(|r| if let ValidateRule::MaxLength(n) = r { Some(*n as f64) } else { None }),
-    ) {
-        if lo > hi {
-            diags.push(Diagnostic::error(format!("minLength {lo} is greater than maxLength {hi}: no value can pass"), span));
-        }
+    ) && lo > hi
+    {
+        diags.push(Diagnostic::error(format!("minLength {lo} is greater than maxLength {hi}: no value can pass"), span));
     }
     if let (Some(lo), Some(hi)) = (
         find(|r| if let ValidateRule::Min(n) = r { Some(*n) } else { None }),
         find(|r| if let ValidateRule::Max(n) = r { Some(*n) } else { None }),
-    ) {
-        if lo > hi {
-            diags.push(Diagnostic::error(format!("min {lo} is greater than max {hi}: no value can pass"), span));
-        }
+    ) && lo > hi
+    {
+        diags.push(Diagnostic::error(format!("min {lo} is greater than max {hi}: no value can pass"), span));
     }
 }
 

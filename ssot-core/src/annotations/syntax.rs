@@ -35,19 +35,31 @@ impl RawArg {
 pub enum RawValue {
     /// A string literal; `map[i]` is the file offset of byte `i` of `value` (one extra entry
     /// for the end), so errors inside it point at the right column even after escapes.
-    Str { value: String, map: Vec<usize>, span: Span },
-    Number { text: String, span: Span },
-    Ident { name: String, span: Span },
-    List { items: Vec<RawValue>, span: Span },
+    Str {
+        value: String,
+        map: Vec<usize>,
+        span: Span,
+    },
+    Number {
+        text: String,
+        span: Span,
+    },
+    Ident {
+        name: String,
+        span: Span,
+    },
+    List {
+        items: Vec<RawValue>,
+        span: Span,
+    },
 }
 
 impl RawValue {
     pub fn span(&self) -> Span {
         match self {
-            RawValue::Str { span, .. }
-            | RawValue::Number { span, .. }
-            | RawValue::Ident { span, .. }
-            | RawValue::List { span, .. } => *span,
+            RawValue::Str { span, .. } | RawValue::Number { span, .. } | RawValue::Ident { span, .. } | RawValue::List { span, .. } => {
+                *span
+            }
         }
     }
 

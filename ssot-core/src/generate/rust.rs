@@ -116,11 +116,9 @@ impl Gen<'_> {
             Shape::AbsentOrNull => {
                 (format!("::std::option::Option<{value_ty}>"), value_as.map(|a| format!("::std::option::Option<{a}>")), true)
             }
-            Shape::Patch => (
-                format!("::std::option::Option<::std::option::Option<{value_ty}>>"),
-                Some(format!("::ssot::wire::Patch<{inner}>")),
-                true,
-            ),
+            Shape::Patch => {
+                (format!("::std::option::Option<::std::option::Option<{value_ty}>>"), Some(format!("::ssot::wire::Patch<{inner}>")), true)
+            }
         };
         c.doc(f.documentation.as_deref());
         c.doc(extra_doc);
@@ -407,7 +405,11 @@ impl Gen<'_> {
         c.line("#[allow(unused_variables, unused_imports, clippy::all)]");
         c.open(format!("impl {name} {{"));
         let ops: [(&str, Option<&Rule>, &str); 4] = [
-            ("read", p.and_then(|p| p.read.as_ref()), "Row-level security: may `auth` read this row? Relations the rule reads must be loaded;\na rule that cannot be decided denies."),
+            (
+                "read",
+                p.and_then(|p| p.read.as_ref()),
+                "Row-level security: may `auth` read this row? Relations the rule reads must be loaded;\na rule that cannot be decided denies.",
+            ),
             ("create", p.and_then(|p| p.create.as_ref()), "May `auth` create this row? Checked on the row to be created."),
             ("update", p.and_then(|p| p.update.as_ref()), "May `auth` update this row? Check it on the row before and after the update."),
             ("delete", p.and_then(|p| p.delete.as_ref()), "May `auth` delete this row? Checked on the row before deletion."),
