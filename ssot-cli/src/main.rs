@@ -37,9 +37,15 @@ enum Command {
     Generate {
         #[command(flatten)]
         common: Common,
-        /// Write the Rust items to this file.
+        /// Write the Rust items to this file (default: `rust_out` of ssot.toml; none if unset).
         #[arg(long)]
         rust_out: Option<PathBuf>,
+        /// Write the TypeScript tree here (default: `ts_out` of ssot.toml, else ./generated).
+        #[arg(long)]
+        ts_out: Option<PathBuf>,
+        /// Do not write the TypeScript tree.
+        #[arg(long)]
+        no_ts: bool,
         /// Print the IR as JSON to stdout.
         #[arg(long)]
         ir: bool,
@@ -80,13 +86,28 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             eprintln!("ok: {} ({} models, {} enums)", project.schema.display(), models, loaded.ir.enums.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Generate { common, rust_out, ir, check } => {
+        Command::Generate { common, rust_out, ts_out, no_ts, ir, check } => {
             let (project, loaded) = load(&common)?;
             if ir {
                 println!("{}", serde_json::to_string_pretty(&loaded.ir)?);
             }
-            let rust_out = rust_out.or_else(|| project.file_config.rust_out.as_ref().map(|p| project.root.join(p)));
+            let rust_out = rust_out.or_else(|| project.configured_rust_out());
             let mut stale = false;
+            if !no_ts {
+                let dir = ts_out.or_else(|| project.configured_ts_out()).unwrap_or_else(|| project.root.join("generated"));
+                let t = std::time::Instant::now();
+                let files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
+                let report = ssot_core::writer::write_tree(&dir, &files, &loaded.ir.skipped, check)?;
+                stale |= report.changed();
+                let verb = if check { "would be" } else { "" };
+                eprintln!(
+                    "ts: {} {verb}{}{} ({:.1} ms)",
+                    dir.display(),
+                    if verb.is_empty() { "" } else { " " },
+                    report.summary(),
+                    t.elapsed().as_secs_f64() * 1000.0
+                );
+            }
             if let Some(path) = rust_out {
                 let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
                 let text = files.values().next().cloned().unwrap_or_default();

@@ -130,6 +130,18 @@ impl Project {
         }
     }
 
+    /// `ts_out` of `ssot.toml`, resolved against the file's folder.
+    pub fn configured_ts_out(&self) -> Option<PathBuf> {
+        let dir = self.config_path.as_ref().and_then(|p| p.parent()).unwrap_or(&self.root);
+        self.file_config.ts_out.as_ref().map(|p| dir.join(p))
+    }
+
+    /// `rust_out` of `ssot.toml`, resolved against the file's folder.
+    pub fn configured_rust_out(&self) -> Option<PathBuf> {
+        let dir = self.config_path.as_ref().and_then(|p| p.parent()).unwrap_or(&self.root);
+        self.file_config.rust_out.as_ref().map(|p| dir.join(p))
+    }
+
     /// Every input whose change must trigger regeneration.
     pub fn inputs(&self) -> Result<Vec<PathBuf>, Error> {
         let mut v = self.schema_files()?;

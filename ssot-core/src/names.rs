@@ -45,6 +45,46 @@ pub fn ident(s: &str) -> String {
     }
 }
 
+/// The URL segment of a model's collection: kebab-case plural (`Post` → `posts`,
+/// `UserProfile` → `user-profiles`, `Category` → `categories`).
+pub fn collection_path(model: &str) -> String {
+    let kebab = heck::ToKebabCase::to_kebab_case(model);
+    plural(&kebab)
+}
+
+/// A file name for a model or type: kebab-case (`UserProfile` → `user-profile`).
+pub fn file_stem(name: &str) -> String {
+    heck::ToKebabCase::to_kebab_case(name)
+}
+
+fn plural(word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    if lower.ends_with('y') && !["ay", "ey", "iy", "oy", "uy"].iter().any(|v| lower.ends_with(v)) {
+        format!("{}ies", &word[..word.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
+        format!("{word}es")
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// A TypeScript property key: bare when it is an identifier, quoted otherwise.
+pub fn ts_key(name: &str) -> String {
+    let ident = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if ident { name.to_owned() } else { serde_json::to_string(name).unwrap_or_default() }
+}
+
+/// A TypeScript type or value name: UpperCamelCase, with a `_` appended to reserved words.
+pub fn ts_type(name: &str) -> String {
+    const RESERVED: &[&str] = &[
+        "Array", "Boolean", "Date", "Error", "Function", "JSON", "Map", "Math", "Number", "Object", "Promise", "Record", "RegExp", "Set",
+        "String", "Symbol",
+    ];
+    let n = camel_str(name);
+    if RESERVED.contains(&n.as_str()) { format!("{n}_") } else { n }
+}
+
 /// The identifier without a raw prefix, for building other names from it.
 pub fn bare(ident: &str) -> &str {
     ident.strip_prefix("r#").unwrap_or(ident)
@@ -66,5 +106,13 @@ mod tests {
         assert_eq!(variant("ADMIN"), "Admin");
         assert_eq!(snake("2fa"), "_2fa");
         assert_eq!(bare("r#type"), "type");
+        assert_eq!(collection_path("Post"), "posts");
+        assert_eq!(collection_path("UserProfile"), "user-profiles");
+        assert_eq!(collection_path("Category"), "categories");
+        assert_eq!(collection_path("Day"), "days");
+        assert_eq!(collection_path("Address"), "addresses");
+        assert_eq!(ts_key("createdAt"), "createdAt");
+        assert_eq!(ts_key("my-field"), "\"my-field\"");
+        assert_eq!(ts_type("String"), "String_");
     }
 }

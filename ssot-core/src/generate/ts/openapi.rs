@@ -1,0 +1,517 @@
+//! `src/openapi.json`: OpenAPI 3.1 for the HTTP API of SPEC section 5, built from the same IR
+//! (and the same rules) as the Zod schemas.
+
+use super::{PRINT_WIDTH, create_fields, filter_fields, output_fields, update_fields};
+use crate::annotations::{AuthMethod, ValidateRule};
+use crate::config::Config;
+use crate::ir::*;
+use crate::names::{collection_path, ts_type};
+use serde_json::{Map, Value, json};
+
+const BIGINT: &str = "^(0|-?[1-9][0-9]*)$";
+const DECIMAL: &str = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$";
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn nullable(schema: Value) -> Value {
+    match schema.get("type").and_then(Value::as_str) {
+        Some(t) if schema.get("$ref").is_none() => {
+            let mut s = schema.clone();
+            s["type"] = json!([t, "null"]);
+            s
+        }
+        _ => json!({ "anyOf": [schema, { "type": "null" }] }),
+    }
+}
+
+fn scalar_schema(s: ScalarType) -> Value {
+    match s {
+        ScalarType::String => json!({ "type": "string" }),
+        ScalarType::Int => json!({ "type": "integer", "format": "int32" }),
+        ScalarType::BigInt => json!({ "type": "string", "format": "int64", "pattern": BIGINT }),
+        ScalarType::Float => json!({ "type": "number", "format": "double" }),
+        ScalarType::Decimal => json!({ "type": "string", "format": "decimal", "pattern": DECIMAL }),
+        ScalarType::Boolean => json!({ "type": "boolean" }),
+        ScalarType::DateTime => json!({ "type": "string", "format": "date-time" }),
+        ScalarType::Json => json!({}),
+        ScalarType::Bytes => json!({ "type": "string", "contentEncoding": "base64" }),
+    }
+}
+
+fn base_schema(ty: &FieldType) -> Value {
+    match ty {
+        FieldType::Scalar(s) => scalar_schema(*s),
+        FieldType::Enum(e) | FieldType::Composite(e) => r(&ts_type(e)),
+        FieldType::Relation(rel) => r(&ts_type(&rel.model)),
+        FieldType::Unsupported(_) => json!({}),
+    }
+}
+
+fn with_rules(mut s: Value, rules: &[ValidateRule], list: bool) -> Value {
+    for rule in rules {
+        let (k, v) = match rule {
+            ValidateRule::Email => ("format", json!("email")),
+            ValidateRule::Url => ("format", json!("uri")),
+            ValidateRule::Uuid => ("format", json!("uuid")),
+            ValidateRule::Regex(re) => ("pattern", json!(re)),
+            ValidateRule::MinLength(n) => ("minLength", json!(n)),
+            ValidateRule::MaxLength(n) => ("maxLength", json!(n)),
+            ValidateRule::NonEmpty if list => continue,
+            ValidateRule::NonEmpty => ("minLength", json!(1)),
+            ValidateRule::Min(n) if s.get("type") == Some(&json!("string")) => ("x-minimum", json!(n)),
+            ValidateRule::Max(n) if s.get("type") == Some(&json!("string")) => ("x-maximum", json!(n)),
+            ValidateRule::Min(n) => ("minimum", json!(n)),
+            ValidateRule::Max(n) => ("maximum", json!(n)),
+        };
+        if let Some(obj) = s.as_object_mut() {
+            obj.insert(k.to_owned(), v);
+        }
+    }
+    s
+}
+
+fn field_schema(f: &Field, rules: bool) -> Value {
+    let r: &[ValidateRule] = if rules { &f.annotations.validate } else { &[] };
+    let mut s = with_rules(base_schema(&f.ty), r, false);
+    if f.is_list() {
+        s = json!({ "type": "array", "items": s });
+        if r.contains(&ValidateRule::NonEmpty) {
+            s["minItems"] = json!(1);
+        }
+    }
+    if let Some(doc) = &f.documentation {
+        if s.get("$ref").is_some() {
+            s = json!({ "allOf": [s], "description": doc });
+        } else if let Some(obj) = s.as_object_mut() {
+            obj.insert("description".into(), json!(doc));
+        }
+    }
+    s
+}
+
+fn object(props: Vec<(String, Value, bool)>, doc: Option<&str>, closed: bool) -> Value {
+    let mut o = Map::new();
+    o.insert("type".into(), json!("object"));
+    if let Some(d) = doc {
+        o.insert("description".into(), json!(d));
+    }
+    let required: Vec<Value> = props.iter().filter(|p| p.2).map(|p| json!(p.0)).collect();
+    let mut properties = Map::new();
+    for (k, v, _) in props {
+        properties.insert(k, v);
+    }
+    o.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        o.insert("required".into(), Value::Array(required));
+    }
+    if closed {
+        o.insert("additionalProperties".into(), json!(false));
+    }
+    Value::Object(o)
+}
+
+fn problem_responses() -> Value {
+    let mut m = Map::new();
+    for (name, status, desc) in [
+        ("BadRequest", 400, "The input is invalid; `errors` lists each problem with its path."),
+        ("Unauthorized", 401, "No valid credentials."),
+        ("Forbidden", 403, "The caller may not do this."),
+        ("NotFound", 404, "No such row, or none the caller may read."),
+        ("Conflict", 409, "A unique constraint or relation would be violated."),
+        ("PayloadTooLarge", 413, "The body is over the size limit."),
+        ("TooManyRequests", 429, "Over the rate limit; retry after `Retry-After` seconds."),
+        ("InternalError", 500, "An unexpected error; details are in the server log under the request id."),
+    ] {
+        let mut resp = json!({
+            "description": format!("{status}: {desc}"),
+            "content": { "application/problem+json": { "schema": r("Problem") } },
+        });
+        if status == 429 {
+            resp["headers"] = json!({ "Retry-After": { "description": "Seconds to wait.", "schema": { "type": "integer" } } });
+        }
+        m.insert(name.into(), resp);
+    }
+    Value::Object(m)
+}
+
+fn errors(codes: &[&str]) -> Vec<(String, Value)> {
+    codes
+        .iter()
+        .map(|c| {
+            let name = match *c {
+                "400" => "BadRequest",
+                "401" => "Unauthorized",
+                "403" => "Forbidden",
+                "404" => "NotFound",
+                "409" => "Conflict",
+                "413" => "PayloadTooLarge",
+                "429" => "TooManyRequests",
+                _ => "InternalError",
+            };
+            ((*c).to_owned(), json!({ "$ref": format!("#/components/responses/{name}") }))
+        })
+        .collect()
+}
+
+fn responses(ok: (&str, Value), codes: &[&str]) -> Value {
+    let mut m = Map::new();
+    m.insert(ok.0.into(), ok.1);
+    for (k, v) in errors(codes) {
+        m.insert(k, v);
+    }
+    Value::Object(m)
+}
+
+fn json_body(schema: Value, desc: &str) -> Value {
+    json!({ "description": desc, "content": { "application/json": { "schema": schema } } })
+}
+
+pub fn generate(ir: &Ir, config: &Config) -> String {
+    let mut schemas = Map::new();
+    schemas.insert(
+        "Problem".into(),
+        json!({
+            "type": "object",
+            "description": "An RFC 9457 problem.",
+            "properties": {
+                "type": { "type": "string" },
+                "title": { "type": "string" },
+                "status": { "type": "integer" },
+                "detail": { "type": "string" },
+                "instance": { "type": "string" },
+                "requestId": { "type": "string" },
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": { "path": { "type": "string" }, "message": { "type": "string" } },
+                        "required": ["path", "message"],
+                    },
+                },
+            },
+            "required": ["type", "title", "status"],
+        }),
+    );
+    for e in &ir.enums {
+        let mut s = json!({ "type": "string", "enum": e.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>() });
+        if let Some(d) = &e.documentation {
+            s["description"] = json!(d);
+        }
+        schemas.insert(ts_type(&e.name), s);
+    }
+    for ct in &ir.composite_types {
+        let props = ct
+            .fields
+            .iter()
+            .filter(|f| f.is_data())
+            .map(|f| {
+                let s = field_schema(f, false);
+                (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, true)
+            })
+            .collect();
+        schemas.insert(ts_type(&ct.name), object(props, ct.documentation.as_deref(), false));
+    }
+    let mut paths = Map::new();
+    for m in ir.api_models() {
+        let name = ts_type(&m.name);
+        let mut props: Vec<(String, Value, bool)> = output_fields(m)
+            .map(|f| {
+                let s = field_schema(f, false);
+                let readable = f.annotations.readable.is_some();
+                (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, !readable)
+            })
+            .collect();
+        for (f, rel) in m.relation_fields().filter(|(f, rel)| !f.annotations.hidden && ir.model(&rel.model).is_some_and(|t| !t.ignored)) {
+            let target = r(&ts_type(&rel.model));
+            let s = if rel.is_to_many() {
+                json!({ "type": "array", "items": target })
+            } else if f.is_optional() {
+                nullable(target)
+            } else {
+                target
+            };
+            props.push((f.name.clone(), s, false));
+        }
+        schemas.insert(name.clone(), object(props, m.documentation.as_deref(), false));
+        let writable = m.kind == ModelKind::Model;
+        if writable {
+            let create = create_fields(m)
+                .map(|f| {
+                    let s = field_schema(f, true);
+                    let required = !f.is_list() && !f.is_optional() && !f.has_server_value();
+                    (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, required)
+                })
+                .collect();
+            schemas.insert(format!("{name}CreateInput"), object(create, None, true));
+            let update = update_fields(m)
+                .map(|f| {
+                    let s = field_schema(f, true);
+                    (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, false)
+                })
+                .collect();
+            schemas.insert(format!("{name}UpdateInput"), object(update, None, true));
+        }
+        if !m.annotations.expose.api {
+            continue;
+        }
+        let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
+        let security: Vec<Value> = if auth.contains(&AuthMethod::Public) {
+            vec![]
+        } else {
+            auth.iter()
+                .map(|a| match a {
+                    AuthMethod::ApiKey => json!({ "apiKey": [] }),
+                    _ => json!({ "bearer": [] }),
+                })
+                .collect()
+        };
+        let plural = collection_path(&m.name);
+        let base = format!("/api/{plural}");
+        let op = |id: String, summary: String, extra: Map<String, Value>| -> Value {
+            let mut o = Map::new();
+            o.insert("operationId".into(), json!(id));
+            o.insert("summary".into(), json!(summary));
+            o.insert("tags".into(), json!([name.clone()]));
+            o.insert("security".into(), Value::Array(security.clone()));
+            o.extend(extra);
+            Value::Object(o)
+        };
+        let mut filter_props = Map::new();
+        let mut fields = Vec::new();
+        for f in filter_fields(m) {
+            fields.push(f.name.clone());
+            let value = match &f.ty {
+                FieldType::Scalar(s) => scalar_schema(*s),
+                other => base_schema(other),
+            };
+            let ops: Vec<&str> = match &f.ty {
+                FieldType::Scalar(ScalarType::String) => vec!["equals", "not", "in", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith"],
+                FieldType::Scalar(ScalarType::Boolean) => vec!["equals", "not"],
+                FieldType::Enum(_) => vec!["equals", "not", "in"],
+                _ => vec!["equals", "not", "in", "lt", "lte", "gt", "gte"],
+            };
+            let mut o = Map::new();
+            for opn in ops {
+                let v = if opn == "in" { json!({ "type": "string", "description": "Comma-separated values." }) } else { value.clone() };
+                o.insert(opn.into(), v);
+            }
+            filter_props.insert(f.name.clone(), json!({ "type": "object", "properties": Value::Object(o), "additionalProperties": false }));
+        }
+        let includes: Vec<String> = m
+            .relation_fields()
+            .filter(|(f, rel)| !f.annotations.hidden && ir.model(&rel.model).is_some_and(|t| !t.ignored))
+            .map(|(f, _)| f.name.clone())
+            .collect();
+        let include_param = json!({
+            "name": "include", "in": "query", "required": false,
+            "description": format!("Comma-separated relations to include: {}.", if includes.is_empty() { "none".to_owned() } else { includes.join(", ") }),
+            "schema": { "type": "string" },
+        });
+        let mut list_params = vec![
+            json!({ "$ref": "#/components/parameters/take" }),
+            json!({ "$ref": "#/components/parameters/skip" }),
+            json!({ "$ref": "#/components/parameters/cursor" }),
+            json!({
+                "name": "orderBy", "in": "query", "required": false,
+                "description": format!("Comma-separated fields, `-field` for descending: {}.", fields.join(", ")),
+                "schema": { "type": "string" },
+            }),
+        ];
+        list_params.push(json!({
+            "name": "filter", "in": "query", "required": false, "style": "deepObject", "explode": true,
+            "description": "`filter[field][op]=value`.",
+            "schema": { "type": "object", "properties": Value::Object(filter_props.clone()), "additionalProperties": false },
+        }));
+        list_params.push(include_param.clone());
+        let list_result = json!({
+            "type": "object",
+            "properties": {
+                "data": { "type": "array", "items": r(&name) },
+                "meta": {
+                    "type": "object",
+                    "properties": { "total": { "type": "integer" }, "nextCursor": { "type": ["string", "null"] } },
+                    "required": ["total", "nextCursor"],
+                },
+            },
+            "required": ["data", "meta"],
+        });
+        let mut coll = Map::new();
+        let mut x = Map::new();
+        x.insert("parameters".into(), Value::Array(list_params));
+        x.insert("responses".into(), responses(("200", json_body(list_result.clone(), "A page of rows.")), &["400", "401", "429", "500"]));
+        coll.insert("get".into(), op(format!("list{name}"), format!("List {name} rows the caller may read"), x));
+        let id_fields = m.id_fields();
+        if writable {
+            let mut x = Map::new();
+            x.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": r(&format!("{name}CreateInput")) } } }));
+            x.insert(
+                "responses".into(),
+                responses(("201", json_body(r(&name), "The created row.")), &["400", "401", "403", "409", "413", "429", "500"]),
+            );
+            coll.insert("post".into(), op(format!("create{name}"), format!("Create a {name}"), x));
+        }
+        paths.insert(base.clone(), Value::Object(coll));
+        let mut count = Map::new();
+        let mut x = Map::new();
+        x.insert(
+            "parameters".into(),
+            json!([{
+                "name": "filter", "in": "query", "required": false, "style": "deepObject", "explode": true,
+                "schema": { "type": "object", "properties": Value::Object(filter_props), "additionalProperties": false },
+            }]),
+        );
+        x.insert(
+            "responses".into(),
+            responses(
+                ("200", json_body(json!({ "type": "object", "properties": { "count": { "type": "integer" } }, "required": ["count"] }), "The number of rows.")),
+                &["400", "401", "429", "500"],
+            ),
+        );
+        count.insert("get".into(), op(format!("count{name}"), format!("Count {name} rows the caller may read"), x));
+        paths.insert(format!("{base}/count"), Value::Object(count));
+        if m.annotations.search.is_some() {
+            let mut x = Map::new();
+            x.insert(
+                "parameters".into(),
+                json!([
+                    { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1 } },
+                    { "$ref": "#/components/parameters/take" },
+                ]),
+            );
+            x.insert("responses".into(), responses(("200", json_body(list_result, "Matching rows.")), &["400", "401", "429", "500"]));
+            let mut s = Map::new();
+            s.insert("get".into(), op(format!("search{name}"), format!("Search {name} rows"), x));
+            paths.insert(format!("{base}/search"), Value::Object(s));
+        }
+        if !id_fields.is_empty() && writable {
+            let params: Vec<Value> = id_fields
+                .iter()
+                .filter_map(|n| m.field(n))
+                .map(|f| {
+                    let schema = match &f.ty {
+                        FieldType::Scalar(s) => scalar_schema(*s),
+                        other => base_schema(other),
+                    };
+                    json!({ "name": f.name, "in": "path", "required": true, "schema": schema })
+                })
+                .collect();
+            let path = format!("{base}/{}", id_fields.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join("/"));
+            let mut item = Map::new();
+            item.insert("parameters".into(), Value::Array(params));
+            let mut x = Map::new();
+            x.insert("parameters".into(), json!([include_param]));
+            x.insert("responses".into(), responses(("200", json_body(r(&name), "The row.")), &["400", "401", "404", "429", "500"]));
+            item.insert("get".into(), op(format!("get{name}"), format!("Get one {name}"), x));
+            let mut x = Map::new();
+            x.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": r(&format!("{name}UpdateInput")) } } }));
+            x.insert(
+                "responses".into(),
+                responses(("200", json_body(r(&name), "The updated row.")), &["400", "401", "403", "404", "409", "413", "429", "500"]),
+            );
+            item.insert("patch".into(), op(format!("update{name}"), format!("Update a {name}"), x));
+            let mut x = Map::new();
+            let mut rs = responses(("204", json!({ "description": "Deleted." })), &["400", "401", "403", "404", "409", "429", "500"]);
+            if let Some(o) = rs.as_object_mut() {
+                o.remove("400");
+            }
+            x.insert("responses".into(), rs);
+            item.insert("delete".into(), op(format!("delete{name}"), format!("Delete a {name}"), x));
+            paths.insert(path, Value::Object(item));
+        }
+    }
+    for (p, id, summary) in [("/health", "health", "Liveness: the process is up"), ("/ready", "ready", "Readiness: the database answers")] {
+        paths.insert(
+            p.into(),
+            json!({ "get": {
+                "operationId": id, "summary": summary, "security": [],
+                "responses": {
+                    "200": json_body(json!({ "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] }), "OK."),
+                    "503": { "description": "Not ready." },
+                },
+            } }),
+        );
+    }
+    paths.insert(
+        "/openapi.json".into(),
+        json!({ "get": {
+            "operationId": "openapi", "summary": "This document", "security": [],
+            "responses": { "200": json_body(json!({ "type": "object" }), "The OpenAPI document.") },
+        } }),
+    );
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "API generated by ssot",
+            "version": "1.0.0",
+            "description": "Generated from the Prisma schema by ssot. Do not edit: changes are overwritten.",
+        },
+        "paths": Value::Object(paths),
+        "components": {
+            "schemas": Value::Object(schemas),
+            "responses": problem_responses(),
+            "parameters": {
+                "take": { "name": "take", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "maximum": 1000 } },
+                "skip": { "name": "skip", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 } },
+                "cursor": { "name": "cursor", "in": "query", "required": false, "description": "`meta.nextCursor` of the previous page.", "schema": { "type": "string" } },
+            },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+                "apiKey": { "type": "apiKey", "in": "header", "name": "x-api-key" },
+            },
+        },
+    });
+    let mut out = String::new();
+    print_json(&doc, 0, &mut out);
+    out.push('\n');
+    out
+}
+
+/// JSON the way prettier prints it: objects expanded, arrays of scalars on one line when they
+/// fit, everything else one item per line.
+pub fn print_json(v: &Value, indent: usize, out: &mut String) {
+    let pad = |n: usize| "  ".repeat(n);
+    match v {
+        Value::Object(o) if o.is_empty() => out.push_str("{}"),
+        Value::Object(o) => {
+            out.push_str("{\n");
+            let n = o.len();
+            for (i, (k, val)) in o.iter().enumerate() {
+                out.push_str(&pad(indent + 1));
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push_str(": ");
+                print_json(val, indent + 1, out);
+                if i + 1 < n {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            out.push_str(&pad(indent));
+            out.push('}');
+        }
+        Value::Array(a) if a.is_empty() => out.push_str("[]"),
+        Value::Array(a) => {
+            let scalars = a.iter().all(|x| !x.is_object() && !x.is_array());
+            let one = format!("[{}]", a.iter().map(|x| serde_json::to_string(x).unwrap_or_default()).collect::<Vec<_>>().join(", "));
+            // The line holds the indentation, the key and a trailing comma.
+            let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+            if scalars && out.len() - line_start + one.len() + 1 <= PRINT_WIDTH {
+                out.push_str(&one);
+                return;
+            }
+            out.push_str("[\n");
+            for (i, x) in a.iter().enumerate() {
+                out.push_str(&pad(indent + 1));
+                print_json(x, indent + 1, out);
+                if i + 1 < a.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            out.push_str(&pad(indent));
+            out.push(']');
+        }
+        other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
+    }
+}

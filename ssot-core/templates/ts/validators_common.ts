@@ -1,0 +1,181 @@
+// {{ header }}
+// The wire format of the Rust side, in Zod: each helper accepts exactly what the Rust serde
+// adapters of the `ssot` crate accept (see docs/wire-format.md).
+import { z } from "zod";
+
+const BIGINT = /^(0|-?[1-9][0-9]*)$/;
+const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+const EMAIL =
+  /^(?!\.)(?!.*\.\.)[A-Za-z0-9_'+\-.]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/;
+const UUID =
+  /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|[fF]{8}-[fF]{4}-[fF]{4}-[fF]{4}-[fF]{12})$/;
+const BASE64 = /^([0-9a-zA-Z+/]{4})*(([0-9a-zA-Z+/]{2}==)|([0-9a-zA-Z+/]{3}=))?$/;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const DECIMAL_MANTISSA_MAX = 2n ** 96n;
+
+/** Rules of `@validate` on `String` fields. */
+export interface StringRules {
+  email?: true;
+  url?: true;
+  uuid?: true;
+  regex?: RegExp;
+  minLength?: number;
+  maxLength?: number;
+  nonEmpty?: true;
+}
+
+/** Rules of `@validate` on `Int` and `Float` fields. */
+export interface NumberRules {
+  min?: number;
+  max?: number;
+}
+
+/** Rules of `@validate` on `BigInt` and `Decimal` fields: exact bounds as strings. */
+export interface ExactRules {
+  min?: string;
+  max?: string;
+}
+
+/** `String`, with its `@validate` rules; lengths count UTF-16 units, as Rust does. */
+export function string(rules: StringRules = {}) {
+  let s = z.string();
+  const { minLength, maxLength, regex } = rules;
+  if (rules.nonEmpty) s = s.min(1, "must not be empty");
+  if (minLength !== undefined) s = s.min(minLength, `must be at least ${minLength} characters`);
+  if (maxLength !== undefined) s = s.max(maxLength, `must be at most ${maxLength} characters`);
+  if (rules.email) s = s.refine(email, "must be an email address");
+  if (rules.url) s = s.refine(url, "must be a URL");
+  if (rules.uuid) s = s.refine(uuid, "must be a UUID");
+  if (regex) s = s.regex(regex, `must match ${String(regex)}`);
+  return s;
+}
+
+/** `Int`: an integer in the 32-bit range. */
+export function int(rules: NumberRules = {}) {
+  let n = z.int32();
+  if (rules.min !== undefined) n = n.min(rules.min, `must be at least ${rules.min}`);
+  if (rules.max !== undefined) n = n.max(rules.max, `must be at most ${rules.max}`);
+  return n;
+}
+
+/** `Float`: a finite number. */
+export function float(rules: NumberRules = {}) {
+  let n = z.number();
+  if (rules.min !== undefined) n = n.min(rules.min, `must be at least ${rules.min}`);
+  if (rules.max !== undefined) n = n.max(rules.max, `must be at most ${rules.max}`);
+  return n;
+}
+
+/** `BigInt`: a string of digits within the 64-bit range. */
+export function bigint(rules: ExactRules = {}) {
+  const { min, max } = rules;
+  let s = z
+    .string()
+    .regex(BIGINT, "must be a string of digits")
+    .refine((v) => {
+      const n = BigInt(v);
+      return n >= I64_MIN && n <= I64_MAX;
+    }, "must be within the 64-bit range");
+  if (min !== undefined) s = s.refine((v) => cmpBigInt(v, min) >= 0, `must be at least ${min}`);
+  if (max !== undefined) s = s.refine((v) => cmpBigInt(v, max) <= 0, `must be at most ${max}`);
+  return s;
+}
+
+/** `Decimal`: a decimal string with at most 28 fraction digits and a 96-bit mantissa. */
+export function decimal(rules: ExactRules = {}) {
+  const { min, max } = rules;
+  let s = z
+    .string()
+    .regex(DECIMAL, "must be a decimal string")
+    .refine((v) => {
+      const [whole = "", fraction = ""] = v.replace("-", "").split(".");
+      return fraction.length <= 28 && BigInt(whole + fraction) < DECIMAL_MANTISSA_MAX;
+    }, "must fit a 96-bit decimal");
+  if (min !== undefined) s = s.refine((v) => cmpDecimal(v, min) >= 0, `must be at least ${min}`);
+  if (max !== undefined) s = s.refine((v) => cmpDecimal(v, max) <= 0, `must be at most ${max}`);
+  return s;
+}
+
+/** `Boolean`. */
+export const boolean = () => z.boolean();
+
+/** `DateTime`: an RFC 3339 date-time with `T` and an offset. */
+export const dateTime = () => z.string().refine(isDateTime, "must be an RFC 3339 date-time");
+
+/** `Bytes`: standard base64 with padding. */
+export const bytes = () => z.string().regex(BASE64, "must be base64");
+
+/** `Json`: any JSON value. */
+export const json = () => z.json();
+
+/** A list, with `@validate(nonEmpty)`. */
+export function list<T extends z.ZodType>(item: T, rules: { nonEmpty?: true } = {}) {
+  const a = z.array(item);
+  return rules.nonEmpty ? a.min(1, "must not be empty") : a;
+}
+
+/** `@validate(email)`: the pattern of the Rust validators. */
+export const email = (s: string) => EMAIL.test(s);
+
+/** `@validate(uuid)`: RFC 9562 versions 1 to 8, nil and max. */
+export const uuid = (s: string) => UUID.test(s);
+
+/** `@validate(url)`: what the WHATWG URL parser accepts. */
+export const url = (s: string) => URL.canParse(s);
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Checks the calendar too: no February 30th, no 24:00, no leap second. */
+export function isDateTime(s: string): boolean {
+  const m = DATE_TIME.exec(s);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((x) => Number(x));
+  if (
+    year === undefined ||
+    month === undefined ||
+    day === undefined ||
+    hour === undefined ||
+    minute === undefined ||
+    second === undefined
+  ) {
+    return false;
+  }
+  const offsetOk = m[8] === "Z" || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysIn(year, month) &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetOk
+  );
+}
+
+/** Compares two integer strings exactly. */
+export function cmpBigInt(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Compares two decimal strings exactly. */
+export function cmpDecimal(a: string, b: string): number {
+  const scale = (s: string) => s.split(".")[1]?.length ?? 0;
+  const digits = Math.max(scale(a), scale(b));
+  const units = (s: string) => {
+    const negative = s.startsWith("-");
+    const [whole = "0", fraction = ""] = s.replace("-", "").split(".");
+    const n = BigInt(whole + fraction.padEnd(digits, "0"));
+    return negative ? -n : n;
+  };
+  const x = units(a);
+  const y = units(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,43 @@
+// Checks one generated TypeScript tree: tsc (TypeScript 7, strict), prettier --check, eslint
+// and OpenAPI validation. Usage: node check-tree.mjs <tree>... Exits non-zero on any failure.
+import { execFileSync } from "node:child_process";
+import { existsSync, rmSync, symlinkSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import SwaggerParser from "@apidevtools/swagger-parser";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const modules = join(here, "node_modules");
+const bin = (name) => join(modules, ".bin", name);
+let failed = 0;
+
+function run(tree, label, cmd, args) {
+  try {
+    execFileSync(cmd, args, { cwd: tree, stdio: "pipe", encoding: "utf8" });
+    console.log(`  ok   ${label}`);
+  } catch (e) {
+    failed++;
+    console.log(`  FAIL ${label}\n${(e.stdout ?? "") + (e.stderr ?? "")}`);
+  }
+}
+
+for (const arg of process.argv.slice(2)) {
+  const tree = resolve(arg);
+  console.log(`== ${tree}`);
+  const link = join(tree, "node_modules");
+  if (existsSync(link)) rmSync(link, { recursive: true, force: true });
+  symlinkSync(modules, link, "dir");
+  run(tree, "tsc (TypeScript 7, strict)", "node", [join(modules, "typescript-7", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"]);
+  run(tree, "prettier --check", bin("prettier"), ["--check", "."]);
+  run(tree, "eslint", bin("eslint"), ["--max-warnings=0", "."]);
+  try {
+    await SwaggerParser.validate(join(tree, "src", "openapi.json"));
+    console.log("  ok   OpenAPI 3.1 document validates");
+  } catch (e) {
+    failed++;
+    console.log(`  FAIL OpenAPI: ${e.message}`);
+  }
+  rmSync(link, { force: true });
+}
+console.log(failed === 0 ? "all trees pass" : `${failed} check(s) failed`);
+process.exit(failed === 0 ? 0 : 1);
