@@ -66,7 +66,9 @@ impl Bounded for f64 {
 
 impl Bounded for Decimal {
     fn cmp_f64(&self, bound: f64) -> Option<std::cmp::Ordering> {
-        Decimal::from_f64(bound).map(|b| self.cmp(&b))
+        // The bound as written in the schema (the shortest decimal of the f64), compared
+        // exactly, as the generated Zod schema compares decimal strings.
+        bound.to_string().parse::<Decimal>().ok().or_else(|| Decimal::from_f64(bound)).map(|b| self.cmp(&b))
     }
 }
 

@@ -60,13 +60,76 @@ impl<'de> DeserializeAs<'de, i32> for Int32 {
     }
 }
 
-/// `Float`: a finite JSON number. Integral values are written without a fraction (`1`, not
-/// `1.0`), as JavaScript writes them.
+/// `Float`: a finite JSON number, written exactly as JavaScript's `JSON.stringify` writes it
+/// (`1`, not `1.0`; `1e+21`; `0.000001`).
 pub struct Float;
 
 impl SerializeAs<f64> for Float {
     fn serialize_as<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 { s.serialize_i64(*v as i64) } else { s.serialize_f64(*v) }
+        serialize_js_number(*v, s)
+    }
+}
+
+/// Writes a number as JavaScript does. Non-finite values cannot occur in JSON; they are
+/// written as `null`, as `JSON.stringify` does.
+fn serialize_js_number<S: Serializer>(v: f64, s: S) -> Result<S::Ok, S::Error> {
+    if !v.is_finite() {
+        return s.serialize_none();
+    }
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        return s.serialize_i64(v as i64);
+    }
+    let mut buf = ryu_js::Buffer::new();
+    let text = buf.format_finite(v);
+    match serde_json::value::RawValue::from_string(text.to_owned()) {
+        Ok(raw) => serde::Serialize::serialize(&raw, s),
+        Err(_) => s.serialize_f64(v),
+    }
+}
+
+/// `Json`: any JSON value. Numbers are IEEE doubles as in JavaScript: an integer beyond 2^53
+/// is rounded, and numbers are written as `JSON.stringify` writes them.
+pub struct Json;
+
+impl SerializeAs<serde_json::Value> for Json {
+    fn serialize_as<S: Serializer>(v: &serde_json::Value, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&JsJson(v), s)
+    }
+}
+
+impl<'de> DeserializeAs<'de, serde_json::Value> for Json {
+    fn deserialize_as<D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+        serde_json::Value::deserialize(d)
+    }
+}
+
+struct JsJson<'a>(&'a serde_json::Value);
+
+impl serde::Serialize for JsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) if i.unsigned_abs() <= 1 << 53 => s.serialize_i64(i),
+                (_, Some(u)) if u <= 1 << 53 => s.serialize_u64(u),
+                _ => serialize_js_number(n.as_f64().unwrap_or(f64::NAN), s),
+            },
+            serde_json::Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&JsJson(item))?;
+                }
+                seq.end()
+            }
+            serde_json::Value::Object(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    m.serialize_entry(k, &JsJson(v))?;
+                }
+                m.end()
+            }
+            other => serde::Serialize::serialize(other, s),
+        }
     }
 }
 
@@ -142,14 +205,21 @@ impl<'de> DeserializeAs<'de, DateTime<Utc>> for DateTimeMillis {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         let strict = s.len() >= 20 && s.as_bytes()[10] == b'T' && !s.ends_with('z');
         match DateTime::parse_from_rfc3339(&s) {
-            Ok(dt) if strict => Ok(dt.with_timezone(&Utc)),
+            // chrono reads `:60` as a leap second; JavaScript has none, so neither do we.
+            Ok(dt) if strict && dt.timestamp_subsec_nanos() < 1_000_000_000 => Ok(dt.with_timezone(&Utc)),
             _ => Err(de::Error::invalid_value(de::Unexpected::Str(&s), &"an RFC 3339 date-time like \"2024-01-31T09:30:00Z\"")),
         }
     }
 }
 
-/// `Bytes`: standard base64 with padding.
+/// `Bytes`: standard base64 with padding. Like the base64 check of Zod, the unused low bits of
+/// the last character are not required to be zero (`"AB=="` reads as `"AA=="`).
 pub struct Base64Bytes;
+
+const BASE64_LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 
 impl SerializeAs<Vec<u8>> for Base64Bytes {
     fn serialize_as<S: Serializer>(v: &Vec<u8>, s: S) -> Result<S::Ok, S::Error> {
@@ -160,7 +230,7 @@ impl SerializeAs<Vec<u8>> for Base64Bytes {
 impl<'de> DeserializeAs<'de, Vec<u8>> for Base64Bytes {
     fn deserialize_as<D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
+        BASE64_LENIENT
             .decode(s.as_bytes())
             .map_err(|_| de::Error::invalid_value(de::Unexpected::Str(&s), &"base64 text"))
     }

@@ -27,6 +27,11 @@ fn main() {
     let mut dispatch = String::from(
         "pub fn roundtrip(fixture: &str, model: &str, json: &str) -> Result<String, String> {\n    match (fixture, model) {\n",
     );
+    // Parses (and for inputs validates) a value with the generated types; returns what they
+    // serialize it to.
+    let mut check = String::from(
+        "pub fn check(fixture: &str, model: &str, kind: &str, json: &str) -> Result<String, String> {\n    match (fixture, model, kind) {\n",
+    );
     for (name, dir) in &cases {
         let project = ssot_core::Project::discover(dir, None, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         let loaded = project.load().unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -42,6 +47,17 @@ fn main() {
                 m.name
             )
             .unwrap();
+            writeln!(check, "        ({name:?}, {:?}, \"model\") => serde_json::from_str::<{name}::{ty}>(json).map_err(|e| e.to_string()).and_then(|v| serde_json::to_string(&v).map_err(|e| e.to_string())),", m.name).unwrap();
+            if m.kind == ssot_core::ir::ModelKind::Model {
+                for (kind, suffix) in [("create", "CreateInput"), ("update", "UpdateInput")] {
+                    writeln!(
+                        check,
+                        "        ({name:?}, {:?}, {kind:?}) => serde_json::from_str::<{name}::{ty}{suffix}>(json).map_err(|e| e.to_string()).and_then(|v| {{ v.validate().map_err(|e| e.to_string())?; serde_json::to_string(&v).map_err(|e| e.to_string()) }}),",
+                        m.name
+                    )
+                    .unwrap();
+                }
+            }
             for f in m.fields.iter().filter(|f| f.annotations.readable.is_some()) {
                 writeln!(absent, "    ({name:?}, {:?}, {:?}),", m.name, f.name).unwrap();
             }
@@ -54,7 +70,8 @@ fn main() {
     samples.push_str("];\n");
     absent.push_str("];\n");
     dispatch.push_str("        _ => Err(format!(\"no model {model} in {fixture}\")),\n    }\n}\n");
-    std::fs::write(out.join("fixtures.rs"), format!("{modules}\n{samples}\n{absent}\n{dispatch}")).unwrap();
+    check.push_str("        _ => Err(format!(\"no {kind} of {model} in {fixture}\")),\n    }\n}\n");
+    std::fs::write(out.join("fixtures.rs"), format!("{modules}\n{samples}\n{absent}\n{dispatch}\n{check}")).unwrap();
 }
 
 /// A JSON object in field order: every value canonical in the wire format, so serializing the

@@ -88,7 +88,7 @@ impl Gen<'_> {
                     ScalarType::Decimal => ("::ssot::Decimal", Some("::ssot::wire::DecimalString")),
                     ScalarType::Boolean => ("bool", None),
                     ScalarType::DateTime => ("::ssot::DateTime<::ssot::Utc>", Some("::ssot::wire::DateTimeMillis")),
-                    ScalarType::Json => ("::ssot::Json", None),
+                    ScalarType::Json => ("::ssot::Json", Some("::ssot::wire::Json")),
                     ScalarType::Bytes => ("::std::vec::Vec<u8>", Some("::ssot::wire::Base64Bytes")),
                 };
                 (t.to_owned(), a)

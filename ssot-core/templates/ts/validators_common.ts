@@ -76,11 +76,13 @@ export function bigint(rules: ExactRules = {}) {
     .string()
     .regex(BIGINT, "must be a string of digits")
     .refine((v) => {
+      // Zod runs every check; only convert what the pattern admitted.
+      if (!BIGINT.test(v)) return false;
       const n = BigInt(v);
       return n >= I64_MIN && n <= I64_MAX;
     }, "must be within the 64-bit range");
-  if (min !== undefined) s = s.refine((v) => cmpBigInt(v, min) >= 0, `must be at least ${min}`);
-  if (max !== undefined) s = s.refine((v) => cmpBigInt(v, max) <= 0, `must be at most ${max}`);
+  if (min !== undefined) s = s.refine((v) => BIGINT.test(v) && cmpBigInt(v, min) >= 0, `must be at least ${min}`);
+  if (max !== undefined) s = s.refine((v) => BIGINT.test(v) && cmpBigInt(v, max) <= 0, `must be at most ${max}`);
   return s;
 }
 
@@ -91,11 +93,12 @@ export function decimal(rules: ExactRules = {}) {
     .string()
     .regex(DECIMAL, "must be a decimal string")
     .refine((v) => {
+      if (!DECIMAL.test(v)) return false;
       const [whole = "", fraction = ""] = v.replace("-", "").split(".");
       return fraction.length <= 28 && BigInt(whole + fraction) < DECIMAL_MANTISSA_MAX;
     }, "must fit a 96-bit decimal");
-  if (min !== undefined) s = s.refine((v) => cmpDecimal(v, min) >= 0, `must be at least ${min}`);
-  if (max !== undefined) s = s.refine((v) => cmpDecimal(v, max) <= 0, `must be at most ${max}`);
+  if (min !== undefined) s = s.refine((v) => DECIMAL.test(v) && cmpDecimal(v, min) >= 0, `must be at least ${min}`);
+  if (max !== undefined) s = s.refine((v) => DECIMAL.test(v) && cmpDecimal(v, max) <= 0, `must be at most ${max}`);
   return s;
 }
 
