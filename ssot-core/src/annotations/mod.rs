@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod expr;
+pub mod pattern;
 pub mod syntax;
 
 pub use check::{Base, Expr, Hop, Operand, ValueType};
@@ -794,6 +795,14 @@ impl ModelCx<'_, '_> {
                 let v = &arg.value;
                 match name {
                     "regex" => expect_str(v, "`regex`", self.diags).and_then(|(s, _)| match regex::Regex::new(s) {
+                        Ok(_) if pattern::unsupported(s).is_some() || regex::Regex::new(&pattern::for_rust(s)).is_err() => {
+                            let why = pattern::unsupported(s).unwrap_or_else(|| "it has no JavaScript equivalent".into());
+                            self.diags.push(
+                                Diagnostic::error(format!("this pattern cannot be checked the same way in Rust and TypeScript: {why}"), v.span())
+                                    .with_label("@validate(regex) must mean the same to Rust's regex and JavaScript's RegExp"),
+                            );
+                            None
+                        }
                         Ok(_) => Some(ValidateRule::Regex(s.to_owned())),
                         Err(e) => {
                             let text = e.to_string();

@@ -267,7 +267,13 @@ impl Parser<'_> {
                 match esc {
                     'n' => '\n',
                     't' => '\t',
-                    other => other,
+                    '"' | '\'' | '\\' => esc,
+                    // Any other backslash stays, so `"^\d+$"` is the pattern it looks like.
+                    _ => {
+                        map.push(at);
+                        value.push('\\');
+                        esc
+                    }
                 }
             } else {
                 c
@@ -322,6 +328,14 @@ mod tests {
         assert_eq!(value, "x == \"y\"");
         // `y` is value byte 6; in the line it is at byte 18 (after `\"`).
         assert_eq!(map[6], 100 + 18);
+    }
+
+    #[test]
+    fn unknown_escapes_keep_their_backslash() {
+        let (a, _) = parse(r#"@validate(regex: "^\d+\\x$")"#);
+        let RawValue::Str { value, map, .. } = &a[0].args[0].value else { panic!() };
+        assert_eq!(value, r"^\d+\x$");
+        assert_eq!(map.len(), value.len() + 1);
     }
 
     #[test]

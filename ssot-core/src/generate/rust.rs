@@ -383,7 +383,7 @@ impl Gen<'_> {
                         regexes += 1;
                         c.line(format!(
                             "static RE_{regexes}: ::std::sync::LazyLock<::ssot::__private::regex::Regex> = ::std::sync::LazyLock::new(|| ::ssot::__private::regex::Regex::new({}).expect(\"pattern checked by ssot at generation\"));",
-                            rust_str(re)
+                            rust_str(&crate::annotations::pattern::for_rust(re))
                         ));
                         c.line(format!("c.regex({path}, v, &RE_{regexes});"))
                     }

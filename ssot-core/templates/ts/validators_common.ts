@@ -81,8 +81,10 @@ export function bigint(rules: ExactRules = {}) {
       const n = BigInt(v);
       return n >= I64_MIN && n <= I64_MAX;
     }, "must be within the 64-bit range");
-  if (min !== undefined) s = s.refine((v) => BIGINT.test(v) && cmpBigInt(v, min) >= 0, `must be at least ${min}`);
-  if (max !== undefined) s = s.refine((v) => BIGINT.test(v) && cmpBigInt(v, max) <= 0, `must be at most ${max}`);
+  if (min !== undefined)
+    s = s.refine((v) => BIGINT.test(v) && cmpBigInt(v, min) >= 0, `must be at least ${min}`);
+  if (max !== undefined)
+    s = s.refine((v) => BIGINT.test(v) && cmpBigInt(v, max) <= 0, `must be at most ${max}`);
   return s;
 }
 
@@ -97,8 +99,10 @@ export function decimal(rules: ExactRules = {}) {
       const [whole = "", fraction = ""] = v.replace("-", "").split(".");
       return fraction.length <= 28 && BigInt(whole + fraction) < DECIMAL_MANTISSA_MAX;
     }, "must fit a 96-bit decimal");
-  if (min !== undefined) s = s.refine((v) => DECIMAL.test(v) && cmpDecimal(v, min) >= 0, `must be at least ${min}`);
-  if (max !== undefined) s = s.refine((v) => DECIMAL.test(v) && cmpDecimal(v, max) <= 0, `must be at most ${max}`);
+  if (min !== undefined)
+    s = s.refine((v) => DECIMAL.test(v) && cmpDecimal(v, min) >= 0, `must be at least ${min}`);
+  if (max !== undefined)
+    s = s.refine((v) => DECIMAL.test(v) && cmpDecimal(v, max) <= 0, `must be at most ${max}`);
   return s;
 }
 

@@ -6,6 +6,7 @@
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use ssot_core::annotations::ValidateRule;
+use ssot_core::annotations::pattern::for_rust;
 use ssot_core::ir::{Arity, Field, FieldType, Ir, Model, ModelKind, ScalarType};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -261,9 +262,11 @@ impl<'a> Gen<'a> {
                             add(true, "the nil UUID", "\"00000000-0000-0000-0000-000000000000\"");
                         }
                         ValidateRule::Regex(re) => {
-                            let compiled = regex::Regex::new(re).expect("checked");
-                            if let Some(bad) = ["", "!", " ", "A", "0", "-", "a b", "ü"].iter().find(|s| !compiled.is_match(s)) {
-                                add(false, "not matching the pattern", &serde_json::to_string(bad).unwrap());
+                            let compiled = regex::Regex::new(&for_rust(re)).expect("checked");
+                            // Including non-ASCII letters and digits, which `\w` and `\d` match in
+                            // Unicode-aware engines but not in JavaScript.
+                            for bad in ["", "!", " ", "A", "0", "-", "a b", "ü", "é1", "٣"].iter().filter(|s| !compiled.is_match(s)) {
+                                add(false, &format!("{bad:?} not matching the pattern"), &serde_json::to_string(bad).unwrap());
                             }
                         }
                         ValidateRule::MinLength(n) if *n > 0 => {
@@ -405,7 +408,7 @@ fn bounds(rules: &[ValidateRule], add: &mut impl FnMut(bool, &str, &str), fmt: i
 
 fn fits_other_rules(rules: &[ValidateRule], s: &str) -> bool {
     rules.iter().all(|r| match r {
-        ValidateRule::Regex(re) => regex::Regex::new(re).is_ok_and(|c| c.is_match(s)),
+        ValidateRule::Regex(re) => regex::Regex::new(&for_rust(re)).is_ok_and(|c| c.is_match(s)),
         ValidateRule::Email | ValidateRule::Url | ValidateRule::Uuid => false,
         _ => true,
     })
@@ -430,11 +433,11 @@ fn string_value(rules: &[ValidateRule], variant: usize) -> String {
     } else if rules.contains(&ValidateRule::Uuid) {
         pick(&["123e4567-e89b-12d3-a456-426614174000", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"])
     } else if let Some(re) = rules.iter().find_map(|r| if let ValidateRule::Regex(re) = r { Some(re) } else { None }) {
-        let compiled = regex::Regex::new(re).expect("checked");
+        let compiled = regex::Regex::new(&for_rust(re)).expect("checked");
         // rand_regex samples unanchored patterns; the anchors only make the match whole.
         let body = re.strip_prefix('^').unwrap_or(re);
         let body = if body.ends_with('$') && !body.ends_with("\\$") { &body[..body.len() - 1] } else { body };
-        rand_regex::Regex::compile(body, 8).ok().and_then(|sampler| {
+        rand_regex::Regex::compile(&for_rust(body), 8).ok().and_then(|sampler| {
             let mut rng = rand::rngs::StdRng::seed_from_u64(variant as u64 + 1);
             (0..500).map(|_| rand::RngExt::sample::<String, _>(&mut rng, &sampler)).find(|s| ok_len(s) && compiled.is_match(s) && s.is_ascii())
         })

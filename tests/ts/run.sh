@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The TypeScript quality gates and the Node half of the wire-format agreement:
+# 1. install the pinned tools (npm ci),
+# 2. generate the TypeScript tree of every fixture and of examples/blog into target/ts,
+# 3. for each tree: tsc (TypeScript 7, strict), prettier --check, eslint, OpenAPI validation,
+# 4. node --test: Zod agrees with Rust on every vector of tests/vectors.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd ../.. && pwd)
+echo "-- npm ci (tests/ts)"
+npm ci --no-audit --no-fund --loglevel=error
+echo "-- generate the trees"
+cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
+rm -rf "$root/target/ts"
+for dir in "$root"/tests/fixtures/*/ "$root/examples/blog/"; do
+  name=$(basename "$dir")
+  "$root/target/debug/ssot" generate --root "$dir" --ts-out "$root/target/ts/$name"
+done
+echo "-- quality gates"
+node check-tree.mjs "$root"/target/ts/*
+echo "-- wire-format agreement (Zod side)"
+SSOT_TS_TREES="$root/target/ts" node --import tsx --test wire.test.ts
