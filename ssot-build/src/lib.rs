@@ -114,8 +114,9 @@ impl Config {
         self
     }
 
-    /// Validates the schema and writes `ssot.rs` into the output folder. Returns the path of
-    /// the Rust file.
+    /// Validates the schema, writes `ssot.rs` into the output folder and the TypeScript tree
+    /// into `ts_out`. Returns the path of the Rust file. Only files whose bytes change are
+    /// written.
     pub fn compile(&self) -> Result<PathBuf, Error> {
         let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
         let mut project = ssot_core::Project::discover(&root, self.schema.as_deref(), self.config_file.as_deref())?;
@@ -152,6 +153,14 @@ impl Config {
                 });
             }
         };
+        let ts_out = match (&self.ts_out, project.configured_ts_out()) {
+            (Some(d), _) => root.join(d),
+            (None, Some(d)) => d,
+            (None, None) => out_dir.join("ts"),
+        };
+        let ts_files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
+        ssot_core::writer::write_tree(&ts_out, &ts_files, &loaded.ir.skipped, false)
+            .map_err(|e| Error::Io { path: e.path, source: e.source })?;
         let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
         let mut rust_file = out_dir.join("ssot.rs");
         for (rel, text) in &files {

@@ -14,6 +14,16 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
 }
 
+fn list(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(list(&p)) } else { out.push(p) }
+    }
+    out.sort();
+    out
+}
+
 fn mtime(p: &Path) -> SystemTime {
     std::fs::metadata(p).unwrap().modified().unwrap()
 }
@@ -29,10 +39,14 @@ fn regenerating_an_unchanged_schema_writes_nothing() {
     assert_eq!(file, out.join("ssot.rs"));
     let first = mtime(&file);
     let text = std::fs::read_to_string(&file).unwrap();
+    let ts_files = list(&out.join("ts"));
+    assert!(ts_files.len() > 20, "the TypeScript tree is written to $OUT_DIR/ts: {ts_files:?}");
+    let ts_times: Vec<_> = ts_files.iter().map(|p| mtime(p)).collect();
     std::thread::sleep(std::time::Duration::from_millis(20));
     build();
     assert_eq!(mtime(&file), first, "an unchanged schema rewrote ssot.rs");
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "stray files in the output folder");
+    assert_eq!(ts_files.iter().map(|p| mtime(p)).collect::<Vec<_>>(), ts_times, "an unchanged schema rewrote TypeScript files");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2, "stray files in the output folder");
 
     // A real change is written.
     let schema = std::fs::read_to_string(dir.join("schema.prisma")).unwrap();

@@ -60,7 +60,31 @@ fn generate_reports_changes_and_check_detects_stale_output() {
     let (code, _, err) = ssot(&["generate", "--root", root, "--rust-out", out_s, "--check"]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "stale", "--check must not write");
-    let (code, ir, _) = ssot(&["generate", "--root", root, "--ir"]);
+    // The TypeScript tree: counts, no rewrite when unchanged, removal of files no longer made.
+    let ts = dir.join("web");
+    let ts_s = ts.to_str().unwrap();
+    let (code, _, err) = ssot(&["generate", "--root", root, "--ts-out", ts_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(" created, 0 updated, 0 removed, 0 unchanged"), "{err}");
+    assert!(ts.join("src/validators/note.ts").is_file() && ts.join(".ssot/manifest.json").is_file());
+    std::fs::write(ts.join("src/mine.ts"), "export const mine = 1;\n").unwrap();
+    let (_, _, err) = ssot(&["generate", "--root", root, "--ts-out", ts_s]);
+    assert!(err.contains("0 created, 0 updated, 0 removed"), "{err}");
+    let schema = std::fs::read_to_string(dir.join("schema.prisma")).unwrap();
+    let without_author = schema.replace("  author    Author?  @relation(fields: [authorId], references: [id], onDelete: SetNull)\n", "");
+    let start = without_author.find("model Author").unwrap();
+    std::fs::write(dir.join("schema.prisma"), &without_author[..start]).unwrap();
+    let (code, _, err) = ssot(&["generate", "--root", root, "--ts-out", ts_s, "--check"]);
+    assert_eq!(code, 1, "--check must fail on a stale tree: {err}");
+    let (code, _, err) = ssot(&["generate", "--root", root, "--ts-out", ts_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("3 removed"), "{err}");
+    assert!(!ts.join("src/validators/author.ts").exists(), "a file no longer generated was kept");
+    assert!(ts.join("src/mine.ts").exists(), "a user's file was removed");
+    let (code, _, _) = ssot(&["generate", "--root", root, "--ts-out", ts_s, "--check"]);
+    assert_eq!(code, 0);
+
+    let (code, ir, _) = ssot(&["generate", "--root", root, "--ir", "--no-ts"]);
     assert_eq!(code, 0);
     let ir: serde_json::Value = serde_json::from_str(&ir).unwrap();
     assert_eq!(ir["provider"], "sqlite");
