@@ -77,8 +77,10 @@ fn main() {
     let config = Config::default();
     let dir = std::env::temp_dir().join(format!("ssot-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    println!("| models | schema lines | front end + annotations | Rust generation | total | no-op regeneration | Rust output |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| models | schema lines | front end + annotations | Rust generation | TypeScript generation | total (Rust + TS) | no-op regeneration | Rust output | TS output |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in [100, 500] {
         let iters = match (quick, n) {
             (true, _) => 3,
@@ -95,25 +97,43 @@ fn main() {
         let front = time(iters, load);
         let ir = load().ir;
         let gen_time = time(iters, || ssot_core::generate::rust::generate(&ir, &config));
-        let total = time(iters, || ssot_core::generate::rust::generate(&load().ir, &config));
+        let ts_time = time(iters, || ssot_core::generate::ts::generate(&ir, &config));
+        let total = time(iters, || {
+            let ir = load().ir;
+            (ssot_core::generate::rust::generate(&ir, &config), ssot_core::generate::ts::generate(&ir, &config))
+        });
+        let ts_files = ssot_core::generate::ts::generate(&ir, &config);
+        let ts_bytes: usize = ts_files.values().map(String::len).sum();
+        if let (100, Some(dir)) = (n, std::env::var_os("SSOT_BENCH_TREE")) {
+            // For measuring tsc on the generated tree (tests/ts/bench.py).
+            ssot_core::writer::write_tree(Path::new(&dir), &ts_files, &[], false).unwrap();
+        }
+        let ts_dir = dir.join(format!("ts-{n}"));
+        ssot_core::writer::write_tree(&ts_dir, &ts_files, &[], false).unwrap();
         // The no-op path of a build: validate, generate, compare with the file on disk, write nothing.
         let files = ssot_core::generate::rust::generate(&ir, &config);
         let out = dir.join(format!("ssot-{n}.rs"));
         let text = files.values().next().unwrap();
         ssot_core::writer::write_if_changed(&out, text).unwrap();
         let noop = time(iters, || {
-            let files = ssot_core::generate::rust::generate(&load().ir, &config);
+            let ir = load().ir;
+            let files = ssot_core::generate::rust::generate(&ir, &config);
             let wrote = ssot_core::writer::write_if_changed(&out, files.values().next().unwrap()).unwrap();
             assert!(!wrote, "the no-op regeneration wrote");
+            let report = ssot_core::writer::write_tree(&ts_dir, &ssot_core::generate::ts::generate(&ir, &config), &[], false).unwrap();
+            assert!(!report.changed(), "the no-op regeneration wrote TypeScript");
         });
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} KiB |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {} KiB | {} files, {} KiB |",
             schema.lines().count(),
             ms(front),
             ms(gen_time),
+            ms(ts_time),
             ms(total),
             ms(noop),
-            text.len() / 1024
+            text.len() / 1024,
+            ts_files.len(),
+            ts_bytes / 1024
         );
     }
     if let Some(rss) = peak_rss_mib() {

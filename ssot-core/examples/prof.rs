@@ -11,6 +11,16 @@ fn main() {
         let t1 = t.elapsed();
         let text = ssot_core::generate::rust::items(&ir, &config);
         let t2 = t.elapsed();
-        println!("front end {:?}  rust {:?}  output {} KiB", t1, t2 - t1, text.len() / 1024);
+        let ts = ssot_core::generate::ts::generate(&ir, &config);
+        let t3 = t.elapsed();
+        let ts_bytes: usize = ts.values().map(String::len).sum();
+        println!(
+            "front end {:?}  rust {:?} ({} KiB)  typescript {:?} ({} KiB)",
+            t1,
+            t2 - t1,
+            text.len() / 1024,
+            t3 - t2,
+            ts_bytes / 1024
+        );
     }
 }

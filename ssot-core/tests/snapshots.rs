@@ -28,3 +28,15 @@ fn generation_is_deterministic() {
         assert_eq!(a, b, "{name}");
     }
 }
+
+#[test]
+fn typescript_tree_of_the_example() {
+    let (_, dir) = common::fixtures().into_iter().find(|(n, _)| n == "blog").unwrap();
+    let project = ssot_core::Project::discover(&dir, None, None).unwrap();
+    let files = ssot_core::generate::ts::generate(&project.load().unwrap().ir, &project.config);
+    let mut all = String::new();
+    for (path, text) in &files {
+        all.push_str(&format!("=== {}\n{text}\n", path.display()));
+    }
+    insta::assert_snapshot!("blog__typescript", all);
+}

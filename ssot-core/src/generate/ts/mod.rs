@@ -76,8 +76,19 @@ fn module(imports: Vec<String>, blocks: Vec<String>) -> String {
     render(&Module { header: HEADER, imports, blocks })
 }
 
-/// The whole tree, relative to `ts_out`.
+/// The whole tree, relative to `ts_out`. The OpenAPI document (the largest file) is built on a
+/// second thread while the TypeScript modules are written.
 pub fn generate(ir: &Ir, config: &Config) -> Files {
+    std::thread::scope(|scope| {
+        let openapi = scope.spawn(|| openapi::generate(ir, config));
+        let mut files = modules(ir, config);
+        let doc = openapi.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        files.insert(PathBuf::from("src/openapi.json"), doc);
+        files
+    })
+}
+
+fn modules(ir: &Ir, config: &Config) -> Files {
     let g = Gen { ir };
     let mut files = Files::new();
     let mut put = |path: String, text: String| {
@@ -116,7 +127,6 @@ pub fn generate(ir: &Ir, config: &Config) -> Files {
     put("src/index.ts".into(), module(vec![], vec![
         "export * from \"./contracts/index.js\";\nexport * from \"./validators/index.js\";\nexport * from \"./sdk/index.js\";".into(),
     ]));
-    put("src/openapi.json".into(), openapi::generate(ir, config));
     for (path, text) in project::generate(ir, config) {
         put(path, text);
     }

@@ -278,27 +278,39 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
             o.extend(extra);
             Value::Object(o)
         };
+        // `filter[field][op]=value`: a shared filter schema per field type, one per model.
         let mut filter_props = Map::new();
         let mut fields = Vec::new();
         for f in filter_fields(m) {
             fields.push(f.name.clone());
-            let value = match &f.ty {
-                FieldType::Scalar(s) => scalar_schema(*s),
-                other => base_schema(other),
+            let (filter_name, value, ops): (String, Value, &[&str]) = match &f.ty {
+                FieldType::Scalar(ScalarType::String) => {
+                    ("StringFilter".into(), scalar_schema(ScalarType::String), &["equals", "not", "in", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith"])
+                }
+                FieldType::Scalar(ScalarType::Boolean) => ("BooleanFilter".into(), scalar_schema(ScalarType::Boolean), &["equals", "not"]),
+                FieldType::Scalar(s) => (format!("{}Filter", s.as_str()), scalar_schema(*s), &["equals", "not", "in", "lt", "lte", "gt", "gte"]),
+                FieldType::Enum(e) => (format!("{}Filter", ts_type(e)), r(&ts_type(e)), &["equals", "not", "in"]),
+                _ => continue,
             };
-            let ops: Vec<&str> = match &f.ty {
-                FieldType::Scalar(ScalarType::String) => vec!["equals", "not", "in", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith"],
-                FieldType::Scalar(ScalarType::Boolean) => vec!["equals", "not"],
-                FieldType::Enum(_) => vec!["equals", "not", "in"],
-                _ => vec!["equals", "not", "in", "lt", "lte", "gt", "gte"],
-            };
-            let mut o = Map::new();
-            for opn in ops {
-                let v = if opn == "in" { json!({ "type": "string", "description": "Comma-separated values." }) } else { value.clone() };
-                o.insert(opn.into(), v);
+            if !schemas.contains_key(&filter_name) {
+                let mut o = Map::new();
+                for opn in ops {
+                    let v = if *opn == "in" { json!({ "type": "string", "description": "Comma-separated values." }) } else { value.clone() };
+                    o.insert((*opn).into(), v);
+                }
+                schemas.insert(filter_name.clone(), json!({ "type": "object", "properties": Value::Object(o), "additionalProperties": false }));
             }
-            filter_props.insert(f.name.clone(), json!({ "type": "object", "properties": Value::Object(o), "additionalProperties": false }));
+            filter_props.insert(f.name.clone(), r(&filter_name));
         }
+        schemas.insert(
+            format!("{name}Filter"),
+            json!({ "type": "object", "properties": Value::Object(filter_props), "additionalProperties": false }),
+        );
+        let filter_param = json!({
+            "name": "filter", "in": "query", "required": false, "style": "deepObject", "explode": true,
+            "description": "`filter[field][op]=value`.",
+            "schema": r(&format!("{name}Filter")),
+        });
         let includes: Vec<String> = m
             .relation_fields()
             .filter(|(f, rel)| !f.annotations.hidden && ir.model(&rel.model).is_some_and(|t| !t.ignored))
@@ -319,13 +331,9 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
                 "schema": { "type": "string" },
             }),
         ];
-        list_params.push(json!({
-            "name": "filter", "in": "query", "required": false, "style": "deepObject", "explode": true,
-            "description": "`filter[field][op]=value`.",
-            "schema": { "type": "object", "properties": Value::Object(filter_props.clone()), "additionalProperties": false },
-        }));
+        list_params.push(filter_param.clone());
         list_params.push(include_param.clone());
-        let list_result = json!({
+        let page = json!({
             "type": "object",
             "properties": {
                 "data": { "type": "array", "items": r(&name) },
@@ -337,6 +345,8 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
             },
             "required": ["data", "meta"],
         });
+        schemas.insert(format!("{name}Page"), page);
+        let list_result = r(&format!("{name}Page"));
         let mut coll = Map::new();
         let mut x = Map::new();
         x.insert("parameters".into(), Value::Array(list_params));
@@ -355,13 +365,7 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
         paths.insert(base.clone(), Value::Object(coll));
         let mut count = Map::new();
         let mut x = Map::new();
-        x.insert(
-            "parameters".into(),
-            json!([{
-                "name": "filter", "in": "query", "required": false, "style": "deepObject", "explode": true,
-                "schema": { "type": "object", "properties": Value::Object(filter_props), "additionalProperties": false },
-            }]),
-        );
+        x.insert("parameters".into(), json!([filter_param]));
         x.insert(
             "responses".into(),
             responses(
@@ -492,13 +496,14 @@ pub fn print_json(v: &Value, indent: usize, out: &mut String) {
         }
         Value::Array(a) if a.is_empty() => out.push_str("[]"),
         Value::Array(a) => {
-            let scalars = a.iter().all(|x| !x.is_object() && !x.is_array());
-            let one = format!("[{}]", a.iter().map(|x| serde_json::to_string(x).unwrap_or_default()).collect::<Vec<_>>().join(", "));
-            // The line holds the indentation, the key and a trailing comma.
-            let line_start = out.rfind('\n').map_or(0, |i| i + 1);
-            if scalars && out.len() - line_start + one.len() + 1 <= PRINT_WIDTH {
-                out.push_str(&one);
-                return;
+            if a.iter().all(|x| !x.is_object() && !x.is_array()) {
+                let one = format!("[{}]", a.iter().map(|x| serde_json::to_string(x).unwrap_or_default()).collect::<Vec<_>>().join(", "));
+                // The line holds the indentation, the key and a trailing comma.
+                let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+                if out.len() - line_start + one.len() + 1 <= PRINT_WIDTH {
+                    out.push_str(&one);
+                    return;
+                }
             }
             out.push_str("[\n");
             for (i, x) in a.iter().enumerate() {

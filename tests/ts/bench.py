@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""tsc (TypeScript 7) on the TypeScript tree generated for the 100-model benchmark schema:
+median wall time of 3 runs and the peak resident memory of the compiler. Run from the repo
+root after `npm ci` in tests/ts: python3 tests/ts/bench.py"""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+tree = os.path.join(root, "target", "bench-ts-100")
+modules = os.path.join(root, "tests", "ts", "node_modules")
+env = dict(os.environ, SSOT_BENCH_TREE=tree, SSOT_BENCH_QUICK="1")
+print("-- generating the 100-model tree with the benchmark", flush=True)
+subprocess.run(["cargo", "bench", "--locked", "-q", "-p", "ssot-core", "--bench", "generate"], cwd=root, env=env, check=True,
+               stdout=subprocess.DEVNULL)
+link = os.path.join(tree, "node_modules")
+if not os.path.islink(link):
+    os.symlink(modules, link)
+files = sum(len(f) for _, _, f in os.walk(os.path.join(tree, "src")))
+tsc = [os.path.join(modules, "typescript-7", "bin", "tsc"), "--noEmit", "-p", tree]
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    subprocess.run(["node", *tsc], check=True)
+    times.append(time.perf_counter() - start)
+# ru_maxrss of waited-for children, in KiB on Linux: the largest tsc process.
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(f"tsc --noEmit on the 100-model tree ({files} files): median {statistics.median(times):.2f} s, "
+      f"peak memory {peak:.0f} MiB (runs: {', '.join(f'{t:.2f}' for t in times)} s)")
+sys.exit(0)
