@@ -158,10 +158,9 @@ impl Config {
             (None, Some(d)) => d,
             (None, None) => out_dir.join("ts"),
         };
-        let ts_files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
+        let (files, ts_files) = ssot_core::generate::rust_and_ts(&loaded.ir, &project.config);
         ssot_core::writer::write_tree(&ts_out, &ts_files, &loaded.ir.skipped, false)
             .map_err(|e| Error::Io { path: e.path, source: e.source })?;
-        let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
         let mut rust_file = out_dir.join("ssot.rs");
         for (rel, text) in &files {
             let path = out_dir.join(rel);

@@ -14,13 +14,6 @@ fn main() {
         let ts = ssot_core::generate::ts::generate(&ir, &config);
         let t3 = t.elapsed();
         let ts_bytes: usize = ts.values().map(String::len).sum();
-        println!(
-            "front end {:?}  rust {:?} ({} KiB)  typescript {:?} ({} KiB)",
-            t1,
-            t2 - t1,
-            text.len() / 1024,
-            t3 - t2,
-            ts_bytes / 1024
-        );
+        println!("front end {:?}  rust {:?} ({} KiB)  typescript {:?} ({} KiB)", t1, t2 - t1, text.len() / 1024, t3 - t2, ts_bytes / 1024);
     }
 }

@@ -230,9 +230,7 @@ impl SerializeAs<Vec<u8>> for Base64Bytes {
 impl<'de> DeserializeAs<'de, Vec<u8>> for Base64Bytes {
     fn deserialize_as<D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        BASE64_LENIENT
-            .decode(s.as_bytes())
-            .map_err(|_| de::Error::invalid_value(de::Unexpected::Str(&s), &"base64 text"))
+        BASE64_LENIENT.decode(s.as_bytes()).map_err(|_| de::Error::invalid_value(de::Unexpected::Str(&s), &"base64 text"))
     }
 }
 

@@ -16,6 +16,8 @@ for dir in "$root"/tests/fixtures/*/ "$root/examples/blog/"; do
   name=$(basename "$dir")
   "$root/target/debug/ssot" generate --root "$dir" --ts-out "$root/target/ts/$name"
 done
+echo "-- the TypeScript examples of docs/typescript.md join the example's tree"
+node doc-examples.mjs "$root/target/ts/blog"
 echo "-- quality gates"
 node check-tree.mjs "$root"/target/ts/*
 echo "-- wire-format agreement (Zod side)"

@@ -798,8 +798,11 @@ impl ModelCx<'_, '_> {
                         Ok(_) if pattern::unsupported(s).is_some() || regex::Regex::new(&pattern::for_rust(s)).is_err() => {
                             let why = pattern::unsupported(s).unwrap_or_else(|| "it has no JavaScript equivalent".into());
                             self.diags.push(
-                                Diagnostic::error(format!("this pattern cannot be checked the same way in Rust and TypeScript: {why}"), v.span())
-                                    .with_label("@validate(regex) must mean the same to Rust's regex and JavaScript's RegExp"),
+                                Diagnostic::error(
+                                    format!("this pattern cannot be checked the same way in Rust and TypeScript: {why}"),
+                                    v.span(),
+                                )
+                                .with_label("@validate(regex) must mean the same to Rust's regex and JavaScript's RegExp"),
                             );
                             None
                         }

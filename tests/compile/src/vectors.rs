@@ -86,16 +86,15 @@ impl<'a> Gen<'a> {
     fn presence(&self, f: &Field) -> Presence {
         match self.kind {
             Kind::Model => Presence { may_be_absent: f.annotations.readable.is_some(), may_be_null: f.is_optional() },
-            Kind::Create => Presence {
-                may_be_absent: f.is_list() || f.is_optional() || f.has_server_value(),
-                may_be_null: f.is_optional(),
-            },
+            Kind::Create => {
+                Presence { may_be_absent: f.is_list() || f.is_optional() || f.has_server_value(), may_be_null: f.is_optional() }
+            }
             Kind::Update => Presence { may_be_absent: true, may_be_null: f.is_optional() },
         }
     }
 
     fn rules(&self, f: &Field) -> &'a [ValidateRule] {
-        if self.kind == Kind::Model { &[] } else { &self.model.field(&f.name).map(|x| x.annotations.validate.as_slice()).unwrap_or(&[]) }
+        if self.kind == Kind::Model { &[] } else { self.model.field(&f.name).map(|x| x.annotations.validate.as_slice()).unwrap_or(&[]) }
     }
 
     fn push(&mut self, valid: bool, why: String, pairs: &[(String, String)]) {
@@ -138,7 +137,11 @@ impl<'a> Gen<'a> {
             v
         };
         let unknown_ok = self.kind == Kind::Model;
-        self.push(unknown_ok, format!("an unknown key ({})", if unknown_ok { "ignored in rows" } else { "rejected in inputs" }), &with_unknown);
+        self.push(
+            unknown_ok,
+            format!("an unknown key ({})", if unknown_ok { "ignored in rows" } else { "rejected in inputs" }),
+            &with_unknown,
+        );
 
         for f in &fields {
             let p = self.presence(f);
@@ -166,11 +169,7 @@ impl<'a> Gen<'a> {
         if f.is_list() {
             let rules = self.rules(f);
             let non_empty = rules.contains(&ValidateRule::NonEmpty);
-            return if variant == 0 || non_empty {
-                format!("[{},{}]", self.one_value(f, 0), self.one_value(f, 1))
-            } else {
-                "[]".into()
-            };
+            return if variant == 0 || non_empty { format!("[{},{}]", self.one_value(f, 0), self.one_value(f, 1)) } else { "[]".into() };
         }
         self.one_value(f, variant)
     }
@@ -310,7 +309,15 @@ impl<'a> Gen<'a> {
             }
             FieldType::Scalar(ScalarType::BigInt) => {
                 add(false, "a number", "12");
-                for (bad, why) in [("01", "a leading zero"), ("+1", "a plus sign"), ("-0", "negative zero"), ("9223372036854775808", "2^63"), ("1.0", "a fraction"), ("1e3", "an exponent"), ("", "empty")] {
+                for (bad, why) in [
+                    ("01", "a leading zero"),
+                    ("+1", "a plus sign"),
+                    ("-0", "negative zero"),
+                    ("9223372036854775808", "2^63"),
+                    ("1.0", "a fraction"),
+                    ("1e3", "an exponent"),
+                    ("", "empty"),
+                ] {
                     add(false, why, &format!("\"{bad}\""));
                 }
                 if plain {
@@ -439,7 +446,9 @@ fn string_value(rules: &[ValidateRule], variant: usize) -> String {
         let body = if body.ends_with('$') && !body.ends_with("\\$") { &body[..body.len() - 1] } else { body };
         rand_regex::Regex::compile(&for_rust(body), 8).ok().and_then(|sampler| {
             let mut rng = rand::rngs::StdRng::seed_from_u64(variant as u64 + 1);
-            (0..500).map(|_| rand::RngExt::sample::<String, _>(&mut rng, &sampler)).find(|s| ok_len(s) && compiled.is_match(s) && s.is_ascii())
+            (0..500)
+                .map(|_| rand::RngExt::sample::<String, _>(&mut rng, &sampler))
+                .find(|s| ok_len(s) && compiled.is_match(s) && s.is_ascii())
         })
     } else {
         let base = ["héllo \"wörld\" 😀", "plain"][variant];

@@ -124,9 +124,16 @@ fn modules(ir: &Ir, config: &Config) -> Files {
     put("src/contracts/index.ts".into(), barrel(&contract_files));
     put("src/validators/index.ts".into(), barrel(&contract_files));
     put("src/sdk/index.ts".into(), g.sdk_index(&models));
-    put("src/index.ts".into(), module(vec![], vec![
-        "export * from \"./contracts/index.js\";\nexport * from \"./validators/index.js\";\nexport * from \"./sdk/index.js\";".into(),
-    ]));
+    put(
+        "src/index.ts".into(),
+        module(
+            vec![],
+            vec![
+                "export * from \"./contracts/index.js\";\nexport * from \"./validators/index.js\";\nexport * from \"./sdk/index.js\";"
+                    .into(),
+            ],
+        ),
+    );
     for (path, text) in project::generate(ir, config) {
         put(path, text);
     }
@@ -268,9 +275,7 @@ fn filter_fields(m: &Model) -> impl Iterator<Item = &Field> {
 impl Gen<'_> {
     /// Relations a response may include (targets that have an API).
     fn includes<'m>(&self, m: &'m Model) -> Vec<(&'m Field, &'m Relation)> {
-        m.relation_fields()
-            .filter(|(f, r)| !f.annotations.hidden && self.ir.model(&r.model).is_some_and(|t| !t.ignored))
-            .collect()
+        m.relation_fields().filter(|(f, r)| !f.annotations.hidden && self.ir.model(&r.model).is_some_and(|t| !t.ignored)).collect()
     }
 
     fn ts_base(&self, ty: &FieldType) -> String {
@@ -436,13 +441,19 @@ impl Gen<'_> {
             let create = create_fields(m).map(|f| self.prop(f, Presence::of_create(f))).collect();
             blocks.push(self.interface(
                 &format!("{name}CreateInput"),
-                tsdoc(Some(&format!("Input to create a {{@link {name}}}: fields with a default, optional fields and lists may be left out.")), 0),
+                tsdoc(
+                    Some(&format!("Input to create a {{@link {name}}}: fields with a default, optional fields and lists may be left out.")),
+                    0,
+                ),
                 create,
             ));
             let update = update_fields(m).map(|f| self.prop(f, Presence::of_update(f))).collect();
             blocks.push(self.interface(
                 &format!("{name}UpdateInput"),
-                tsdoc(Some(&format!("Input to update a {{@link {name}}}: every field may be left out; `null` clears an optional field.")), 0),
+                tsdoc(
+                    Some(&format!("Input to update a {{@link {name}}}: every field may be left out; `null` clears an optional field.")),
+                    0,
+                ),
                 update,
             ));
         }
@@ -454,7 +465,9 @@ impl Gen<'_> {
                 let (filter, generic) = match &f.ty {
                     FieldType::Enum(e) => ("EnumFilter", format!("<{}{n}>", ts_type(e))),
                     FieldType::Scalar(ScalarType::String) => ("StringFilter", if n.is_empty() { String::new() } else { "<null>".into() }),
-                    FieldType::Scalar(ScalarType::Int | ScalarType::Float) => ("NumberFilter", if n.is_empty() { String::new() } else { "<null>".into() }),
+                    FieldType::Scalar(ScalarType::Int | ScalarType::Float) => {
+                        ("NumberFilter", if n.is_empty() { String::new() } else { "<null>".into() })
+                    }
                     FieldType::Scalar(ScalarType::Boolean) => ("BooleanFilter", if n.is_empty() { String::new() } else { "<null>".into() }),
                     _ => ("OrderedStringFilter", if n.is_empty() { String::new() } else { "<null>".into() }),
                 };
@@ -586,15 +599,23 @@ impl Gen<'_> {
         }
     }
 
-    fn validator_imports(&self, own: &str, contract_types: Vec<String>, fields: &[&Field], helpers: &BTreeSet<&'static str>) -> Vec<String> {
+    fn validator_imports(
+        &self,
+        own: &str,
+        contract_types: Vec<String>,
+        fields: &[&Field],
+        helpers: &BTreeSet<&'static str>,
+    ) -> Vec<String> {
         let mut imports = vec!["import { z } from \"zod\";".to_owned()];
         imports.push(import_line(true, &contract_types, &format!("../contracts/{}.js", file_stem(own))));
         if !helpers.is_empty() {
             let h: Vec<String> = helpers.iter().map(|s| (*s).to_owned()).collect();
             imports.push(import_line(false, &h, "./common.js"));
         }
-        let enums: BTreeSet<String> =
-            fields.iter().filter_map(|f| if let FieldType::Enum(e) = &f.ty { Some(format!("{}Schema", ts_type(e))) } else { None }).collect();
+        let enums: BTreeSet<String> = fields
+            .iter()
+            .filter_map(|f| if let FieldType::Enum(e) = &f.ty { Some(format!("{}Schema", ts_type(e))) } else { None })
+            .collect();
         if !enums.is_empty() {
             imports.push(import_line(false, &enums.into_iter().collect::<Vec<_>>(), "./enums.js"));
         }
@@ -714,13 +735,20 @@ impl Gen<'_> {
         ];
         let imports = merge_type_and_value(imports);
         let generics = format!("{name}, {name}CreateInput, {name}UpdateInput, {name}Where, {name}Id, {name}Field, {name}Include");
-        let iface = if writable { format!("ModelClient<{generics}>") } else { format!("ReadClient<{name}, {name}Where, {name}Field, {name}Include>") };
+        let iface = if writable {
+            format!("ModelClient<{generics}>")
+        } else {
+            format!("ReadClient<{name}, {name}Where, {name}Field, {name}Include>")
+        };
         let id_path = match m.id_fields().as_slice() {
             [_] => "${encodeURIComponent(String(id))}".to_owned(),
             many => many.iter().map(|f| format!("${{encodeURIComponent(String(id.{f}))}}")).collect::<Vec<_>>().join("/"),
         };
         let mut b = String::new();
-        b.push_str(&format!("/** `/api/{path}`: {} */\n", m.documentation.as_deref().and_then(|d| d.lines().next()).unwrap_or("the API of this model.")));
+        b.push_str(&format!(
+            "/** `/api/{path}`: {} */\n",
+            m.documentation.as_deref().and_then(|d| d.lines().next()).unwrap_or("the API of this model.")
+        ));
         let header = format!("export class {name}Client implements {iface} {{");
         if header.len() <= PRINT_WIDTH {
             b.push_str(&header);
@@ -738,7 +766,9 @@ impl Gen<'_> {
             let fixed = b.trim_end_matches(",\n> {\n").to_owned() + "\n> {\n";
             b = fixed;
         }
-        b.push_str("  constructor(\n    private readonly transport: Transport,\n    private readonly options: ClientOptions = {},\n  ) {}\n\n");
+        b.push_str(
+            "  constructor(\n    private readonly transport: Transport,\n    private readonly options: ClientOptions = {},\n  ) {}\n\n",
+        );
         let ternary = format!("    return this.options.validateResponses ? {name}Schema.parse(data) : (data as {name});");
         if ternary.len() <= PRINT_WIDTH {
             b.push_str(&format!("  private row(data: unknown): {name} {{\n{ternary}\n  }}\n\n"));
@@ -809,7 +839,12 @@ impl Gen<'_> {
         };
         let create = format!(
             "/** A {{@link DataClient}} over any transport. */\n{}\n  return {{\n{}\n  }};\n}}",
-            signature(0, "export function createDataClient", &["transport: Transport".into(), "options: ClientOptions = {}".into()], ": DataClient {"),
+            signature(
+                0,
+                "export function createDataClient",
+                &["transport: Transport".into(), "options: ClientOptions = {}".into()],
+                ": DataClient {"
+            ),
             inits.join("\n")
         );
         let create = if inits.is_empty() { create.replace("  return {\n\n  };", "  return {};") } else { create };
@@ -868,7 +903,8 @@ fn merge_type_and_value(imports: Vec<String>) -> Vec<String> {
         let type_only = flat.starts_with("import type");
         let from = flat[flat.rfind("from \"").unwrap_or(0) + 6..flat.len() - 2].to_owned();
         let inner = &flat[flat.find('{').unwrap_or(0) + 1..flat.rfind('}').unwrap_or(flat.len())];
-        let names = inner.split(',').map(str::trim).filter(|n| !n.is_empty()).map(|n| if type_only { format!("type {n}") } else { n.to_owned() });
+        let names =
+            inner.split(',').map(str::trim).filter(|n| !n.is_empty()).map(|n| if type_only { format!("type {n}") } else { n.to_owned() });
         if !by_from.contains_key(&from) {
             order.push(from.clone());
         }

@@ -284,21 +284,29 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
         for f in filter_fields(m) {
             fields.push(f.name.clone());
             let (filter_name, value, ops): (String, Value, &[&str]) = match &f.ty {
-                FieldType::Scalar(ScalarType::String) => {
-                    ("StringFilter".into(), scalar_schema(ScalarType::String), &["equals", "not", "in", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith"])
-                }
+                FieldType::Scalar(ScalarType::String) => (
+                    "StringFilter".into(),
+                    scalar_schema(ScalarType::String),
+                    &["equals", "not", "in", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith"],
+                ),
                 FieldType::Scalar(ScalarType::Boolean) => ("BooleanFilter".into(), scalar_schema(ScalarType::Boolean), &["equals", "not"]),
-                FieldType::Scalar(s) => (format!("{}Filter", s.as_str()), scalar_schema(*s), &["equals", "not", "in", "lt", "lte", "gt", "gte"]),
+                FieldType::Scalar(s) => {
+                    (format!("{}Filter", s.as_str()), scalar_schema(*s), &["equals", "not", "in", "lt", "lte", "gt", "gte"])
+                }
                 FieldType::Enum(e) => (format!("{}Filter", ts_type(e)), r(&ts_type(e)), &["equals", "not", "in"]),
                 _ => continue,
             };
             if !schemas.contains_key(&filter_name) {
                 let mut o = Map::new();
                 for opn in ops {
-                    let v = if *opn == "in" { json!({ "type": "string", "description": "Comma-separated values." }) } else { value.clone() };
+                    let v =
+                        if *opn == "in" { json!({ "type": "string", "description": "Comma-separated values." }) } else { value.clone() };
                     o.insert((*opn).into(), v);
                 }
-                schemas.insert(filter_name.clone(), json!({ "type": "object", "properties": Value::Object(o), "additionalProperties": false }));
+                schemas.insert(
+                    filter_name.clone(),
+                    json!({ "type": "object", "properties": Value::Object(o), "additionalProperties": false }),
+                );
             }
             filter_props.insert(f.name.clone(), r(&filter_name));
         }
@@ -355,7 +363,10 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
         let id_fields = m.id_fields();
         if writable {
             let mut x = Map::new();
-            x.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": r(&format!("{name}CreateInput")) } } }));
+            x.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "application/json": { "schema": r(&format!("{name}CreateInput")) } } }),
+            );
             x.insert(
                 "responses".into(),
                 responses(("201", json_body(r(&name), "The created row.")), &["400", "401", "403", "409", "413", "429", "500"]),
@@ -369,7 +380,13 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
         x.insert(
             "responses".into(),
             responses(
-                ("200", json_body(json!({ "type": "object", "properties": { "count": { "type": "integer" } }, "required": ["count"] }), "The number of rows.")),
+                (
+                    "200",
+                    json_body(
+                        json!({ "type": "object", "properties": { "count": { "type": "integer" } }, "required": ["count"] }),
+                        "The number of rows.",
+                    ),
+                ),
                 &["400", "401", "429", "500"],
             ),
         );
@@ -409,7 +426,10 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
             x.insert("responses".into(), responses(("200", json_body(r(&name), "The row.")), &["400", "401", "404", "429", "500"]));
             item.insert("get".into(), op(format!("get{name}"), format!("Get one {name}"), x));
             let mut x = Map::new();
-            x.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": r(&format!("{name}UpdateInput")) } } }));
+            x.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "application/json": { "schema": r(&format!("{name}UpdateInput")) } } }),
+            );
             x.insert(
                 "responses".into(),
                 responses(("200", json_body(r(&name), "The updated row.")), &["400", "401", "403", "404", "409", "413", "429", "500"]),
@@ -444,28 +464,38 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
             "responses": { "200": json_body(json!({ "type": "object" }), "The OpenAPI document.") },
         } }),
     );
-    let doc = json!({
-        "openapi": "3.1.0",
-        "info": {
+    // Assembled by moving the maps in: `json!` would copy them by serializing them again.
+    let mut components = Map::new();
+    components.insert("schemas".into(), Value::Object(schemas));
+    components.insert("responses".into(), problem_responses());
+    components.insert(
+        "parameters".into(),
+        json!({
+            "take": { "name": "take", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "maximum": 1000 } },
+            "skip": { "name": "skip", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 } },
+            "cursor": { "name": "cursor", "in": "query", "required": false, "description": "`meta.nextCursor` of the previous page.", "schema": { "type": "string" } },
+        }),
+    );
+    components.insert(
+        "securitySchemes".into(),
+        json!({
+            "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+            "apiKey": { "type": "apiKey", "in": "header", "name": "x-api-key" },
+        }),
+    );
+    let mut doc = Map::new();
+    doc.insert("openapi".into(), json!("3.1.0"));
+    doc.insert(
+        "info".into(),
+        json!({
             "title": "API generated by ssot",
             "version": "1.0.0",
             "description": "Generated from the Prisma schema by ssot. Do not edit: changes are overwritten.",
-        },
-        "paths": Value::Object(paths),
-        "components": {
-            "schemas": Value::Object(schemas),
-            "responses": problem_responses(),
-            "parameters": {
-                "take": { "name": "take", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "maximum": 1000 } },
-                "skip": { "name": "skip", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 } },
-                "cursor": { "name": "cursor", "in": "query", "required": false, "description": "`meta.nextCursor` of the previous page.", "schema": { "type": "string" } },
-            },
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
-                "apiKey": { "type": "apiKey", "in": "header", "name": "x-api-key" },
-            },
-        },
-    });
+        }),
+    );
+    doc.insert("paths".into(), Value::Object(paths));
+    doc.insert("components".into(), Value::Object(components));
+    let doc = Value::Object(doc);
     let mut out = String::new();
     print_json(&doc, 0, &mut out);
     out.push('\n');
@@ -475,15 +505,14 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
 /// JSON the way prettier prints it: objects expanded, arrays of scalars on one line when they
 /// fit, everything else one item per line.
 pub fn print_json(v: &Value, indent: usize, out: &mut String) {
-    let pad = |n: usize| "  ".repeat(n);
     match v {
         Value::Object(o) if o.is_empty() => out.push_str("{}"),
         Value::Object(o) => {
             out.push_str("{\n");
             let n = o.len();
             for (i, (k, val)) in o.iter().enumerate() {
-                out.push_str(&pad(indent + 1));
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                pad(out, indent + 1);
+                push_str_lit(out, k);
                 out.push_str(": ");
                 print_json(val, indent + 1, out);
                 if i + 1 < n {
@@ -491,32 +520,58 @@ pub fn print_json(v: &Value, indent: usize, out: &mut String) {
                 }
                 out.push('\n');
             }
-            out.push_str(&pad(indent));
+            pad(out, indent);
             out.push('}');
         }
         Value::Array(a) if a.is_empty() => out.push_str("[]"),
         Value::Array(a) => {
             if a.iter().all(|x| !x.is_object() && !x.is_array()) {
-                let one = format!("[{}]", a.iter().map(|x| serde_json::to_string(x).unwrap_or_default()).collect::<Vec<_>>().join(", "));
-                // The line holds the indentation, the key and a trailing comma.
+                // One line if it fits with the indentation, the key and a trailing comma.
                 let line_start = out.rfind('\n').map_or(0, |i| i + 1);
-                if out.len() - line_start + one.len() + 1 <= PRINT_WIDTH {
-                    out.push_str(&one);
+                let mark = out.len();
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    print_json(x, indent + 1, out);
+                }
+                out.push(']');
+                if out.len() - line_start < PRINT_WIDTH {
                     return;
                 }
+                out.truncate(mark);
             }
             out.push_str("[\n");
             for (i, x) in a.iter().enumerate() {
-                out.push_str(&pad(indent + 1));
+                pad(out, indent + 1);
                 print_json(x, indent + 1, out);
                 if i + 1 < a.len() {
                     out.push(',');
                 }
                 out.push('\n');
             }
-            out.push_str(&pad(indent));
+            pad(out, indent);
             out.push(']');
         }
-        other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
+        Value::String(s) => push_str_lit(out, s),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn pad(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push_str("  ");
+    }
+}
+
+/// A JSON string literal, escaped as serde_json (and prettier) write it.
+fn push_str_lit(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
     }
 }
