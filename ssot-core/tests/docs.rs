@@ -45,12 +45,8 @@ fn complete(schema: &str) -> String {
 
 #[test]
 fn examples_in_docs_are_true() {
-    let dir = common::repo().join("docs");
-    let mut files: Vec<_> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect();
-    files.sort();
     let mut checked = 0;
-    for file in files {
+    for file in common::files_with_ext("docs", "md") {
         let md = std::fs::read_to_string(&file).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let bs = blocks(&md);

@@ -5,10 +5,7 @@ mod common;
 
 #[test]
 fn error_corpus() {
-    let dir = common::repo().join("tests/errors");
-    let mut cases: Vec<_> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "prisma")).collect();
-    cases.sort();
+    let cases = common::files_with_ext("tests/errors", "prisma");
     assert!(cases.len() >= 8);
     for case in cases {
         let name = case.file_stem().unwrap().to_string_lossy().into_owned();

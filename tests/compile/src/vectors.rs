@@ -457,9 +457,15 @@ fn string_value(rules: &[ValidateRule], variant: usize) -> String {
     serde_json::to_string(&s.unwrap_or_else(|| "a".repeat(lo))).unwrap()
 }
 
-fn number_value(rules: &[ValidateRule], default: &str, integer: bool) -> String {
+/// The `min` and `max` bounds among the rules.
+fn min_max(rules: &[ValidateRule]) -> (Option<f64>, Option<f64>) {
     let min = rules.iter().find_map(|r| if let ValidateRule::Min(n) = r { Some(*n) } else { None });
     let max = rules.iter().find_map(|r| if let ValidateRule::Max(n) = r { Some(*n) } else { None });
+    (min, max)
+}
+
+fn number_value(rules: &[ValidateRule], default: &str, integer: bool) -> String {
+    let (min, max) = min_max(rules);
     if min.is_none() && max.is_none() {
         return default.to_owned();
     }
@@ -472,9 +478,7 @@ fn number_value(rules: &[ValidateRule], default: &str, integer: bool) -> String 
 }
 
 fn exact_value(rules: &[ValidateRule], default: &str) -> String {
-    let min = rules.iter().find_map(|r| if let ValidateRule::Min(n) = r { Some(*n) } else { None });
-    let max = rules.iter().find_map(|r| if let ValidateRule::Max(n) = r { Some(*n) } else { None });
-    match (min, max) {
+    match min_max(rules) {
         (Some(lo), _) => format!("{}", lo.ceil() as i128),
         (None, Some(hi)) => format!("{}", hi.floor() as i128),
         _ => default.to_owned(),
