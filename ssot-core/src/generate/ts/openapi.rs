@@ -168,53 +168,12 @@ fn json_body(schema: Value, desc: &str) -> Value {
     json!({ "description": desc, "content": { "application/json": { "schema": schema } } })
 }
 
-pub fn generate(ir: &Ir, config: &Config) -> String {
-    let mut schemas = Map::new();
-    schemas.insert(
-        "Problem".into(),
-        json!({
-            "type": "object",
-            "description": "An RFC 9457 problem.",
-            "properties": {
-                "type": { "type": "string" },
-                "title": { "type": "string" },
-                "status": { "type": "integer" },
-                "detail": { "type": "string" },
-                "instance": { "type": "string" },
-                "requestId": { "type": "string" },
-                "errors": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": { "path": { "type": "string" }, "message": { "type": "string" } },
-                        "required": ["path", "message"],
-                    },
-                },
-            },
-            "required": ["type", "title", "status"],
-        }),
-    );
-    for e in &ir.enums {
-        let mut s = json!({ "type": "string", "enum": e.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>() });
-        if let Some(d) = &e.documentation {
-            s["description"] = json!(d);
-        }
-        schemas.insert(ts_type(&e.name), s);
-    }
-    for ct in &ir.composite_types {
-        let props = ct
-            .fields
-            .iter()
-            .filter(|f| f.is_data())
-            .map(|f| {
-                let s = field_schema(f, false);
-                (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, true)
-            })
-            .collect();
-        schemas.insert(ts_type(&ct.name), object(props, ct.documentation.as_deref(), false));
-    }
+/// Paths and schemas of some models. Models are split over two threads; the halves are merged
+/// in model order, so the document is the same as built in one pass.
+fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Value>, Map<String, Value>) {
     let mut paths = Map::new();
-    for m in ir.api_models() {
+    let mut schemas = Map::new();
+    for &m in models {
         let name = ts_type(&m.name);
         let mut props: Vec<(String, Value, bool)> = output_fields(m)
             .map(|f| {
@@ -443,6 +402,70 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
             x.insert("responses".into(), rs);
             item.insert("delete".into(), op(format!("delete{name}"), format!("Delete a {name}"), x));
             paths.insert(path, Value::Object(item));
+        }
+    }
+    (paths, schemas)
+}
+
+pub fn generate(ir: &Ir, config: &Config) -> String {
+    let mut schemas = Map::new();
+    schemas.insert(
+        "Problem".into(),
+        json!({
+            "type": "object",
+            "description": "An RFC 9457 problem.",
+            "properties": {
+                "type": { "type": "string" },
+                "title": { "type": "string" },
+                "status": { "type": "integer" },
+                "detail": { "type": "string" },
+                "instance": { "type": "string" },
+                "requestId": { "type": "string" },
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": { "path": { "type": "string" }, "message": { "type": "string" } },
+                        "required": ["path", "message"],
+                    },
+                },
+            },
+            "required": ["type", "title", "status"],
+        }),
+    );
+    for e in &ir.enums {
+        let mut s = json!({ "type": "string", "enum": e.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>() });
+        if let Some(d) = &e.documentation {
+            s["description"] = json!(d);
+        }
+        schemas.insert(ts_type(&e.name), s);
+    }
+    for ct in &ir.composite_types {
+        let props = ct
+            .fields
+            .iter()
+            .filter(|f| f.is_data())
+            .map(|f| {
+                let s = field_schema(f, false);
+                (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, true)
+            })
+            .collect();
+        schemas.insert(ts_type(&ct.name), object(props, ct.documentation.as_deref(), false));
+    }
+    let models: Vec<&Model> = ir.api_models().collect();
+    let (first, second) = models.split_at(models.len() / 2);
+    let (a, b) = std::thread::scope(|scope| {
+        let later = scope.spawn(|| model_parts(ir, config, second));
+        let earlier = model_parts(ir, config, first);
+        (earlier, later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let mut paths = Map::new();
+    for (part_paths, part_schemas) in [a, b] {
+        paths.extend(part_paths);
+        for (k, v) in part_schemas {
+            if !schemas.contains_key(&k) {
+                schemas.insert(k, v);
+            }
         }
     }
     for (p, id, summary) in [("/health", "health", "Liveness: the process is up"), ("/ready", "ready", "Readiness: the database answers")] {
