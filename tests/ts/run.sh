@@ -20,5 +20,5 @@ echo "-- the TypeScript examples of docs/typescript.md join the example's tree"
 node doc-examples.mjs "$root/target/ts/blog"
 echo "-- quality gates"
 node check-tree.mjs "$root"/target/ts/*
-echo "-- wire-format agreement (Zod side)"
-SSOT_TS_TREES="$root/target/ts" node --import tsx --test wire.test.ts
+echo "-- wire-format agreement (Zod side) and the SDK against a local HTTP server"
+SSOT_TS_TREES="$root/target/ts" node --import tsx --test wire.test.ts sdk.test.ts
