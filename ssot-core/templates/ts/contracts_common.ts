@@ -4,41 +4,29 @@
 export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/** Filter on a field whose values have an order. */
+export interface OrderedFilter<T, N extends null = never> {
+  equals?: T | N;
+  not?: T | N;
+  in?: T[];
+  lt?: T;
+  lte?: T;
+  gt?: T;
+  gte?: T;
+}
+
 /** Filter on a `String` field. */
-export interface StringFilter<N extends null = never> {
-  equals?: string | N;
-  not?: string | N;
-  in?: string[];
-  lt?: string;
-  lte?: string;
-  gt?: string;
-  gte?: string;
+export interface StringFilter<N extends null = never> extends OrderedFilter<string, N> {
   contains?: string;
   startsWith?: string;
   endsWith?: string;
 }
 
 /** Filter on an `Int` or `Float` field. */
-export interface NumberFilter<N extends null = never> {
-  equals?: number | N;
-  not?: number | N;
-  in?: number[];
-  lt?: number;
-  lte?: number;
-  gt?: number;
-  gte?: number;
-}
+export type NumberFilter<N extends null = never> = OrderedFilter<number, N>;
 
 /** Filter on a `BigInt`, `Decimal` or `DateTime` field (values as their wire strings). */
-export interface OrderedStringFilter<N extends null = never> {
-  equals?: string | N;
-  not?: string | N;
-  in?: string[];
-  lt?: string;
-  lte?: string;
-  gt?: string;
-  gte?: string;
-}
+export type OrderedStringFilter<N extends null = never> = OrderedFilter<string, N>;
 
 /** Filter on a `Boolean` field. */
 export interface BooleanFilter<N extends null = never> {
