@@ -81,6 +81,21 @@ impl Model {
         self.fields.iter().filter(|f| f.is_data())
     }
 
+    /// Fields a row carries in responses and events.
+    pub fn output_fields(&self) -> impl Iterator<Item = &Field> {
+        self.data_fields().filter(|f| f.annotations.in_output())
+    }
+
+    /// Fields a create input accepts.
+    pub fn create_fields(&self) -> impl Iterator<Item = &Field> {
+        self.data_fields().filter(|f| f.annotations.in_input())
+    }
+
+    /// Fields an update input accepts: those of create, less ids and `@updatedAt`.
+    pub fn update_fields(&self) -> impl Iterator<Item = &Field> {
+        self.create_fields().filter(|f| !f.id && !f.updated_at)
+    }
+
     pub fn relation_fields(&self) -> impl Iterator<Item = (&Field, &Relation)> {
         self.fields.iter().filter(|f| !f.ignored).filter_map(|f| match &f.ty {
             FieldType::Relation(r) => Some((f, r)),
@@ -170,6 +185,12 @@ impl Field {
     /// True when the database fills the field in on create (a default, `@updatedAt`).
     pub fn has_server_value(&self) -> bool {
         self.default.is_some() || self.updated_at
+    }
+
+    /// A create input may leave the field out: it has a default or `@updatedAt`, is optional,
+    /// or is a list. (Every field of an update input may be left out.)
+    pub fn optional_in_create(&self) -> bool {
+        self.is_list() || self.is_optional() || self.has_server_value()
     }
 }
 

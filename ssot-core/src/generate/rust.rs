@@ -317,25 +317,21 @@ impl Gen<'_> {
 
     fn inputs(&self, c: &mut Code, m: &Model) {
         let name = camel(&m.name);
-        let writable: Vec<&Field> = m.fields.iter().filter(|f| f.is_data() && f.annotations.in_input()).collect();
-        let create: Vec<FieldOut<'_>> = writable
-            .iter()
+        let create: Vec<FieldOut<'_>> = m
+            .create_fields()
             .map(|f| {
-                let shape = match (f.arity, f.has_server_value()) {
-                    (Arity::List, _) => Shape::Absent,
-                    (Arity::Required, false) => Shape::Required,
-                    (Arity::Required, true) => Shape::Absent,
-                    (Arity::Optional, false) => Shape::AbsentOrNull,
-                    (Arity::Optional, true) => Shape::Patch,
+                // A nullable field with a default tells absent (default) from null: three cases.
+                let shape = match (f.optional_in_create(), f.is_optional(), f.has_server_value()) {
+                    (false, _, _) => Shape::Required,
+                    (true, false, _) => Shape::Absent,
+                    (true, true, false) => Shape::AbsentOrNull,
+                    (true, true, true) => Shape::Patch,
                 };
                 FieldOut { field: f, shape }
             })
             .collect();
-        let update: Vec<FieldOut<'_>> = writable
-            .iter()
-            .filter(|f| !f.id && !f.updated_at)
-            .map(|f| FieldOut { field: f, shape: if f.is_optional() { Shape::Patch } else { Shape::Absent } })
-            .collect();
+        let update: Vec<FieldOut<'_>> =
+            m.update_fields().map(|f| FieldOut { field: f, shape: if f.is_optional() { Shape::Patch } else { Shape::Absent } }).collect();
         let cdoc = format!("Input to create a [`{name}`]: fields with a default, optional fields and lists may be left out.");
         let udoc = format!("Input to update a [`{name}`]: every field may be left out; `null` clears an optional field.");
         let mut attrs = vec!["#[serde(deny_unknown_fields)]"];

@@ -72,23 +72,17 @@ struct Presence {
 impl<'a> Gen<'a> {
     fn fields(&self) -> Vec<&'a Field> {
         let m = self.model;
-        m.fields
-            .iter()
-            .filter(|f| f.is_data())
-            .filter(|f| match self.kind {
-                Kind::Model => f.annotations.in_output(),
-                Kind::Create => f.annotations.in_input(),
-                Kind::Update => f.annotations.in_input() && !f.id && !f.updated_at,
-            })
-            .collect()
+        match self.kind {
+            Kind::Model => m.output_fields().collect(),
+            Kind::Create => m.create_fields().collect(),
+            Kind::Update => m.update_fields().collect(),
+        }
     }
 
     fn presence(&self, f: &Field) -> Presence {
         match self.kind {
             Kind::Model => Presence { may_be_absent: f.annotations.readable.is_some(), may_be_null: f.is_optional() },
-            Kind::Create => {
-                Presence { may_be_absent: f.is_list() || f.is_optional() || f.has_server_value(), may_be_null: f.is_optional() }
-            }
+            Kind::Create => Presence { may_be_absent: f.optional_in_create(), may_be_null: f.is_optional() },
             Kind::Update => Presence { may_be_absent: true, may_be_null: f.is_optional() },
         }
     }

@@ -216,10 +216,10 @@ impl Presence {
     }
 
     fn of_create(f: &Field) -> Self {
-        match (f.arity, f.has_server_value()) {
-            (Arity::List, _) | (Arity::Required, true) => Presence::Optional,
-            (Arity::Required, false) => Presence::Required,
-            (Arity::Optional, _) => Presence::OptionalNullable,
+        match (f.optional_in_create(), f.is_optional()) {
+            (false, _) => Presence::Required,
+            (true, false) => Presence::Optional,
+            (true, true) => Presence::OptionalNullable,
         }
     }
 
@@ -246,22 +246,9 @@ impl Presence {
     }
 }
 
-/// Fields of a model in each role.
-fn output_fields(m: &Model) -> impl Iterator<Item = &Field> {
-    m.fields.iter().filter(|f| f.is_data() && f.annotations.in_output())
-}
-
-fn create_fields(m: &Model) -> impl Iterator<Item = &Field> {
-    m.fields.iter().filter(|f| f.is_data() && f.annotations.in_input())
-}
-
-fn update_fields(m: &Model) -> impl Iterator<Item = &Field> {
-    create_fields(m).filter(|f| !f.id && !f.updated_at)
-}
-
 /// Fields a list may filter and sort by: plain scalars and enums the caller may always see.
 fn filter_fields(m: &Model) -> impl Iterator<Item = &Field> {
-    output_fields(m).filter(|f| {
+    m.output_fields().filter(|f| {
         !f.is_list()
             && f.annotations.readable.is_none()
             && match &f.ty {
@@ -417,13 +404,13 @@ impl Gen<'_> {
 
     fn model_contract(&self, m: &Model) -> String {
         let name = ts_type(&m.name);
-        let mut types: Vec<&FieldType> = output_fields(m).map(|f| &f.ty).collect();
-        types.extend(create_fields(m).map(|f| &f.ty));
+        let mut types: Vec<&FieldType> = m.output_fields().map(|f| &f.ty).collect();
+        types.extend(m.create_fields().map(|f| &f.ty));
         let includes = self.includes(m);
         types.extend(includes.iter().map(|(f, _)| &f.ty));
         let mut imports = self.type_imports(&m.name, &types);
 
-        let mut props: Vec<String> = output_fields(m).map(|f| self.prop(f, Presence::of_output(f))).collect();
+        let mut props: Vec<String> = m.output_fields().map(|f| self.prop(f, Presence::of_output(f))).collect();
         for (f, r) in &includes {
             let target = ts_type(&r.model);
             let ty = match (r.is_to_many(), f.is_optional()) {
@@ -438,7 +425,7 @@ impl Gen<'_> {
         }
         let mut blocks = vec![self.interface(&name, tsdoc(m.documentation.as_deref(), 0), props)];
         if m.kind == ModelKind::Model {
-            let create = create_fields(m).map(|f| self.prop(f, Presence::of_create(f))).collect();
+            let create = m.create_fields().map(|f| self.prop(f, Presence::of_create(f))).collect();
             blocks.push(self.interface(
                 &format!("{name}CreateInput"),
                 tsdoc(
@@ -447,7 +434,7 @@ impl Gen<'_> {
                 ),
                 create,
             ));
-            let update = update_fields(m).map(|f| self.prop(f, Presence::of_update(f))).collect();
+            let update = m.update_fields().map(|f| self.prop(f, Presence::of_update(f))).collect();
             blocks.push(self.interface(
                 &format!("{name}UpdateInput"),
                 tsdoc(
@@ -654,7 +641,8 @@ impl Gen<'_> {
         let mut regexes = Vec::new();
         let mut helpers = BTreeSet::new();
         let mut all_fields: Vec<&Field> = Vec::new();
-        let mut out_props: Vec<String> = output_fields(m)
+        let mut out_props: Vec<String> = m
+            .output_fields()
             .map(|f| {
                 all_fields.push(f);
                 let e = self.zod_expr(f, false, &mut regexes, &mut helpers);
@@ -676,14 +664,16 @@ impl Gen<'_> {
         let mut blocks = vec![self.zod_object(&name, false, &format!("Validates a {{@link {name}}} as the API returns it."), out_props)];
         let mut contract_types = vec![name.clone()];
         if m.kind == ModelKind::Model {
-            let create: Vec<String> = create_fields(m)
+            let create: Vec<String> = m
+                .create_fields()
                 .map(|f| {
                     all_fields.push(f);
                     let e = self.zod_expr(f, true, &mut regexes, &mut helpers);
                     self.zod_prop(f, e, Presence::of_create(f))
                 })
                 .collect();
-            let update: Vec<String> = update_fields(m)
+            let update: Vec<String> = m
+                .update_fields()
                 .map(|f| {
                     let e = self.zod_expr(f, true, &mut regexes, &mut helpers);
                     self.zod_prop(f, e, Presence::of_update(f))

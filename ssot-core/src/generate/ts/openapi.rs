@@ -1,7 +1,7 @@
 //! `src/openapi.json`: OpenAPI 3.1 for the HTTP API of SPEC section 5, built from the same IR
 //! (and the same rules) as the Zod schemas.
 
-use super::{PRINT_WIDTH, create_fields, filter_fields, output_fields, update_fields};
+use super::{PRINT_WIDTH, filter_fields};
 use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::Config;
 use crate::ir::*;
@@ -175,7 +175,8 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
     let mut schemas = Map::new();
     for &m in models {
         let name = ts_type(&m.name);
-        let mut props: Vec<(String, Value, bool)> = output_fields(m)
+        let mut props: Vec<(String, Value, bool)> = m
+            .output_fields()
             .map(|f| {
                 let s = field_schema(f, false);
                 let readable = f.annotations.readable.is_some();
@@ -196,15 +197,17 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
         schemas.insert(name.clone(), object(props, m.documentation.as_deref(), false));
         let writable = m.kind == ModelKind::Model;
         if writable {
-            let create = create_fields(m)
+            let create = m
+                .create_fields()
                 .map(|f| {
                     let s = field_schema(f, true);
-                    let required = !f.is_list() && !f.is_optional() && !f.has_server_value();
+                    let required = !f.optional_in_create();
                     (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, required)
                 })
                 .collect();
             schemas.insert(format!("{name}CreateInput"), object(create, None, true));
-            let update = update_fields(m)
+            let update = m
+                .update_fields()
                 .map(|f| {
                     let s = field_schema(f, true);
                     (f.name.clone(), if f.is_optional() { nullable(s) } else { s }, false)
