@@ -99,14 +99,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 let files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
                 let report = ssot_core::writer::write_tree(&dir, &files, &loaded.ir.skipped, check)?;
                 stale |= report.changed();
-                let verb = if check { "would be" } else { "" };
-                eprintln!(
-                    "ts: {} {verb}{}{} ({:.1} ms)",
-                    dir.display(),
-                    if verb.is_empty() { "" } else { " " },
-                    report.summary(),
-                    t.elapsed().as_secs_f64() * 1000.0
-                );
+                let would = if check { "would be " } else { "" };
+                eprintln!("ts: {} {would}{} ({:.1} ms)", dir.display(), report.summary(), t.elapsed().as_secs_f64() * 1000.0);
             }
             if let Some(path) = rust_out {
                 let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);

@@ -130,16 +130,19 @@ impl Project {
         }
     }
 
+    /// The folder paths in `ssot.toml` are relative to: the file's, else the root.
+    fn config_dir(&self) -> &Path {
+        self.config_path.as_ref().and_then(|p| p.parent()).unwrap_or(&self.root)
+    }
+
     /// `ts_out` of `ssot.toml`, resolved against the file's folder.
     pub fn configured_ts_out(&self) -> Option<PathBuf> {
-        let dir = self.config_path.as_ref().and_then(|p| p.parent()).unwrap_or(&self.root);
-        self.file_config.ts_out.as_ref().map(|p| dir.join(p))
+        self.file_config.ts_out.as_ref().map(|p| self.config_dir().join(p))
     }
 
     /// `rust_out` of `ssot.toml`, resolved against the file's folder.
     pub fn configured_rust_out(&self) -> Option<PathBuf> {
-        let dir = self.config_path.as_ref().and_then(|p| p.parent()).unwrap_or(&self.root);
-        self.file_config.rust_out.as_ref().map(|p| dir.join(p))
+        self.file_config.rust_out.as_ref().map(|p| self.config_dir().join(p))
     }
 
     /// Every input whose change must trigger regeneration.

@@ -744,17 +744,10 @@ impl Gen<'_> {
             b.push_str(&header);
             b.push('\n');
         } else {
-            // Prettier breaks the type arguments one per line.
+            // Prettier breaks the type arguments one per line, without a trailing comma.
             let (head, args) = iface.split_once('<').unwrap_or((&iface, ""));
-            let args = args.trim_end_matches('>');
-            b.push_str(&format!("export class {name}Client implements {head}<\n"));
-            for a in args.split(", ") {
-                b.push_str(&format!("  {a},\n"));
-            }
-            b.push_str("> {\n");
-            // prettier prints no trailing comma after the last type argument here
-            let fixed = b.trim_end_matches(",\n> {\n").to_owned() + "\n> {\n";
-            b = fixed;
+            let args: Vec<&str> = args.trim_end_matches('>').split(", ").collect();
+            b.push_str(&format!("export class {name}Client implements {head}<\n  {}\n> {{\n", args.join(",\n  ")));
         }
         b.push_str(
             "  constructor(\n    private readonly transport: Transport,\n    private readonly options: ClientOptions = {},\n  ) {}\n\n",

@@ -112,44 +112,39 @@ fn object(props: Vec<(String, Value, bool)>, doc: Option<&str>, closed: bool) ->
     Value::Object(o)
 }
 
+/// The error responses of the API: component name, status, description.
+const PROBLEMS: &[(&str, &str, &str)] = &[
+    ("BadRequest", "400", "The input is invalid; `errors` lists each problem with its path."),
+    ("Unauthorized", "401", "No valid credentials."),
+    ("Forbidden", "403", "The caller may not do this."),
+    ("NotFound", "404", "No such row, or none the caller may read."),
+    ("Conflict", "409", "A unique constraint or relation would be violated."),
+    ("PayloadTooLarge", "413", "The body is over the size limit."),
+    ("TooManyRequests", "429", "Over the rate limit; retry after `Retry-After` seconds."),
+    ("InternalError", "500", "An unexpected error; details are in the server log under the request id."),
+];
+
 fn problem_responses() -> Value {
     let mut m = Map::new();
-    for (name, status, desc) in [
-        ("BadRequest", 400, "The input is invalid; `errors` lists each problem with its path."),
-        ("Unauthorized", 401, "No valid credentials."),
-        ("Forbidden", 403, "The caller may not do this."),
-        ("NotFound", 404, "No such row, or none the caller may read."),
-        ("Conflict", 409, "A unique constraint or relation would be violated."),
-        ("PayloadTooLarge", 413, "The body is over the size limit."),
-        ("TooManyRequests", 429, "Over the rate limit; retry after `Retry-After` seconds."),
-        ("InternalError", 500, "An unexpected error; details are in the server log under the request id."),
-    ] {
+    for (name, status, desc) in PROBLEMS {
         let mut resp = json!({
             "description": format!("{status}: {desc}"),
             "content": { "application/problem+json": { "schema": r("Problem") } },
         });
-        if status == 429 {
+        if *status == "429" {
             resp["headers"] = json!({ "Retry-After": { "description": "Seconds to wait.", "schema": { "type": "integer" } } });
         }
-        m.insert(name.into(), resp);
+        m.insert((*name).into(), resp);
     }
     Value::Object(m)
 }
 
+/// References to the error responses of these statuses.
 fn errors(codes: &[&str]) -> Vec<(String, Value)> {
     codes
         .iter()
         .map(|c| {
-            let name = match *c {
-                "400" => "BadRequest",
-                "401" => "Unauthorized",
-                "403" => "Forbidden",
-                "404" => "NotFound",
-                "409" => "Conflict",
-                "413" => "PayloadTooLarge",
-                "429" => "TooManyRequests",
-                _ => "InternalError",
-            };
+            let name = PROBLEMS.iter().find(|p| p.1 == *c).map_or("InternalError", |p| p.0);
             ((*c).to_owned(), json!({ "$ref": format!("#/components/responses/{name}") }))
         })
         .collect()
