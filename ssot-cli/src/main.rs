@@ -52,7 +52,25 @@ enum Command {
         /// Write nothing; exit 1 if any output on disk is stale.
         #[arg(long)]
         check: bool,
+        /// The server framework (overrides `framework` of ssot.toml).
+        #[arg(long, value_enum)]
+        framework: Option<FrameworkArg>,
+        /// The server style (overrides `mode` of ssot.toml).
+        #[arg(long, value_enum)]
+        mode: Option<ModeArg>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FrameworkArg {
+    Express,
+    Fastify,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Registry,
+    Controller,
 }
 
 fn main() -> ExitCode {
@@ -86,8 +104,20 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             eprintln!("ok: {} ({} models, {} enums)", project.schema.display(), models, loaded.ir.enums.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Generate { common, rust_out, ts_out, no_ts, ir, check } => {
-            let (project, loaded) = load(&common)?;
+        Command::Generate { common, rust_out, ts_out, no_ts, ir, check, framework, mode } => {
+            let (mut project, loaded) = load(&common)?;
+            if let Some(f) = framework {
+                project.config.framework = match f {
+                    FrameworkArg::Express => ssot_core::config::Framework::Express,
+                    FrameworkArg::Fastify => ssot_core::config::Framework::Fastify,
+                };
+            }
+            if let Some(m) = mode {
+                project.config.mode = match m {
+                    ModeArg::Registry => ssot_core::config::ServerMode::Registry,
+                    ModeArg::Controller => ssot_core::config::ServerMode::Controller,
+                };
+            }
             if ir {
                 println!("{}", serde_json::to_string_pretty(&loaded.ir)?);
             }

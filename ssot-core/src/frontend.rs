@@ -82,8 +82,76 @@ pub fn parse(sources: &Sources) -> Result<Parsed, Report> {
     }
 
     let provider = schema.configuration.datasources[0].active_provider.to_string();
+    let generators: Vec<Span> = schema.configuration.generators.iter().map(|g| map_span(g.span)).collect();
+    let preview_features = schema
+        .configuration
+        .generators
+        .iter()
+        .find(|g| matches!(g.provider.value.as_deref(), Some("prisma-client" | "prisma-client-js")))
+        .and_then(|g| g.preview_features)
+        .map(|f| f.iter().map(|f| f.to_string()).collect())
+        .unwrap_or_default();
     let lower = Lower { db: &schema.db, sources, map_span: &map_span };
-    Ok(lower.run(provider, warnings))
+    let mut parsed = lower.run(provider, warnings);
+    parsed.ir.prisma_files = prisma7_files(sources, &generators);
+    parsed.ir.preview_features = preview_features;
+    Ok(parsed)
+}
+
+/// The schema files without `generator` blocks and without datasource URL properties (Prisma 7
+/// reads the URL from `prisma.config.ts`), named uniquely for one `prisma/schema/` folder.
+fn prisma7_files(sources: &Sources, generators: &[Span]) -> Vec<crate::ir::PrismaFile> {
+    let mut used = std::collections::BTreeSet::new();
+    sources
+        .files()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut cut: Vec<(usize, usize)> = generators.iter().filter(|s| s.file == i).map(|s| (s.start, s.end)).collect();
+            cut.sort_unstable();
+            let mut text = String::with_capacity(f.text.len());
+            let mut at = 0;
+            for (start, end) in cut {
+                text.push_str(&f.text[at..start.max(at)]);
+                at = end.max(at);
+            }
+            text.push_str(&f.text[at..]);
+            let text = strip_datasource_urls(&text);
+            let stem = std::path::Path::new(&f.name).file_stem().and_then(|s| s.to_str()).unwrap_or("schema").to_owned();
+            let mut name = format!("{stem}.prisma");
+            let mut n = 2;
+            while !used.insert(name.clone()) {
+                name = format!("{stem}_{n}.prisma");
+                n += 1;
+            }
+            crate::ir::PrismaFile { name, text }
+        })
+        .collect()
+}
+
+/// Removes `url`, `directUrl` and `shadowDatabaseUrl` lines from `datasource` blocks.
+fn strip_datasource_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut search = 0;
+    let mut copied = 0;
+    while let Some(pos) = find_keyword(text, "datasource", search) {
+        let Some(open) = text[pos..].find('{').map(|i| pos + i) else { break };
+        let Some(close) = find_block_end(text, open + 1) else { break };
+        out.push_str(&text[copied..open + 1]);
+        for line in text[open + 1..close].split_inclusive('\n') {
+            let t = line.trim_start();
+            let is_url = ["url", "directUrl", "shadowDatabaseUrl"]
+                .iter()
+                .any(|k| t.strip_prefix(k).is_some_and(|rest| rest.trim_start().starts_with('=')));
+            if !is_url {
+                out.push_str(line);
+            }
+        }
+        copied = close;
+        search = close;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Finds `datasource x { ... }` blocks without a `url` property and inserts a placeholder
@@ -155,7 +223,15 @@ struct Lower<'a, F: Fn(psl::diagnostics::Span) -> Span> {
 
 impl<'a, F: Fn(psl::diagnostics::Span) -> Span> Lower<'a, F> {
     fn run(&self, provider: String, warnings: Vec<Diagnostic>) -> Parsed {
-        let mut ir = Ir { provider, models: Vec::new(), enums: Vec::new(), composite_types: Vec::new(), skipped: Vec::new() };
+        let mut ir = Ir {
+            provider,
+            models: Vec::new(),
+            enums: Vec::new(),
+            composite_types: Vec::new(),
+            skipped: Vec::new(),
+            prisma_files: Vec::new(),
+            preview_features: Vec::new(),
+        };
         let mut docs = Vec::new();
         let mut walkers: Vec<_> = self.db.walk_models().chain(self.db.walk_views()).collect();
         walkers.sort_by_key(|m| (m.file_id().0, m.ast_model().span().start));

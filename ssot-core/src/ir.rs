@@ -18,6 +18,22 @@ pub struct Ir {
     pub composite_types: Vec<CompositeType>,
     /// Schema items that get no API, with the reason.
     pub skipped: Vec<Skipped>,
+    /// The schema as the generated server's Prisma 7 client is built from it: every file
+    /// without its `generator` blocks and datasource URLs (ssot writes its own generator and
+    /// `prisma.config.ts`). Left out of snapshots.
+    #[serde(skip)]
+    pub prisma_files: Vec<PrismaFile>,
+    /// `previewFeatures` of the schema's client generator, kept in the generated one.
+    #[serde(skip)]
+    pub preview_features: Vec<String>,
+}
+
+/// One schema file as the generated tree carries it.
+#[derive(Debug, Clone, Default)]
+pub struct PrismaFile {
+    /// The file name (no folders), unique within the schema.
+    pub name: String,
+    pub text: String,
 }
 
 impl Ir {

@@ -5,6 +5,7 @@
 
 mod openapi;
 mod project;
+mod server;
 
 use super::{Files, HEADER};
 use crate::annotations::ValidateRule;
@@ -134,6 +135,9 @@ fn modules(ir: &Ir, config: &Config) -> Files {
             ],
         ),
     );
+    for (path, text) in server::generate(ir, config) {
+        put(path, text);
+    }
     for (path, text) in project::generate(ir, config) {
         put(path, text);
     }

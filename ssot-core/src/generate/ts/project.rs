@@ -2,7 +2,7 @@
 //! tsconfig, prettier and eslint settings, CI, `.env.template` and a README.
 
 use super::openapi::print_json;
-use crate::config::Config;
+use crate::config::{Config, Framework};
 use crate::generate::HEADER;
 use crate::ir::Ir;
 use crate::names::ts_type;
@@ -19,19 +19,83 @@ pub const VERSIONS: &[(&str, &str)] = &[
     ("eslint", "10.15.0"),
     ("@eslint/js", "10.0.1"),
     ("typescript-eslint", "8.73.0"),
+    ("prisma", "7.10.1"),
+    ("@prisma/client", "7.10.0"),
+    ("@prisma/adapter-pg", "7.10.1"),
+    ("@prisma/adapter-better-sqlite3", "7.10.0"),
+    ("@prisma/adapter-mariadb", "7.10.0"),
+    ("@prisma/adapter-mssql", "7.10.0"),
+    ("express", "5.3.0"),
+    ("@types/express", "5.0.6"),
+    ("cors", "2.8.6"),
+    ("@types/cors", "2.8.19"),
+    ("fastify", "5.12.8"),
+    ("@fastify/cors", "11.4.3"),
+    ("pino", "10.4.0"),
+    ("jose", "6.2.17"),
+    ("rate-limiter-flexible", "11.4.0"),
+    ("tsx", "4.23.15"),
+    ("vitest", "4.1.12"),
 ];
+
+/// The TypeScript-only tooling every tree gets as dev dependencies.
+const TOOLING: &[&str] = &["typescript", "typescript-7", "@types/node", "prettier", "eslint", "@eslint/js", "typescript-eslint"];
 
 fn version(name: &str) -> &'static str {
     VERSIONS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or("*")
 }
 
-pub fn generate(ir: &Ir, _config: &Config) -> Vec<(String, String)> {
+pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     let mut files = Vec::new();
-    let deps = json!({ "zod": version("zod") });
+    let server = super::server::has_server(ir);
+    let mut deps = serde_json::Map::new();
     let mut dev = serde_json::Map::new();
-    for (n, v) in VERSIONS.iter().filter(|(n, _)| *n != "zod") {
-        dev.insert((*n).to_owned(), json!(v));
+    let dep = |map: &mut serde_json::Map<String, serde_json::Value>, n: &str| {
+        map.insert(n.to_owned(), json!(version(n)));
+    };
+    dep(&mut deps, "zod");
+    for n in TOOLING {
+        dep(&mut dev, n);
     }
+    if server {
+        let adapter = match ir.provider.as_str() {
+            "sqlite" => vec!["@prisma/adapter-better-sqlite3"],
+            "mysql" => vec!["@prisma/adapter-mariadb"],
+            "sqlserver" => vec!["@prisma/adapter-mssql"],
+            _ => vec!["@prisma/adapter-pg"],
+        };
+        let framework = match config.framework {
+            Framework::Express => vec!["express", "cors"],
+            Framework::Fastify => vec!["fastify", "@fastify/cors"],
+        };
+        for n in ["@prisma/client", "pino", "jose", "rate-limiter-flexible"].into_iter().chain(adapter).chain(framework.iter().copied()) {
+            dep(&mut deps, n);
+        }
+        for n in ["prisma", "tsx", "vitest"] {
+            dep(&mut dev, n);
+        }
+        if config.framework == Framework::Express {
+            dep(&mut dev, "@types/express");
+            dep(&mut dev, "@types/cors");
+        }
+    }
+    let mut scripts = serde_json::Map::new();
+    let mut script = |n: &str, v: &str| {
+        scripts.insert(n.to_owned(), json!(v));
+    };
+    if server {
+        script("dev", "tsx watch src/server/main.ts");
+        script("start", "tsx src/server/main.ts");
+        script("build", "prisma generate && node node_modules/typescript-7/bin/tsc --noEmit");
+        script("test", "vitest run");
+        script("db:push", "prisma db push");
+        script("db:generate", "prisma generate");
+    }
+    script("typecheck", "node node_modules/typescript-7/bin/tsc --noEmit");
+    script("lint", "eslint .");
+    script("format", "prettier --write .");
+    script("format:check", "prettier --check .");
+    script("check", "npm run typecheck && npm run lint && npm run format:check");
     let package = json!({
         "//": HEADER,
         "name": "ssot-generated",
@@ -40,14 +104,8 @@ pub fn generate(ir: &Ir, _config: &Config) -> Vec<(String, String)> {
         "type": "module",
         "main": "./src/index.ts",
         "exports": { ".": "./src/index.ts", "./openapi.json": "./src/openapi.json" },
-        "scripts": {
-            "typecheck": "node node_modules/typescript-7/bin/tsc --noEmit",
-            "lint": "eslint .",
-            "format": "prettier --write .",
-            "format:check": "prettier --check .",
-            "check": "npm run typecheck && npm run lint && npm run format:check",
-        },
-        "dependencies": deps,
+        "scripts": serde_json::Value::Object(scripts),
+        "dependencies": serde_json::Value::Object(deps),
         "devDependencies": serde_json::Value::Object(dev),
     });
     let mut text = String::new();
@@ -57,21 +115,25 @@ pub fn generate(ir: &Ir, _config: &Config) -> Vec<(String, String)> {
     files.push((
         "tsconfig.json".into(),
         format!(
-            "// {HEADER}\n{{\n  \"compilerOptions\": {{\n    \"target\": \"ES2022\",\n    \"lib\": [\"ES2022\", \"DOM\"],\n    \"module\": \"NodeNext\",\n    \"moduleResolution\": \"NodeNext\",\n    \"strict\": true,\n    \"noUncheckedIndexedAccess\": true,\n    \"noImplicitOverride\": true,\n    \"verbatimModuleSyntax\": true,\n    \"resolveJsonModule\": true,\n    \"skipLibCheck\": true,\n    \"noEmit\": true,\n    \"types\": [\"node\"]\n  }},\n  \"include\": [\"src\"]\n}}\n"
+            "// {HEADER}\n{{\n  \"compilerOptions\": {{\n    \"target\": \"ES2022\",\n    \"lib\": [\"ES2022\", \"DOM\"],\n    \"module\": \"NodeNext\",\n    \"moduleResolution\": \"NodeNext\",\n    \"strict\": true,\n    \"noUncheckedIndexedAccess\": true,\n    \"noImplicitOverride\": true,\n    \"verbatimModuleSyntax\": true,\n    \"resolveJsonModule\": true,\n    \"skipLibCheck\": true,\n    \"noEmit\": true,\n    \"types\": [\"node\"]\n  }},\n  \"include\": [{}]\n}}\n",
+            if server { "\"src\", \"tests\", \"prisma.config.ts\", \"vitest.config.ts\"" } else { "\"src\"" }
         ),
     ));
+    files.push((".prettierignore".into(), format!("# {HEADER}\nsrc/generated\ndist\n")));
+    files.push((".gitignore".into(), format!("# {HEADER}\nnode_modules\nsrc/generated\ndist\n.env\n*.db\n")));
     files.push((".prettierrc".into(), format!("# {HEADER}\nprintWidth: {}\n", super::PRINT_WIDTH)));
     files.push((
         "eslint.config.js".into(),
         format!(
-            "// {HEADER}\nimport js from \"@eslint/js\";\nimport tseslint from \"typescript-eslint\";\n\nexport default tseslint.config(\n  {{ ignores: [\"node_modules\"] }},\n  js.configs.recommended,\n  ...tseslint.configs.strict,\n  {{\n    rules: {{\n      \"@typescript-eslint/no-explicit-any\": \"error\",\n    }},\n  }},\n);\n"
+            "// {HEADER}\nimport js from \"@eslint/js\";\nimport tseslint from \"typescript-eslint\";\n\nexport default tseslint.config(\n  {{ ignores: [\"node_modules\", \"src/generated\", \"dist\"] }},\n  js.configs.recommended,\n  ...tseslint.configs.strict,\n  {{\n    rules: {{\n      \"@typescript-eslint/no-explicit-any\": \"error\",\n    }},\n  }},\n);\n"
         ),
     ));
     files.push((
         ".env.template".into(),
+        if server { env_template(&ir.provider) } else {
         format!(
             "# {HEADER}\n# Copy to .env and fill in. The SDK reads nothing from the environment; these are for\n# the generated server and the tests that use it.\n\n# Where the API is served.\nAPI_URL=http://127.0.0.1:3000\n"
-        ),
+        ) },
     ));
     let models: Vec<String> = ir.api_models().filter(|m| m.annotations.expose.api).map(|m| format!("`{}`", ts_type(&m.name))).collect();
     let table = md_table(&[
@@ -118,4 +180,54 @@ fn md_table(rows: &[[&str; 2]]) -> String {
         }
     }
     out
+}
+
+/// Every variable the generated server reads, with its default.
+fn env_template(provider: &str) -> String {
+    let url = match provider {
+        "sqlite" => "file:./dev.db",
+        "mysql" => "mysql://user:password@127.0.0.1:3306/app",
+        "sqlserver" => "sqlserver://127.0.0.1:1433;database=app;user=sa;password=secret;trustServerCertificate=true",
+        _ => "postgresql://postgres@127.0.0.1:5432/app",
+    };
+    format!(
+        "# {HEADER}
+# Copy to .env and fill in. The server reads these; the SDK reads nothing from the environment.
+
+# Database (Prisma 7 reads it through prisma.config.ts).
+DATABASE_URL={url}
+
+# Where the API listens, and where clients find it.
+HOST=127.0.0.1
+PORT=3000
+API_URL=http://127.0.0.1:3000
+
+# JWT verification: HS256 with JWT_SECRET, or RS256 with JWT_PUBLIC_KEY (PEM) or JWKS_URL.
+JWT_SECRET=
+JWT_PUBLIC_KEY=
+JWKS_URL=
+JWT_ISSUER=
+JWT_AUDIENCE=
+
+# API keys (models with @@auth(apiKey)): a JSON object of key -> claims of [auth.claims].
+API_KEYS={{}}
+
+# Comma-separated origins allowed by CORS (empty: no CORS headers).
+CORS_ORIGINS=
+
+# Largest request body in bytes (larger bodies get 413).
+BODY_LIMIT=1048576
+
+# Default rate limit per principal (or address) for models without @@rateLimit; 0 turns it off.
+RATE_LIMIT=600
+RATE_LIMIT_WINDOW=60
+
+# Page sizes of list routes.
+DEFAULT_PAGE_SIZE=20
+MAX_PAGE_SIZE=1000
+
+# pino level: trace, debug, info, warn, error, fatal or silent.
+LOG_LEVEL=info
+"
+    )
 }

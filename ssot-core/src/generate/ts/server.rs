@@ -1,0 +1,424 @@
+//! The generated API server (SPEC sections 3 and 5): the policy module shared by every transport
+//! (`src/policies/`), the server on Express 5 or Fastify 5 in registry or controller mode
+//! (`src/server/`), the Prisma 7 schema copy and `prisma.config.ts`, and vitest suites.
+//!
+//! The runtime is hand-written TypeScript in `templates/ts/server/`, copied as is; what depends on
+//! the schema is data (`src/policies/schema.json`) and a few short modules printed here.
+
+use super::lower_first;
+use super::openapi::print_json;
+use crate::annotations::AuthMethod;
+use crate::config::{Config, Framework, ServerMode};
+use crate::generate::HEADER;
+use crate::ir::*;
+use crate::names::{collection_path, file_stem, ts_type};
+use serde_json::{Value, json};
+
+/// Static runtime files: (path in the tree, text without the header line).
+const STATIC: &[(&str, &str)] = &[
+    ("src/policies/runtime.ts", include_str!("../../../templates/ts/server/policies_runtime.ts")),
+    ("src/policies/index.ts", include_str!("../../../templates/ts/server/policies_index.ts")),
+    ("src/server/errors.ts", include_str!("../../../templates/ts/server/errors.ts")),
+    ("src/server/config.ts", include_str!("../../../templates/ts/server/config.ts")),
+    ("src/server/logger.ts", include_str!("../../../templates/ts/server/logger.ts")),
+    ("src/server/auth.ts", include_str!("../../../templates/ts/server/auth.ts")),
+    ("src/server/ratelimit.ts", include_str!("../../../templates/ts/server/ratelimit.ts")),
+    ("src/server/wire.ts", include_str!("../../../templates/ts/server/wire.ts")),
+    ("src/server/engine.ts", include_str!("../../../templates/ts/server/engine.ts")),
+    ("src/server/http.ts", include_str!("../../../templates/ts/server/http.ts")),
+    ("src/server/start.ts", include_str!("../../../templates/ts/server/start.ts")),
+    ("src/server/main.ts", include_str!("../../../templates/ts/server/main.ts")),
+    ("tests/support.ts", include_str!("../../../templates/ts/server/test_support.ts")),
+];
+const EXPRESS: &str = include_str!("../../../templates/ts/server/express.ts");
+const FASTIFY: &str = include_str!("../../../templates/ts/server/fastify.ts");
+
+/// Does this schema get a server? Prisma 7's client has no MongoDB support.
+pub fn has_server(ir: &Ir) -> bool {
+    ir.provider != "mongodb"
+}
+
+/// Models the API serves.
+pub fn served(ir: &Ir) -> Vec<&Model> {
+    ir.api_models().filter(|m| m.annotations.expose.api).collect()
+}
+
+fn with_header(text: &str) -> String {
+    format!("// {HEADER}\n\n{text}")
+}
+
+pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    if !has_server(ir) {
+        return files;
+    }
+    for (path, text) in STATIC {
+        files.push(((*path).to_owned(), with_header(text)));
+    }
+    let (adapter, module) = match config.framework {
+        Framework::Express => (EXPRESS, "express"),
+        Framework::Fastify => (FASTIFY, "fastify"),
+    };
+    files.push((format!("src/server/{module}.ts"), with_header(adapter)));
+    files.push((
+        "src/server/app.ts".into(),
+        with_header(&format!(
+            "// The framework this tree was generated for (`framework` in ssot.toml).\nexport {{ startServer }} from \"./{module}.js\";\nexport type {{ RunningServer, StartOptions }} from \"./{module}.js\";\n"
+        )),
+    ));
+    files.push(("src/policies/schema.json".into(), schema_json(ir, config)));
+    files.push(("src/server/claims.ts".into(), claims(ir, config)));
+    files.push(("src/server/db.ts".into(), db(ir)));
+    let models = served(ir);
+    match config.mode {
+        ServerMode::Registry => files.push(("src/server/routes.ts".into(), registry_routes(&models))),
+        ServerMode::Controller => {
+            for m in &models {
+                files.push((format!("src/server/controllers/{}.ts", file_stem(&m.name)), controller(m)));
+            }
+            files.push(("src/server/routes.ts".into(), controller_routes(&models)));
+        }
+    }
+    for f in &ir.prisma_files {
+        files.push((
+            format!("prisma/schema/{}", f.name),
+            format!("// {HEADER}\n// A copy of the schema for Prisma 7: no generator blocks, no datasource URL.\n\n{}", f.text),
+        ));
+    }
+    files.push(("prisma/schema/_ssot.prisma".into(), generator_block(ir)));
+    files.push(("prisma.config.ts".into(), with_header(PRISMA_CONFIG)));
+    files.push(("vitest.config.ts".into(), with_header(VITEST_CONFIG)));
+    files.push(("tests/api.test.ts".into(), api_tests(config, &models)));
+    files.push(("tests/claims.ts".into(), test_claims(ir, config)));
+    files
+}
+
+const PRISMA_CONFIG: &str = r#"// Prisma 7 reads the database URL from here, not from the schema.
+import { defineConfig } from "prisma/config";
+
+try {
+  process.loadEnvFile(".env");
+} catch {
+  // No .env file: the environment alone.
+}
+
+export default defineConfig({
+  schema: "prisma/schema",
+  datasource: { url: process.env.DATABASE_URL ?? "" },
+});
+"#;
+
+const VITEST_CONFIG: &str = r#"import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    fileParallelism: false,
+    testTimeout: 30_000,
+  },
+});
+"#;
+
+fn generator_block(ir: &Ir) -> String {
+    let mut s = format!(
+        "// {HEADER}\n// The Prisma 7 client the generated server uses (`npx prisma generate`).\n\ngenerator client {{\n  provider            = \"prisma-client\"\n  output              = \"../../src/generated/prisma\"\n  importFileExtension = \"js\"\n"
+    );
+    if !ir.preview_features.is_empty() {
+        let list: Vec<String> = ir.preview_features.iter().map(|f| format!("\"{f}\"")).collect();
+        s.push_str(&format!("  previewFeatures     = [{}]\n", list.join(", ")));
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn id_key(m: &Model) -> Option<String> {
+    let ids = m.id_fields();
+    if ids.len() < 2 {
+        return None;
+    }
+    let name = match &m.primary_key {
+        Some(pk) => pk.name.clone(),
+        None => m.uniques.first().and_then(|u| u.name.clone()),
+    };
+    Some(name.unwrap_or_else(|| ids.join("_")))
+}
+
+fn field_json(ir: &Ir, m: &Model, f: &Field) -> Value {
+    let (ty, values) = match &f.ty {
+        FieldType::Scalar(s) => (s.as_str().to_owned(), None),
+        FieldType::Enum(e) => ("enum".to_owned(), ir.enum_(e).map(|e| e.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>())),
+        FieldType::Composite(_) => ("composite".to_owned(), None),
+        _ => ("unsupported".to_owned(), None),
+    };
+    let filter = super::filter_fields(m).any(|x| x.name == f.name);
+    let mut o = serde_json::Map::new();
+    o.insert("name".into(), json!(f.name));
+    o.insert("type".into(), json!(ty));
+    if let Some(v) = values {
+        o.insert("enumValues".into(), json!(v));
+    }
+    o.insert("list".into(), json!(f.is_list()));
+    o.insert("nullable".into(), json!(f.is_optional()));
+    o.insert("output".into(), json!(f.annotations.in_output()));
+    o.insert("create".into(), json!(f.annotations.in_input()));
+    o.insert("update".into(), json!(f.annotations.in_input() && !f.id && !f.updated_at));
+    o.insert("filter".into(), json!(filter));
+    if let Some(r) = &f.annotations.readable {
+        o.insert("readable".into(), serde_json::to_value(&r.expr).unwrap_or(Value::Null));
+    }
+    if let Some(w) = &f.annotations.writable {
+        o.insert("writable".into(), serde_json::to_value(&w.expr).unwrap_or(Value::Null));
+    }
+    Value::Object(o)
+}
+
+fn schema_json(ir: &Ir, config: &Config) -> String {
+    let mut models = serde_json::Map::new();
+    for m in ir.api_models() {
+        let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
+        let relations: Vec<Value> = m
+            .relation_fields()
+            .filter(|(f, r)| !f.annotations.hidden && ir.model(&r.model).is_some_and(|t| !t.ignored))
+            .map(|(f, r)| json!({ "name": f.name, "model": r.model, "list": r.is_to_many(), "nullable": f.is_optional() }))
+            .collect();
+        let policy = m.annotations.policy.as_ref().map(|p| {
+            let mut o = serde_json::Map::new();
+            for (op, rule) in [("read", &p.read), ("create", &p.create), ("update", &p.update), ("delete", &p.delete)] {
+                if let Some(rule) = rule {
+                    o.insert(op.into(), serde_json::to_value(&rule.expr).unwrap_or(Value::Null));
+                }
+            }
+            Value::Object(o)
+        });
+        models.insert(
+            m.name.clone(),
+            json!({
+                "name": m.name,
+                "delegate": lower_first(&m.name),
+                "path": collection_path(&m.name),
+                "view": m.kind == ModelKind::View,
+                "api": m.annotations.expose.api,
+                "id": m.id_fields(),
+                "idKey": id_key(m),
+                "auth": auth.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                "rateLimit": m.annotations.rate_limit.as_ref().map(|r| json!({ "limit": r.limit, "windowSeconds": r.window_seconds })),
+                "search": m.annotations.search,
+                "realtime": m.annotations.realtime.as_ref().map(|e| e.iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect::<Vec<_>>()),
+                "fields": m.data_fields().map(|f| field_json(ir, m, f)).collect::<Vec<_>>(),
+                "relations": relations,
+                "policy": policy,
+            }),
+        );
+    }
+    let doc = json!({ "//": HEADER, "provider": ir.provider, "models": Value::Object(models) });
+    let mut text = String::new();
+    print_json(&doc, 0, &mut text);
+    text + "\n"
+}
+
+fn claims(ir: &Ir, config: &Config) -> String {
+    let mut enums = Vec::new();
+    let mut props = Vec::new();
+    for c in &config.claims {
+        let base = match c.ty.as_str() {
+            "String" => "z.string()".to_owned(),
+            "Int" => "z.coerce.number().int()".to_owned(),
+            "BigInt" => "z.coerce.string().regex(/^-?\\d+$/)".to_owned(),
+            "Float" | "Decimal" => "z.coerce.number()".to_owned(),
+            "Boolean" => "z.boolean()".to_owned(),
+            "DateTime" => "z.string()".to_owned(),
+            e if ir.enum_(e).is_some() => {
+                enums.push(format!("{}Schema", ts_type(e)));
+                format!("{}Schema", ts_type(e))
+            }
+            _ => "z.unknown()".to_owned(),
+        };
+        let expr = if c.list { format!("z.array({base})") } else { base };
+        props.push(format!("  {}: {expr},", crate::names::ts_key(&c.name)));
+    }
+    enums.sort();
+    enums.dedup();
+    let mut s =
+        format!("// {HEADER}\n\n// The principal's claims, as declared under [auth.claims] in ssot.toml.\nimport {{ z }} from \"zod\";\n");
+    if !enums.is_empty() {
+        s.push_str(&super::import_line(false, &enums, "../validators/enums.js"));
+        s.push('\n');
+    }
+    s.push_str(&format!("\nexport const PrincipalSchema = z.object({{\n{}\n}});\n", props.join("\n")));
+    s.push_str("\nexport type Principal = z.infer<typeof PrincipalSchema>;\n");
+    s
+}
+
+fn db(ir: &Ir) -> String {
+    let (import, make) = match ir.provider.as_str() {
+        "sqlite" => ("import { PrismaBetterSqlite3 } from \"@prisma/adapter-better-sqlite3\";", "new PrismaBetterSqlite3({ url })"),
+        "mysql" => ("import { PrismaMariaDb } from \"@prisma/adapter-mariadb\";", "new PrismaMariaDb(url)"),
+        "sqlserver" => ("import { PrismaMssql } from \"@prisma/adapter-mssql\";", "new PrismaMssql(url)"),
+        _ => ("import { PrismaPg } from \"@prisma/adapter-pg\";", "new PrismaPg({ connectionString: url })"),
+    };
+    let insensitive = matches!(ir.provider.as_str(), "postgresql" | "postgres" | "cockroachdb");
+    format!(
+        "// {HEADER}\n\n// The Prisma 7 client on the driver adapter of the schema's provider ({}).\n{import}\nimport {{ PrismaClient }} from \"../generated/prisma/client.js\";\n\nexport {{ PrismaClient }};\n\n/** Case-insensitive `contains` in search (PostgreSQL and CockroachDB). */\nexport const INSENSITIVE_SEARCH = {insensitive};\n\nexport function createDb(url: string): PrismaClient {{\n  if (url === \"\") throw new Error(\"DATABASE_URL is not set\");\n  return new PrismaClient({{ adapter: {make} }});\n}}\n",
+        ir.provider
+    )
+}
+
+/// `{ spec, create, update }` of a model: on one line when it fits, else one property per line.
+fn binding(m: &Model, head: &str, tail: &str, indent: usize) -> String {
+    let name = ts_type(&m.name);
+    let spec = format!("spec: model({})", super::quoted(&m.name));
+    let mut props = vec![spec];
+    if m.kind != ModelKind::View {
+        props.push(format!("create: {name}CreateInputSchema"));
+        props.push(format!("update: {name}UpdateInputSchema"));
+    }
+    let pad = " ".repeat(indent);
+    let one = format!("{pad}{head}{{ {} }}{tail}", props.join(", "));
+    if one.len() <= super::PRINT_WIDTH {
+        return one;
+    }
+    let items: String = props.iter().map(|p| format!("{pad}  {p},\n")).collect();
+    format!("{pad}{head}{{\n{items}{pad}}}{tail}")
+}
+
+fn validator_import(m: &Model, from: &str) -> Option<String> {
+    (m.kind != ModelKind::View).then(|| {
+        let name = ts_type(&m.name);
+        super::import_line(
+            false,
+            &[format!("{name}CreateInputSchema"), format!("{name}UpdateInputSchema")],
+            &format!("{from}/{}.js", file_stem(&m.name)),
+        )
+    })
+}
+
+fn registry_routes(models: &[&Model]) -> String {
+    let mut s = format!(
+        "// {HEADER}\n\n// Registry mode: one generic CRUD engine, driven by the model metadata of\n// `../policies/schema.json`, serves every model.\nimport {{ model }} from \"../policies/index.js\";\n"
+    );
+    let mut imports: Vec<String> = models.iter().filter_map(|m| validator_import(m, "../validators")).collect();
+    imports.sort();
+    for i in imports {
+        s.push_str(&i);
+        s.push('\n');
+    }
+    s.push_str("import type { Binding } from \"./engine.js\";\nimport type { Route } from \"./http.js\";\nimport { modelRoutes, systemRoutes } from \"./http.js\";\n\n");
+    s.push_str("/** Every model the API serves, with its input schemas. */\nexport const registry: Binding[] = [\n");
+    for m in models {
+        s.push_str(&binding(m, "", ",", 2));
+        s.push('\n');
+    }
+    s.push_str("];\n\nexport const routes: Route[] = [...systemRoutes(), ...registry.flatMap((b) => modelRoutes(b))];\n");
+    s
+}
+
+fn controller(m: &Model) -> String {
+    let name = ts_type(&m.name);
+    let var = lower_first(&name);
+    let mut s = format!(
+        "// {HEADER}\n\n// Controller mode: the routes of {name}, each with its own handler.\nimport {{ model }} from \"../../policies/index.js\";\n"
+    );
+    if let Some(i) = validator_import(m, "../../validators") {
+        s.push_str(&i);
+        s.push('\n');
+    }
+    s.push_str("import type { Binding } from \"../engine.js\";\nimport type { Handler, Route } from \"../http.js\";\nimport { idOf, modelRoutes } from \"../http.js\";\n\n");
+    s.push_str(&binding(m, &format!("export const {var}Binding: Binding = "), ";", 0));
+    s.push('\n');
+    s.push_str(&format!(
+        "\n/** List {name} rows: filter, sort, paginate, include. */\nexport const list: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.list(b, req.query, auth),\n}});\n\n/** Count {name} rows matching the filter. */\nexport const count: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.count(b, req.query, auth),\n}});\n\n/** Full-text search (models with `@@search`). */\nexport const search: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.search(b, req.query, auth),\n}});\n\n/** One {name} by id. */\nexport const get: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.get(b, idOf(b, req), req.query, auth),\n}});\n\n/** Create a {name}. */\nexport const create: Handler = async (s, b, req, auth) => ({{\n  status: 201,\n  body: await s.engine.create(b, req.body, auth),\n}});\n\n/** Update a {name}. */\nexport const update: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.update(b, idOf(b, req), req.body, auth),\n}});\n\n/** Delete a {name}. */\nexport const remove: Handler = async (s, b, req, auth) => {{\n  await s.engine.delete(b, idOf(b, req), auth);\n  return {{ status: 204 }};\n}};\n\n"
+    ));
+    s.push_str(&format!(
+        "export const {var}Routes: Route[] = modelRoutes({var}Binding, {{\n  list,\n  count,\n  search,\n  get,\n  create,\n  update,\n  delete: remove,\n}});\n"
+    ));
+    s
+}
+
+fn controller_routes(models: &[&Model]) -> String {
+    let mut s = format!("// {HEADER}\n\n// Controller mode: one controller file per model under `./controllers/`.\n");
+    let mut imports: Vec<String> = models
+        .iter()
+        .map(|m| {
+            super::import_line(
+                false,
+                &[format!("{}Routes", lower_first(&ts_type(&m.name)))],
+                &format!("./controllers/{}.js", file_stem(&m.name)),
+            )
+        })
+        .collect();
+    imports.sort();
+    for i in imports {
+        s.push_str(&i);
+        s.push('\n');
+    }
+    s.push_str("import type { Route } from \"./http.js\";\nimport { systemRoutes } from \"./http.js\";\n\n");
+    let items: Vec<String> = std::iter::once("...systemRoutes()".to_owned())
+        .chain(models.iter().map(|m| format!("...{}Routes", lower_first(&ts_type(&m.name)))))
+        .collect();
+    let one = format!("export const routes: Route[] = [{}];", items.join(", "));
+    if one.len() <= super::PRINT_WIDTH {
+        s.push_str(&one);
+        s.push('\n');
+    } else {
+        s.push_str("export const routes: Route[] = [\n");
+        for i in items {
+            s.push_str(&format!("  {i},\n"));
+        }
+        s.push_str("];\n");
+    }
+    s
+}
+
+fn api_tests(config: &Config, models: &[&Model]) -> String {
+    let mut s = format!(
+        "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\nimport {{ api, anonymous, startTestServer, stopTestServer }} from \"./support.js\";\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n}});\n"
+    );
+    for m in models {
+        let path = collection_path(&m.name);
+        let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
+        let public = auth.contains(&AuthMethod::Public);
+        // Call with a bearer token unless the model only takes API keys.
+        let via = if !auth.contains(&AuthMethod::Jwt) && auth.contains(&AuthMethod::ApiKey) { "apiKey" } else { "jwt" };
+        s.push_str(&format!("\ndescribe({}, () => {{\n", super::quoted(&m.name)));
+        s.push_str(&format!(
+            "  const path = \"/api/{path}\";\n  const call = (method: string, url: string, body?: unknown) => api(method, url, body, \"{via}\");\n\n"
+        ));
+        s.push_str(
+            "  it(\"lists with meta and counts\", async () => {\n    const list = await call(\"GET\", `${path}?take=2`);\n    expect(list.status).toBe(200);\n    const page = list.body as { data: unknown[]; meta: { total: number } };\n    expect(page.data.length).toBeLessThanOrEqual(2);\n    const count = await call(\"GET\", `${path}/count`);\n    expect(count.status).toBe(200);\n    expect((count.body as { count: number }).count).toBe(page.meta.total);\n  });\n\n  it(\"rejects bad query parameters with 400\", async () => {\n    expect((await call(\"GET\", `${path}?take=-1`)).status).toBe(400);\n    expect((await call(\"GET\", `${path}?filter[noSuchField][equals]=1`)).status).toBe(400);\n  });\n",
+        );
+        if !public {
+            s.push_str(
+                "\n  it(\"needs credentials\", async () => {\n    expect((await anonymous(\"GET\", path)).status).toBe(401);\n  });\n",
+            );
+        }
+        if m.kind == ModelKind::Model {
+            s.push_str(
+                "\n  it(\"rejects an invalid body with 400 and field errors\", async () => {\n    const res = await call(\"POST\", path, { \"no such field\": 1 });\n    expect(res.status).toBe(400);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    const errors = (res.body as { errors?: unknown[] }).errors ?? [];\n    expect(errors.length).toBeGreaterThan(0);\n  });\n",
+            );
+        }
+        s.push_str("});\n");
+    }
+    s
+}
+
+/** Claims of the principal the generated tests call the API as (override with TEST_CLAIMS). */
+fn test_claims(ir: &Ir, config: &Config) -> String {
+    let mut props = Vec::new();
+    for c in &config.claims {
+        let value = match c.ty.as_str() {
+            "Int" | "Float" | "Decimal" => json!(1),
+            "BigInt" => json!("1"),
+            "Boolean" => json!(false),
+            e => match ir.enum_(e) {
+                Some(en) => json!(en.values.last().map(|v| v.name.clone()).unwrap_or_default()),
+                None => json!("test-user"),
+            },
+        };
+        let value = if c.list { json!([value]) } else { value };
+        props.push(format!("  {}: {},", crate::names::ts_key(&c.name), value));
+    }
+    format!(
+        "// {HEADER}\n\n// The principal of the generated tests: the first id and the last value of enum claims.\nexport const TEST_CLAIMS: Record<string, unknown> = {{\n{}\n}};\n",
+        props.join("\n")
+    )
+}

@@ -1,0 +1,72 @@
+// Settings from the environment (and `.env` when present). Every variable is listed in
+// `.env.template`.
+
+try {
+  process.loadEnvFile(".env");
+} catch {
+  // No .env file: the environment alone.
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function list(name: string): string[] {
+  return (process.env[name] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** HS256 secret; JWT_PUBLIC_KEY (PEM, RS256) or JWKS_URL select RS256 instead. */
+  jwtSecret: string | null;
+  jwtPublicKey: string | null;
+  jwksUrl: string | null;
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  /** API keys as a JSON object: key → principal claims. */
+  apiKeys: string;
+  corsOrigins: string[];
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Requests per principal (or address) and window for models without `@@rateLimit`; 0 = off. */
+  rateLimit: number;
+  rateLimitWindowSeconds: number;
+  maxPageSize: number;
+  defaultPageSize: number;
+  logLevel: string;
+}
+
+export function loadConfig(): ServerConfig {
+  const opt = (name: string): string | null => {
+    const v = process.env[name];
+    return v === undefined || v === "" ? null : v;
+  };
+  return {
+    host: process.env.HOST ?? "127.0.0.1",
+    port: int("PORT", 3000),
+    databaseUrl: process.env.DATABASE_URL ?? "",
+    jwtSecret: opt("JWT_SECRET"),
+    jwtPublicKey: opt("JWT_PUBLIC_KEY"),
+    jwksUrl: opt("JWKS_URL"),
+    jwtIssuer: opt("JWT_ISSUER"),
+    jwtAudience: opt("JWT_AUDIENCE"),
+    apiKeys: process.env.API_KEYS ?? "{}",
+    corsOrigins: list("CORS_ORIGINS"),
+    bodyLimit: int("BODY_LIMIT", 1024 * 1024),
+    rateLimit: int("RATE_LIMIT", 600),
+    rateLimitWindowSeconds: int("RATE_LIMIT_WINDOW", 60),
+    maxPageSize: int("MAX_PAGE_SIZE", 1000),
+    defaultPageSize: int("DEFAULT_PAGE_SIZE", 20),
+    logLevel: process.env.LOG_LEVEL ?? "info",
+  };
+}

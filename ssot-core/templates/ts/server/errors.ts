@@ -1,0 +1,146 @@
+// RFC 9457 problem details for every error, and the mapping of Prisma's errors to them. Nothing
+// of a database message, stack or query reaches the client.
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  requestId: string;
+  errors?: FieldError[];
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** An error with an HTTP status; its `detail` is safe to show to the caller. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = "HttpError";
+  }
+}
+
+export function problem(
+  status: number,
+  detail: string,
+  instance: string,
+  requestId: string,
+  errors?: FieldError[],
+): Problem {
+  const title = TITLES[status] ?? "Error";
+  const p: Problem = {
+    type: "about:blank",
+    title,
+    status,
+    detail,
+    instance,
+    requestId,
+  };
+  if (errors !== undefined && errors.length > 0) p.errors = errors;
+  return p;
+}
+
+interface PrismaKnownError {
+  code: string;
+  meta?: Record<string, unknown>;
+}
+
+function prismaCode(e: unknown): PrismaKnownError | null {
+  if (typeof e !== "object" || e === null) return null;
+  const code = (e as { code?: unknown }).code;
+  const name = (e as { name?: unknown }).name;
+  if (
+    typeof code === "string" &&
+    /^P\d{4}$/.test(code) &&
+    name === "PrismaClientKnownRequestError"
+  ) {
+    return e as PrismaKnownError;
+  }
+  return null;
+}
+
+/**
+ * The HTTP error for anything thrown while handling a request; `log` is true when the error is
+ * unexpected (a 500) and must be logged with its stack.
+ */
+export function toHttpError(e: unknown): { error: HttpError; unexpected: boolean } {
+  if (e instanceof HttpError) return { error: e, unexpected: false };
+  const known = prismaCode(e);
+  if (known !== null) {
+    switch (known.code) {
+      case "P2002":
+        return {
+          error: new HttpError(409, "A row with the same unique value already exists."),
+          unexpected: false,
+        };
+      case "P2025":
+      case "P2001":
+      case "P2018":
+        return { error: new HttpError(404, "The row does not exist."), unexpected: false };
+      case "P2003":
+      case "P2014":
+        return {
+          error: new HttpError(
+            409,
+            "The change conflicts with a related row (a reference is missing or still in use).",
+          ),
+          unexpected: false,
+        };
+      case "P2000":
+      case "P2005":
+      case "P2006":
+      case "P2007":
+      case "P2011":
+      case "P2012":
+      case "P2019":
+      case "P2020":
+      case "P2023":
+        return {
+          error: new HttpError(400, "A value does not fit the column it is stored in."),
+          unexpected: false,
+        };
+      case "P2034":
+        return {
+          error: new HttpError(409, "The change conflicted with a concurrent change; retry it."),
+          unexpected: false,
+        };
+    }
+  }
+  if (
+    typeof e === "object" &&
+    e !== null &&
+    (e as { name?: unknown }).name === "PrismaClientValidationError"
+  ) {
+    return {
+      error: new HttpError(400, "The request cannot be run against the database."),
+      unexpected: true,
+    };
+  }
+  return {
+    error: new HttpError(500, "The server could not handle the request."),
+    unexpected: true,
+  };
+}

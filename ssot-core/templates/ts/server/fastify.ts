@@ -1,0 +1,130 @@
+// The HTTP server on Fastify 5: translates requests to the neutral `ApiRequest` of `./http.ts`
+// and back. Behaviour lives in `dispatch`, shared with the Express adapter.
+
+import type { AddressInfo } from "node:net";
+import cors from "@fastify/cors";
+import Fastify from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ApiRequest, ApiResponse, Route, Services } from "./http.js";
+import { dispatch, frameworkError, problemResponse, requestIdOf } from "./http.js";
+import { logRequest } from "./logger.js";
+
+export interface StartOptions {
+  services: Services;
+  routes: Route[];
+  host: string;
+  port: number;
+  bodyLimit: number;
+  corsOrigins: string[];
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+interface Meta {
+  start: bigint;
+  route: string;
+  principal?: string;
+}
+
+const meta = new WeakMap<FastifyRequest, Meta>();
+
+function pathOf(req: FastifyRequest): string {
+  const q = req.url.indexOf("?");
+  return q === -1 ? req.url : req.url.slice(0, q);
+}
+
+async function send(reply: FastifyReply, r: ApiResponse): Promise<void> {
+  const m = meta.get(reply.request);
+  if (m !== undefined && r.principal !== undefined) m.principal = r.principal;
+  reply.code(r.status);
+  for (const [k, v] of Object.entries(r.headers ?? {})) reply.header(k, v);
+  if (r.body === undefined) {
+    await reply.send();
+    return;
+  }
+  if (!reply.hasHeader("content-type"))
+    reply.header("content-type", "application/json; charset=utf-8");
+  await reply.send(JSON.stringify(r.body));
+}
+
+export async function startServer(o: StartOptions): Promise<RunningServer> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: o.bodyLimit,
+    genReqId: (req) => requestIdOf(req.headers),
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+  app.addHook("onRequest", async (req, reply) => {
+    meta.set(req, { start: process.hrtime.bigint(), route: "unmatched" });
+    reply.header("x-request-id", req.id);
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const m = meta.get(req);
+    logRequest(o.services.log, {
+      requestId: req.id,
+      method: req.method,
+      route: m?.route ?? "unmatched",
+      status: reply.statusCode,
+      durationMs: m === undefined ? 0 : Number(process.hrtime.bigint() - m.start) / 1e6,
+      ...(m?.principal !== undefined ? { principal: m.principal } : {}),
+    });
+  });
+  if (o.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: o.corsOrigins,
+      exposedHeaders: ["x-request-id", "retry-after"],
+    });
+  }
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    /^application\/([\w.+-]+\+)?json/i,
+    { parseAs: "string" },
+    (_req, body, done) => {
+      try {
+        done(null, body === "" ? undefined : (JSON.parse(body as string) as unknown));
+      } catch {
+        const e = new Error("bad json") as Error & { statusCode: number };
+        e.statusCode = 400;
+        done(e, undefined);
+      }
+    },
+  );
+  for (const route of o.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (req, reply) => {
+        const m = meta.get(req);
+        if (m !== undefined) m.route = `${route.method} ${route.path}`;
+        const apiReq: ApiRequest = {
+          method: req.method,
+          path: pathOf(req),
+          params: req.params as Record<string, string>,
+          query: req.query as ApiRequest["query"],
+          headers: req.headers,
+          body: req.body,
+          ip: req.socket.remoteAddress ?? "unknown",
+          requestId: req.id,
+        };
+        await send(reply, await dispatch(o.services, route, apiReq));
+      },
+    });
+  }
+  app.setNotFoundHandler(async (req, reply) => {
+    await send(reply, frameworkError(404, { path: pathOf(req), requestId: req.id }));
+  });
+  app.setErrorHandler(async (err, req, reply) => {
+    const at = { path: pathOf(req), requestId: req.id };
+    const status = (err as { statusCode?: unknown }).statusCode;
+    if (status === 413 || status === 415 || status === 400)
+      await send(reply, frameworkError(status, at));
+    else await send(reply, problemResponse(err, at, o.services.log));
+  });
+
+  await app.listen({ port: o.port, host: o.host });
+  const address = app.server.address() as AddressInfo;
+  return { url: `http://${o.host}:${address.port}`, close: () => app.close() };
+}

@@ -1,0 +1,222 @@
+// Framework-neutral requests and responses: the route table, and `dispatch`, which runs auth,
+// rate limits and the handler and turns every error into problem+json. The Express and Fastify
+// adapters only translate to and from their own request objects, so both behave the same.
+
+import { randomUUID } from "node:crypto";
+import type { Auth } from "../policies/index.js";
+import { Authenticator } from "./auth.js";
+import type { Binding, Engine, Query } from "./engine.js";
+import { parseId } from "./engine.js";
+import type { Problem } from "./errors.js";
+import { HttpError, problem, toHttpError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import type { RateLimits } from "./ratelimit.js";
+
+export type Headers = Record<string, string | string[] | undefined>;
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+export interface ApiRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  params: Record<string, string>;
+  query: Query;
+  headers: Headers;
+  body: unknown;
+  ip: string;
+  requestId: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The principal's id for the request log. */
+  principal?: string;
+}
+
+export interface Services {
+  engine: Engine;
+  auth: Authenticator;
+  rateLimits: RateLimits;
+  log: Logger;
+  openapi: unknown;
+  /** Can the database be reached? */
+  ready(): Promise<boolean>;
+}
+
+export type Handler = (
+  s: Services,
+  b: Binding,
+  req: ApiRequest,
+  auth: Auth,
+) => Promise<ApiResponse>;
+
+/** A route; `binding` is null for `/health`, `/ready` and `/openapi.json` (no auth, no rate limit). */
+export type Route = {
+  method: Method;
+  /** Express/Fastify path syntax (`/api/posts/:id`). */
+  path: string;
+} & (
+  | { binding: Binding; handler: Handler }
+  | { binding: null; handler: (s: Services) => Promise<ApiResponse> }
+);
+
+/** The id path segments of a request. */
+export function idOf(b: Binding, req: ApiRequest): unknown[] {
+  return parseId(
+    b.spec,
+    b.spec.id.map((f) => req.params[f] ?? ""),
+  );
+}
+
+export const handlers = {
+  list: (async (s, b, req, auth) => ({
+    status: 200,
+    body: await s.engine.list(b, req.query, auth),
+  })) as Handler,
+  count: (async (s, b, req, auth) => ({
+    status: 200,
+    body: await s.engine.count(b, req.query, auth),
+  })) as Handler,
+  search: (async (s, b, req, auth) => ({
+    status: 200,
+    body: await s.engine.search(b, req.query, auth),
+  })) as Handler,
+  get: (async (s, b, req, auth) => ({
+    status: 200,
+    body: await s.engine.get(b, idOf(b, req), req.query, auth),
+  })) as Handler,
+  create: (async (s, b, req, auth) => ({
+    status: 201,
+    body: await s.engine.create(b, req.body, auth),
+  })) as Handler,
+  update: (async (s, b, req, auth) => ({
+    status: 200,
+    body: await s.engine.update(b, idOf(b, req), req.body, auth),
+  })) as Handler,
+  delete: (async (s, b, req, auth) => {
+    await s.engine.delete(b, idOf(b, req), auth);
+    return { status: 204 };
+  }) as Handler,
+};
+
+export type Operation = keyof typeof handlers;
+
+/** The routes of one model, in the order they must be matched (`/count` before `/:id`). */
+export function modelRoutes(b: Binding, h: Record<Operation, Handler> = handlers): Route[] {
+  const m = b.spec;
+  const base = `/api/${m.path}`;
+  const one = `${base}/${m.id.map((f) => `:${f}`).join("/")}`;
+  const routes: Route[] = [
+    { method: "GET", path: base, binding: b, handler: h.list },
+    { method: "GET", path: `${base}/count`, binding: b, handler: h.count },
+  ];
+  if (m.search !== null)
+    routes.push({ method: "GET", path: `${base}/search`, binding: b, handler: h.search });
+  if (!m.view && m.id.length > 0) {
+    routes.push(
+      { method: "GET", path: one, binding: b, handler: h.get },
+      { method: "PATCH", path: one, binding: b, handler: h.update },
+      { method: "DELETE", path: one, binding: b, handler: h.delete },
+    );
+  }
+  if (!m.view) routes.push({ method: "POST", path: base, binding: b, handler: h.create });
+  return routes;
+}
+
+/** `/health`, `/ready` and `/openapi.json`. */
+export function systemRoutes(): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/health",
+      binding: null,
+      handler: async () => ({ status: 200, body: { status: "ok" } }),
+    },
+    {
+      method: "GET",
+      path: "/ready",
+      binding: null,
+      handler: async (s) =>
+        (await s.ready())
+          ? { status: 200, body: { status: "ready" } }
+          : { status: 503, body: { status: "database unreachable" } },
+    },
+    {
+      method: "GET",
+      path: "/openapi.json",
+      binding: null,
+      handler: async (s) => ({ status: 200, body: s.openapi }),
+    },
+  ];
+}
+
+/** A usable request id: the caller's `x-request-id` when it looks like one, else a new UUID. */
+export function requestIdOf(headers: Headers): string {
+  const v = headers["x-request-id"];
+  const id = Array.isArray(v) ? v[0] : v;
+  return id !== undefined && /^[A-Za-z0-9._:-]{1,128}$/.test(id) ? id : randomUUID();
+}
+
+export function problemResponse(
+  e: unknown,
+  req: Pick<ApiRequest, "path" | "requestId">,
+  log: Logger,
+): ApiResponse {
+  const { error, unexpected } = toHttpError(e);
+  if (unexpected) log.error({ requestId: req.requestId, err: e }, "unexpected error");
+  return problemOf(error, req);
+}
+
+export function problemOf(
+  error: HttpError,
+  req: Pick<ApiRequest, "path" | "requestId">,
+): ApiResponse {
+  const body: Problem = problem(error.status, error.detail, req.path, req.requestId, error.errors);
+  return {
+    status: error.status,
+    body,
+    headers: { ...error.headers, "content-type": "application/problem+json" },
+  };
+}
+
+/** Runs one request: auth, rate limit, handler; every failure becomes problem+json. */
+export async function dispatch(s: Services, route: Route, req: ApiRequest): Promise<ApiResponse> {
+  try {
+    if (route.binding === null) return await route.handler(s);
+    const b = route.binding;
+    let auth: Auth;
+    try {
+      auth = await s.auth.authenticate(req.headers, b.spec.auth);
+    } catch (e) {
+      await s.rateLimits.consume(b.spec, `ip:${req.ip}`);
+      throw e;
+    }
+    const principal = Authenticator.describe(auth);
+    await s.rateLimits.consume(
+      b.spec,
+      principal !== undefined ? `principal:${principal}` : `ip:${req.ip}`,
+    );
+    const res = await route.handler(s, b, req, auth);
+    return principal !== undefined ? { ...res, principal } : res;
+  } catch (e) {
+    return problemResponse(e, req, s.log);
+  }
+}
+
+/** A problem for errors the framework raises before a route runs (body too large, bad JSON). */
+export function frameworkError(
+  status: number,
+  req: Pick<ApiRequest, "path" | "requestId">,
+): ApiResponse {
+  const detail =
+    status === 413
+      ? "The request body is too large."
+      : status === 415
+        ? "The request body must be JSON (application/json)."
+        : status === 404
+          ? "No such route."
+          : "The request body is not valid JSON.";
+  return problemOf(new HttpError(status, detail), req);
+}

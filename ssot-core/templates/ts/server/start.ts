@@ -1,0 +1,67 @@
+// Wires the server together: settings, database, auth, rate limits, routes and the framework
+// adapter. `main.ts` calls it; tests call it too, with a port of 0.
+
+import openapi from "../openapi.json" with { type: "json" };
+import { startServer } from "./app.js";
+import type { RunningServer } from "./app.js";
+import { Authenticator } from "./auth.js";
+import { loadConfig } from "./config.js";
+import type { ServerConfig } from "./config.js";
+import { createDb, INSENSITIVE_SEARCH } from "./db.js";
+import { Engine } from "./engine.js";
+import type { Services } from "./http.js";
+import { createLogger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { RateLimits } from "./ratelimit.js";
+import { routes } from "./routes.js";
+
+export interface Started extends RunningServer {
+  config: ServerConfig;
+  log: Logger;
+}
+
+export async function start(overrides: Partial<ServerConfig> = {}): Promise<Started> {
+  const config = { ...loadConfig(), ...overrides };
+  const log = createLogger(config.logLevel);
+  if (config.jwtSecret === null && config.jwtPublicKey === null && config.jwksUrl === null) {
+    log.warn("no JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL: bearer tokens are refused");
+  }
+  const db = createDb(config.databaseUrl);
+  const services: Services = {
+    engine: new Engine(db, {
+      defaultPageSize: config.defaultPageSize,
+      maxPageSize: config.maxPageSize,
+      insensitiveSearch: INSENSITIVE_SEARCH,
+    }),
+    auth: new Authenticator(config),
+    rateLimits: new RateLimits(config.rateLimit, config.rateLimitWindowSeconds),
+    log,
+    openapi,
+    ready: async () => {
+      try {
+        await db.$queryRawUnsafe("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+  const server = await startServer({
+    services,
+    routes,
+    host: config.host,
+    port: config.port,
+    bodyLimit: config.bodyLimit,
+    corsOrigins: config.corsOrigins,
+  });
+  log.info({ url: server.url }, "listening");
+  return {
+    ...server,
+    config,
+    log,
+    close: async () => {
+      await server.close();
+      await db.$disconnect();
+    },
+  };
+}

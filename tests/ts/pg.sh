@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts a private PostgreSQL 15 cluster on 127.0.0.1 (no systemd), installing the Debian package
+# when it is missing. Prints the base URL. Usage: pg.sh start DIR PORT | pg.sh stop DIR
+set -euo pipefail
+cmd=$1 dir=$2 port=${3:-55432}
+bin=/usr/lib/postgresql/15/bin
+as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+case $cmd in
+  start)
+    if [ ! -x $bin/initdb ]; then
+      echo "installing postgresql (Debian)" >&2
+      if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+      else sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2; fi
+    fi
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    if [ ! -f "$dir/PG_VERSION" ]; then as_pg "$bin/initdb -D $dir -U postgres --auth=trust" >/dev/null; fi
+    if ! as_pg "$bin/pg_ctl -D $dir status" >/dev/null 2>&1; then
+      as_pg "$bin/pg_ctl -D $dir -l $dir/log -o \"-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200\" -w start" >/dev/null
+    fi
+    echo "postgresql://postgres@127.0.0.1:$port"
+    ;;
+  stop)
+    as_pg "$bin/pg_ctl -D $dir -m fast stop" >/dev/null 2>&1 || true
+    ;;
+esac
