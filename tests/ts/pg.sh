@@ -2,7 +2,7 @@
 # Starts a private PostgreSQL 15 cluster on 127.0.0.1 (no systemd), installing the Debian package
 # when it is missing. Prints the base URL. Usage: pg.sh start DIR PORT | pg.sh stop DIR
 set -euo pipefail
-cmd=$1 dir=$2 port=${3:-55432}
+cmd=$1 dir=$(realpath -m "$2") port=${3:-55432}
 bin=/usr/lib/postgresql/15/bin
 as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 case $cmd in

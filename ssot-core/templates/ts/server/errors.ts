@@ -82,6 +82,14 @@ function prismaCode(e: unknown): PrismaKnownError | null {
   return null;
 }
 
+function databaseState(e: PrismaKnownError): string | null {
+  const adapter = e.meta?.driverAdapterError;
+  if (typeof adapter !== "object" || adapter === null) return null;
+  const cause = (adapter as { cause?: { originalCode?: unknown } }).cause;
+  const code = cause?.originalCode;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+}
+
 /**
  * The HTTP error for anything thrown while handling a request; `log` is true when the error is
  * unexpected (a 500) and must be logged with its stack.
@@ -89,6 +97,21 @@ function prismaCode(e: unknown): PrismaKnownError | null {
 export function toHttpError(e: unknown): { error: HttpError; unexpected: boolean } {
   if (e instanceof HttpError) return { error: e, unexpected: false };
   const known = prismaCode(e);
+  // Errors the database raised (SQLSTATE through the driver adapter): class 22 is bad data
+  // (such as a NUL character PostgreSQL cannot store), class 23 a violated constraint.
+  const sqlState = known !== null ? databaseState(known) : null;
+  if (sqlState?.startsWith("22") === true) {
+    return {
+      error: new HttpError(400, "A value cannot be stored by the database."),
+      unexpected: false,
+    };
+  }
+  if (sqlState?.startsWith("23") === true) {
+    return {
+      error: new HttpError(409, "The change conflicts with a constraint of the database."),
+      unexpected: false,
+    };
+  }
   if (known !== null) {
     switch (known.code) {
       case "P2002":

@@ -1,13 +1,21 @@
 // The HTTP server on Express 5: translates requests to the neutral `ApiRequest` of `./http.ts`
 // and back. Behaviour lives in `dispatch`, shared with the Fastify adapter.
 
+import { createServer } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import cors from "cors";
 import express from "express";
 import type { NextFunction, Request, Response } from "express";
 import type { ApiRequest, ApiResponse, Route, Services } from "./http.js";
-import { dispatch, frameworkError, problemResponse, requestIdOf } from "./http.js";
+import {
+  allowedMethods,
+  dispatch,
+  frameworkError,
+  problemResponse,
+  requestIdOf,
+  unmatched,
+} from "./http.js";
 import { logRequest } from "./logger.js";
 
 export interface StartOptions {
@@ -23,6 +31,8 @@ export interface RunningServer {
   url: string;
   close(): Promise<void>;
 }
+
+const MAX_HEADER_SIZE = 64 * 1024;
 
 interface Locals {
   requestId: string;
@@ -95,6 +105,11 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     const method = route.method.toLowerCase() as "get" | "post" | "patch" | "delete";
     app[method](route.path, async (req: Request, res: Response) => {
       locals(res).route = `${route.method} ${route.path}`;
+      // `/api/posts/count` with PATCH matches `/api/posts/:id`; a static path wins.
+      if (route.path.includes(":") && !allowedMethods(o.routes, req.path).includes(route.method)) {
+        send(res, unmatched(o.routes, { path: req.path, requestId: locals(res).requestId }));
+        return;
+      }
       const apiReq: ApiRequest = {
         method: req.method,
         path: req.path,
@@ -109,7 +124,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     });
   }
   app.use((req: Request, res: Response) => {
-    send(res, frameworkError(404, { path: req.path, requestId: locals(res).requestId }));
+    send(res, unmatched(o.routes, { path: req.path, requestId: locals(res).requestId }));
   });
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
@@ -125,7 +140,8 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     } else send(res, problemResponse(err, at, o.services.log));
   });
 
-  const server = app.listen(o.port, o.host);
+  // Long filter query strings fit: 64 KiB of headers instead of Node's 16 KiB.
+  const server = createServer({ maxHeaderSize: MAX_HEADER_SIZE }, app).listen(o.port, o.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

@@ -1,12 +1,20 @@
 // The HTTP server on Fastify 5: translates requests to the neutral `ApiRequest` of `./http.ts`
 // and back. Behaviour lives in `dispatch`, shared with the Express adapter.
 
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import cors from "@fastify/cors";
 import Fastify from "fastify";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ApiRequest, ApiResponse, Route, Services } from "./http.js";
-import { dispatch, frameworkError, problemResponse, requestIdOf } from "./http.js";
+import {
+  allowedMethods,
+  dispatch,
+  frameworkError,
+  problemResponse,
+  requestIdOf,
+  unmatched,
+} from "./http.js";
 import { logRequest } from "./logger.js";
 
 export interface StartOptions {
@@ -53,6 +61,8 @@ async function send(reply: FastifyReply, r: ApiResponse): Promise<void> {
 export async function startServer(o: StartOptions): Promise<RunningServer> {
   const app = Fastify({
     logger: false,
+    // Long filter query strings fit: 64 KiB of headers instead of Node's 16 KiB.
+    serverFactory: (handler) => createServer({ maxHeaderSize: 64 * 1024 }, handler),
     bodyLimit: o.bodyLimit,
     genReqId: (req) => requestIdOf(req.headers),
     routerOptions: { ignoreTrailingSlash: false },
@@ -99,6 +109,14 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
       handler: async (req, reply) => {
         const m = meta.get(req);
         if (m !== undefined) m.route = `${route.method} ${route.path}`;
+        // `/api/posts/count` with PATCH matches `/api/posts/:id`; a static path wins.
+        if (
+          route.path.includes(":") &&
+          !allowedMethods(o.routes, pathOf(req)).includes(route.method)
+        ) {
+          await send(reply, unmatched(o.routes, { path: pathOf(req), requestId: req.id }));
+          return;
+        }
         const apiReq: ApiRequest = {
           method: req.method,
           path: pathOf(req),
@@ -114,11 +132,17 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     });
   }
   app.setNotFoundHandler(async (req, reply) => {
-    await send(reply, frameworkError(404, { path: pathOf(req), requestId: req.id }));
+    await send(reply, unmatched(o.routes, { path: pathOf(req), requestId: req.id }));
   });
   app.setErrorHandler(async (err, req, reply) => {
     const at = { path: pathOf(req), requestId: req.id };
     const status = (err as { statusCode?: unknown }).statusCode;
+    // Fastify checks the body of methods it knows (QUERY needs a content type) before routing.
+    const known = o.routes.some((r) => r.method === req.method);
+    if (!known && typeof status === "number" && status < 500) {
+      await send(reply, unmatched(o.routes, at, req.method));
+      return;
+    }
     if (status === 413 || status === 415 || status === 400)
       await send(reply, frameworkError(status, at));
     else await send(reply, problemResponse(err, at, o.services.log));

@@ -190,7 +190,11 @@ export async function dispatch(s: Services, route: Route, req: ApiRequest): Prom
     try {
       auth = await s.auth.authenticate(req.headers, b.spec.auth);
     } catch (e) {
-      await s.rateLimits.consume(b.spec, `ip:${req.ip}`);
+      // Wrong credentials count against the caller's address (guessing keys is rate limited);
+      // a request with none is simply told to authenticate.
+      if (req.headers.authorization !== undefined || req.headers["x-api-key"] !== undefined) {
+        await s.rateLimits.consume(b.spec, `ip:${req.ip}`);
+      }
       throw e;
     }
     const principal = Authenticator.describe(auth);
@@ -203,6 +207,43 @@ export async function dispatch(s: Services, route: Route, req: ApiRequest): Prom
   } catch (e) {
     return problemResponse(e, req, s.log);
   }
+}
+
+/** The methods `routes` serve at `path`: static segments win over parameters (`/count` is not an id). */
+export function allowedMethods(routes: readonly Route[], path: string): string[] {
+  const segments = path.split("/");
+  let best = -1;
+  let methods: string[] = [];
+  for (const r of routes) {
+    const pattern = r.path.split("/");
+    if (pattern.length !== segments.length) continue;
+    let fixed = 0;
+    const matches = pattern.every((p, i) => {
+      if (p.startsWith(":")) return segments[i] !== "";
+      fixed++;
+      return p === segments[i];
+    });
+    if (!matches || fixed < best) continue;
+    if (fixed > best) {
+      best = fixed;
+      methods = [];
+    }
+    if (!methods.includes(r.method)) methods.push(r.method);
+  }
+  return methods;
+}
+
+/** 404 for an unknown path, 405 with `Allow` for a known path and another method. */
+export function unmatched(
+  routes: readonly Route[],
+  req: Pick<ApiRequest, "path" | "requestId">,
+  method?: string,
+): ApiResponse {
+  const allowed = allowedMethods(routes, req.path);
+  if (allowed.length === 0) return frameworkError(404, req);
+  if (method !== undefined && allowed.includes(method)) return frameworkError(400, req);
+  const res = problemOf(new HttpError(405, "This path does not take that method."), req);
+  return { ...res, headers: { ...res.headers, allow: allowed.join(", ") } };
 }
 
 /** A problem for errors the framework raises before a route runs (body too large, bad JSON). */

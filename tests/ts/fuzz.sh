@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# API fuzzing: schemathesis (PyPI, pinned) runs every check against the generated blog server on
+# PostgreSQL, driven by the generated openapi.json, as an admin and as an anonymous caller, for
+# Express and Fastify. Fails on any 5xx or any response that does not conform to the document.
+# Expects `npm ci` done in tests/ts (run.sh does it).
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$(pwd)
+root=$(cd ../.. && pwd)
+out="$root/target/fuzz"
+prisma="$here/node_modules/prisma/build/index.js"
+export PRISMA_HIDE_UPDATE_MESSAGE=1
+export JWT_SECRET="fuzz-secret-$(date +%s)-0123456789abcdef"
+mkdir -p "$out"
+cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
+if [ ! -x "$out/venv/bin/schemathesis" ]; then
+  python3 -m venv "$out/venv"
+  "$out/venv/bin/pip" install -q "schemathesis==4.32.5"
+fi
+pg=$("$here/pg.sh" start "$out/pg" 55433)
+server_pid=
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; "$here/pg.sh" stop "$out/pg"' EXIT
+
+status=0
+port=3700
+for fw in express fastify; do
+  tree="$out/blog-$fw"
+  echo "-- blog $fw"
+  "$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$tree" --framework "$fw" >/dev/null 2>&1
+  ln -sfn "$here/node_modules" "$tree/node_modules"
+  psql "$pg/postgres" -qc "drop database if exists fuzz_$fw" -c "create database fuzz_$fw" >/dev/null
+  export DATABASE_URL="$pg/fuzz_$fw"
+  (cd "$tree" && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node "$prisma" generate >/dev/null 2>&1 \
+    && PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" db push >/dev/null 2>&1)
+  port=$((port + 1))
+  (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
+  server_pid=$!
+  admin=$(cd "$tree" && node --input-type=module -e '
+    import { SignJWT } from "jose";
+    const key = new TextEncoder().encode(process.env.JWT_SECRET);
+    console.log(await new SignJWT({ id: 1, role: "ADMIN" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("2h").sign(key));')
+  for who in admin anonymous; do
+    header=()
+    [ "$who" = admin ] && header=(-H "Authorization: Bearer $admin")
+    echo "   schemathesis as $who"
+    if ! "$out/venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" "${header[@]}" \
+      --wait-for-schema 20 --checks all --exclude-checks ignored_auth,positive_data_acceptance \
+      --max-examples "${FUZZ_EXAMPLES:-25}" --workers 2 --no-color >"$tree/schemathesis-$who.log" 2>&1; then
+      status=1
+      tail -120 "$tree/schemathesis-$who.log"
+      echo "   FAIL blog $fw as $who (log: $tree/schemathesis-$who.log)"
+    else
+      echo "   ok   blog $fw as $who: $(grep -E 'passed|failed' "$tree/schemathesis-$who.log" | tail -1)"
+    fi
+  done
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+  if grep -q '"level":50' "$tree/server.log"; then echo "   FAIL server logged errors:"; grep '"level":50' "$tree/server.log" | head -5; status=1; fi
+done
+exit $status
