@@ -393,7 +393,10 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
             );
             item.insert("patch".into(), op(format!("update{name}"), format!("Update a {name}"), x));
             let mut x = Map::new();
-            x.insert("responses".into(), responses(("204", json!({ "description": "Deleted." })), &["400", "401", "403", "404", "409", "429", "500"]));
+            x.insert(
+                "responses".into(),
+                responses(("204", json!({ "description": "Deleted." })), &["400", "401", "403", "404", "409", "429", "500"]),
+            );
             item.insert("delete".into(), op(format!("delete{name}"), format!("Delete a {name}"), x));
             paths.insert(path, Value::Object(item));
         }
