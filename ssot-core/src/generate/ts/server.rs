@@ -386,6 +386,24 @@ fn api_tests(config: &Config, models: &[&Model]) -> String {
         s.push_str(
             "  it(\"lists with meta and counts\", async () => {\n    const list = await call(\"GET\", `${path}?take=2`);\n    expect(list.status).toBe(200);\n    const page = list.body as { data: unknown[]; meta: { total: number } };\n    expect(page.data.length).toBeLessThanOrEqual(2);\n    const count = await call(\"GET\", `${path}/count`);\n    expect(count.status).toBe(200);\n    expect((count.body as { count: number }).count).toBe(page.meta.total);\n  });\n\n  it(\"rejects bad query parameters with 400\", async () => {\n    expect((await call(\"GET\", `${path}?take=-1`)).status).toBe(400);\n    expect((await call(\"GET\", `${path}?filter[noSuchField][equals]=1`)).status).toBe(400);\n  });\n",
         );
+        if !m.id_fields().is_empty() {
+            s.push_str(
+                "\n  it(\"pages with cursors without repeating rows\", async () => {\n    type Page = { data: unknown[]; meta: { total: number; nextCursor: string | null } };\n    const first = (await call(\"GET\", `${path}?take=1`)).body as Page;\n    expect(first.meta.nextCursor === null).toBe(first.meta.total <= 1);\n    if (first.meta.nextCursor !== null) {\n      const next = await call(\"GET\", `${path}?take=1&cursor=${first.meta.nextCursor}`);\n      expect((next.body as Page).data[0]).not.toEqual(first.data[0]);\n    }\n  });\n",
+            );
+        }
+        let never: Vec<String> =
+            m.data_fields().filter(|f| f.annotations.hidden || f.annotations.write_only).map(|f| super::quoted(&f.name)).collect();
+        if !never.is_empty() {
+            let one = format!("    const never = [{}];", never.join(", "));
+            let list = if one.len() <= super::PRINT_WIDTH {
+                one
+            } else {
+                format!("    const never = [\n{}    ];", never.iter().map(|n| format!("      {n},\n")).collect::<String>())
+            };
+            s.push_str(&format!(
+                "\n  it(\"never returns @hidden or @writeOnly fields\", async () => {{\n{list}\n    const page = (await call(\"GET\", `${{path}}?take=100`)).body as {{ data: object[] }};\n    for (const row of page.data) for (const f of never) expect(row).not.toHaveProperty(f);\n  }});\n"
+            ));
+        }
         if !public {
             s.push_str(
                 "\n  it(\"needs credentials\", async () => {\n    expect((await anonymous(\"GET\", path)).status).toBe(401);\n  });\n",
