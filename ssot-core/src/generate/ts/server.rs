@@ -7,7 +7,7 @@
 
 use super::lower_first;
 use super::openapi::print_json;
-use crate::annotations::AuthMethod;
+use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::{Config, Framework, ServerMode};
 use crate::generate::HEADER;
 use crate::ir::*;
@@ -88,7 +88,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     files.push(("prisma/schema/_ssot.prisma".into(), generator_block(ir)));
     files.push(("prisma.config.ts".into(), with_header(PRISMA_CONFIG)));
     files.push(("vitest.config.ts".into(), with_header(VITEST_CONFIG)));
-    files.push(("tests/api.test.ts".into(), api_tests(config, &models)));
+    files.push(("tests/api.test.ts".into(), api_tests(ir, config, &models)));
     files.push(("tests/claims.ts".into(), test_claims(ir, config)));
     files
 }
@@ -369,9 +369,9 @@ fn controller_routes(models: &[&Model]) -> String {
     s
 }
 
-fn api_tests(config: &Config, models: &[&Model]) -> String {
+fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
     let mut s = format!(
-        "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\nimport {{ api, anonymous, startTestServer, stopTestServer }} from \"./support.js\";\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n}});\n"
+        "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\n__SUPPORT_IMPORTS__\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n}});\n"
     );
     for m in models {
         let path = collection_path(&m.name);
@@ -390,6 +390,9 @@ fn api_tests(config: &Config, models: &[&Model]) -> String {
             s.push_str(
                 "\n  it(\"pages with cursors without repeating rows\", async () => {\n    type Page = { data: unknown[]; meta: { total: number; nextCursor: string | null } };\n    const first = (await call(\"GET\", `${path}?take=1`)).body as Page;\n    expect(first.meta.nextCursor === null).toBe(first.meta.total <= 1);\n    if (first.meta.nextCursor !== null) {\n      const next = await call(\"GET\", `${path}?take=1&cursor=${first.meta.nextCursor}`);\n      expect((next.body as Page).data[0]).not.toEqual(first.data[0]);\n    }\n  });\n",
             );
+        }
+        if let Some(body) = sample_body(ir, m) {
+            s.push_str(&crud_test(m, &body));
         }
         let never: Vec<String> =
             m.data_fields().filter(|f| f.annotations.hidden || f.annotations.write_only).map(|f| super::quoted(&f.name)).collect();
@@ -416,7 +419,14 @@ fn api_tests(config: &Config, models: &[&Model]) -> String {
         }
         s.push_str("});\n");
     }
-    s
+    let mut names: Vec<String> = vec!["anonymous".into(), "api".into(), "startTestServer".into(), "stopTestServer".into()];
+    for helper in ["decimal", "int", "text", "unique", "uuid"] {
+        if s.contains(&format!("{helper}(")) {
+            names.push(helper.into());
+        }
+    }
+    names.sort();
+    s.replace("__SUPPORT_IMPORTS__", &super::import_line(false, &names, "./support.js"))
 }
 
 /** Claims of the principal the generated tests call the API as (override with TEST_CLAIMS). */
@@ -439,4 +449,119 @@ fn test_claims(ir: &Ir, config: &Config) -> String {
         "// {HEADER}\n\n// The principal of the generated tests: the first id and the last value of enum claims.\nexport const TEST_CLAIMS: Record<string, unknown> = {{\n{}\n}};\n",
         props.join("\n")
     )
+}
+
+/// A create body of TS expressions that passes the model's validation, or None when one cannot be
+/// made without knowing the data (a required foreign key, a regex rule, a composite type).
+fn sample_body(ir: &Ir, m: &Model) -> Option<Vec<(String, String)>> {
+    if m.kind != ModelKind::Model
+        || m.id_fields().is_empty()
+        || !m.id_fields().iter().all(|f| m.field(f).is_some_and(|f| f.annotations.in_output()))
+    {
+        return None;
+    }
+    // A required field the API does not accept (`@hidden`, `@readOnly`) leaves the row to the server.
+    if m.data_fields().any(|f| !f.annotations.in_input() && !f.optional_in_create()) {
+        return None;
+    }
+    let fks: Vec<&str> = m.relation_fields().flat_map(|(_, r)| r.fields.iter().map(String::as_str)).collect();
+    let mut body = Vec::new();
+    for f in m.create_fields().filter(|f| !f.optional_in_create()) {
+        if fks.contains(&f.name.as_str()) {
+            return None;
+        }
+        let rules = &f.annotations.validate;
+        let num = |min: f64, max: f64| {
+            let lo = rules.iter().find_map(|r| if let ValidateRule::Min(v) = r { Some(*v) } else { None }).unwrap_or(min);
+            let hi = rules.iter().find_map(|r| if let ValidateRule::Max(v) = r { Some(*v) } else { None }).unwrap_or(max);
+            (lo.ceil() as i64, hi.floor() as i64)
+        };
+        let value = match &f.ty {
+            FieldType::Enum(e) => super::quoted(&ir.enum_(e)?.values.first()?.name),
+            FieldType::Composite(_) | FieldType::Relation(_) | FieldType::Unsupported(_) => return None,
+            FieldType::Scalar(st) => match st {
+                ScalarType::String => {
+                    if rules.iter().any(|r| matches!(r, ValidateRule::Regex(_))) {
+                        return None;
+                    } else if rules.contains(&ValidateRule::Email) {
+                        "`${unique()}@example.com`".to_owned()
+                    } else if rules.contains(&ValidateRule::Url) {
+                        "`https://example.com/${unique()}`".to_owned()
+                    } else if rules.contains(&ValidateRule::Uuid) {
+                        "uuid()".to_owned()
+                    } else {
+                        let min = rules.iter().find_map(|r| if let ValidateRule::MinLength(v) = r { Some(*v) } else { None }).unwrap_or(1);
+                        let max = rules.iter().find_map(|r| if let ValidateRule::MaxLength(v) = r { Some(*v) } else { None }).unwrap_or(64);
+                        format!("text({min}, {max})")
+                    }
+                }
+                ScalarType::Int => {
+                    let (lo, hi) = num(1.0, 1_000_000.0);
+                    format!("int({lo}, {hi})")
+                }
+                ScalarType::BigInt => "String(int(1, 1_000_000))".to_owned(),
+                ScalarType::Float => {
+                    let (lo, hi) = num(0.0, 1000.0);
+                    format!("int({lo}, {hi})")
+                }
+                ScalarType::Decimal => "decimal()".to_owned(),
+                ScalarType::Boolean => "true".to_owned(),
+                ScalarType::DateTime => "new Date().toISOString()".to_owned(),
+                ScalarType::Json => "{}".to_owned(),
+                ScalarType::Bytes => "\"AAEC\"".to_owned(),
+            },
+        };
+        if f.is_list() {
+            return None;
+        }
+        body.push((crate::names::ts_key(&f.name), value));
+    }
+    Some(body)
+}
+
+/// Create, read, update, delete one row; strict for models without `@@policy`, where a policy
+/// may deny the test principal a 403 is the other accepted answer.
+fn crud_test(m: &Model, body: &[(String, String)]) -> String {
+    let open = m.annotations.policy.is_none();
+    let props: Vec<String> = body.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let one = format!("    const created = await call(\"POST\", path, {{ {} }});", props.join(", "));
+    let create = if props.is_empty() {
+        "    const created = await call(\"POST\", path, {});".to_owned()
+    } else if one.len() <= super::PRINT_WIDTH {
+        one
+    } else {
+        format!(
+            "    const created = await call(\"POST\", path, {{\n{}    }});",
+            props.iter().map(|p| format!("      {p},\n")).collect::<String>()
+        )
+    };
+    let ids: Vec<String> = m
+        .id_fields()
+        .iter()
+        .map(|f| format!("row{}", if crate::names::ts_key(f) == *f { format!(".{f}") } else { format!("[{}]", super::quoted(f)) }))
+        .collect();
+    let url = if ids.len() == 1 {
+        format!("    const url = `${{path}}/${{encodeURIComponent(String({}))}}`;", ids[0])
+    } else {
+        format!("    const url = `${{path}}/${{[{}].map((v) => encodeURIComponent(String(v))).join(\"/\")}}`;", ids.join(", "))
+    };
+    let mut t = String::from("\n  it(\"creates, reads, updates and deletes a row\", async () => {\n");
+    t.push_str(&create);
+    t.push('\n');
+    if open {
+        t.push_str("    expect(created.status).toBe(201);\n");
+    } else {
+        t.push_str("    // The policy may deny the test principal; then nothing else can be checked.\n    expect([201, 403]).toContain(created.status);\n    if (created.status !== 201) return;\n");
+    }
+    t.push_str("    const row = created.body as Record<string, unknown>;\n");
+    t.push_str(&url);
+    t.push('\n');
+    t.push_str("    const got = await call(\"GET\", url);\n    expect(got.status).toBe(200);\n    expect(got.body).toEqual(row);\n");
+    if open {
+        t.push_str("    expect((await call(\"PATCH\", url, {})).status).toBe(200);\n    expect((await call(\"DELETE\", url)).status).toBe(204);\n    expect((await call(\"GET\", url)).status).toBe(404);\n");
+    } else {
+        t.push_str("    expect([200, 403]).toContain((await call(\"PATCH\", url, {})).status);\n    const deleted = await call(\"DELETE\", url);\n    expect([204, 403]).toContain(deleted.status);\n    if (deleted.status === 204) expect((await call(\"GET\", url)).status).toBe(404);\n");
+    }
+    t.push_str("  });\n");
+    t
 }

@@ -1,6 +1,7 @@
 // Helpers of the generated tests: an in-process server on a free port and `fetch` calls with a
 // signed test token.
 
+import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { start } from "../src/server/start.js";
 import type { Started } from "../src/server/start.js";
@@ -87,4 +88,31 @@ export async function api(
 /** A call without credentials. */
 export async function anonymous(method: string, path: string, body?: unknown): Promise<Res> {
   return call(method, path, body);
+}
+
+let counter = 0;
+
+/** A string no other call of this test run returns. */
+export function unique(): string {
+  counter++;
+  return `t${Date.now().toString(36)}${counter.toString(36)}`;
+}
+
+/** A unique string of `min` to `max` characters (as unique as `max` allows). */
+export function text(min: number, max: number): string {
+  return unique().padEnd(min, "x").slice(0, Math.max(min, max));
+}
+
+/** A random integer in [min, max]. */
+export function int(min: number, max: number): number {
+  return min + Math.floor(Math.random() * (max - min + 1));
+}
+
+export function uuid(): string {
+  return randomUUID();
+}
+
+/** A decimal string that fits any precision with at least one integer digit. */
+export function decimal(): string {
+  return String(int(1, 9));
 }
