@@ -112,6 +112,17 @@ for db in postgresql sqlite; do
   done
 done
 
+# Authentication settings (RS256 with a PEM key or JWKS, issuer/audience, API keys) and CORS, each
+# in a server process of its own, on both frameworks.
+for t in blog-sqlite-express-registry blog-sqlite-fastify-controller; do
+  if log=$(TREE="$out/$t" DATABASE_URL="file:$out/$t/e2e.db" node --import tsx --test "$here/auth.e2e.test.ts" 2>&1); then
+    result "$t: auth settings and CORS ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms' | head -40
+    result "$t: auth settings and CORS" 1
+  fi
+done
+
 for fixture in sqlite annotations multischema; do
   db=postgresql
   [ "$fixture" = sqlite ] && db=sqlite
