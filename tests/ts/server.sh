@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end: the generated server of examples/blog in all four framework × mode combinations, on
 # SQLite and on a real PostgreSQL (started on 127.0.0.1 by pg.sh), plus the sqlite,
-# annotations and multischema fixtures. For each: generate → prisma generate → create tables (prisma db push)
+# annotations, multischema and postgres_full fixtures. For each: generate → prisma generate → create tables (prisma db push)
 # → start the server → run the repository's blog suite (cross-tenant matrix) and the tree's own
 # generated vitest suite. Expects `npm ci` done in tests/ts (run.sh does it).
 set -euo pipefail
@@ -25,7 +25,6 @@ sed -e 's/provider = "postgresql"/provider = "sqlite"/' -e 's/ @db\.[A-Za-z]*([0
   "$root/examples/blog/schema.prisma" > "$out/blog-sqlite-src/schema.prisma"
 cp "$root/examples/blog/ssot.toml" "$out/blog-sqlite-src/ssot.toml"
 
-# (postgres_full needs PostGIS for its Unsupported("geometry") column, so it is type-checked only.)
 pass=0
 fail=0
 db_n=0
@@ -123,12 +122,17 @@ for t in blog-sqlite-express-registry blog-sqlite-fastify-controller; do
   fi
 done
 
-for fixture in sqlite annotations multischema; do
+# postgres_full without its PostGIS column: compound ids, self relations, every scalar type.
+mkdir -p "$out/postgres_full-src"
+grep -v 'Unsupported("geometry")' "$root/tests/fixtures/postgres_full/schema.prisma" > "$out/postgres_full-src/schema.prisma"
+for fixture in sqlite annotations multischema postgres_full; do
   db=postgresql
   [ "$fixture" = sqlite ] && db=sqlite
+  src="$root/tests/fixtures/$fixture"
+  [ "$fixture" = postgres_full ] && src="$out/postgres_full-src"
   tree="$out/$fixture"
   echo "-- fixture $fixture ($db)"
-  prepare "$tree" "$root/tests/fixtures/$fixture" express registry "$db"
+  prepare "$tree" "$src" fastify controller "$db"
   vitest "$tree" "fixture $fixture"
 done
 

@@ -377,8 +377,7 @@ fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
         let path = collection_path(&m.name);
         let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
         let public = auth.contains(&AuthMethod::Public);
-        // Call with a bearer token unless the model only takes API keys.
-        let via = if !auth.contains(&AuthMethod::Jwt) && auth.contains(&AuthMethod::ApiKey) { "apiKey" } else { "jwt" };
+        let via = credential(m, config);
         s.push_str(&format!("\ndescribe({}, () => {{\n", super::quoted(&m.name)));
         s.push_str(&format!(
             "  const path = \"/api/{path}\";\n  const call = (method: string, url: string, body?: unknown) => api(method, url, body, \"{via}\");\n\n"
@@ -391,8 +390,8 @@ fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
                 "\n  it(\"pages with cursors without repeating rows\", async () => {\n    type Page = { data: unknown[]; meta: { total: number; nextCursor: string | null } };\n    const first = (await call(\"GET\", `${path}?take=1`)).body as Page;\n    expect(first.meta.nextCursor === null).toBe(first.meta.total <= 1);\n    if (first.meta.nextCursor !== null) {\n      const next = await call(\"GET\", `${path}?take=1&cursor=${first.meta.nextCursor}`);\n      expect((next.body as Page).data[0]).not.toEqual(first.data[0]);\n    }\n  });\n",
             );
         }
-        if let Some(body) = sample_body(ir, m) {
-            s.push_str(&crud_test(m, &body));
+        if let Some(sample) = sample_body(ir, config, m, true) {
+            s.push_str(&crud_test(m, &sample));
         }
         let never: Vec<String> =
             m.data_fields().filter(|f| f.annotations.hidden || f.annotations.write_only).map(|f| super::quoted(&f.name)).collect();
@@ -420,7 +419,7 @@ fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
         s.push_str("});\n");
     }
     let mut names: Vec<String> = vec!["anonymous".into(), "api".into(), "startTestServer".into(), "stopTestServer".into()];
-    for helper in ["decimal", "int", "text", "unique", "uuid"] {
+    for helper in ["createAs", "decimal", "int", "text", "unique", "uuid"] {
         if s.contains(&format!("{helper}(")) {
             names.push(helper.into());
         }
@@ -453,7 +452,27 @@ fn test_claims(ir: &Ir, config: &Config) -> String {
 
 /// A create body of TS expressions that passes the model's validation, or None when one cannot be
 /// made without knowing the data (a required foreign key, a regex rule, a composite type).
-fn sample_body(ir: &Ir, m: &Model) -> Option<Vec<(String, String)>> {
+/// A row the test creates first because the sampled row needs its id (a required foreign key).
+struct Parent {
+    var: String,
+    path: String,
+    via: &'static str,
+    open: bool,
+    body: Vec<(String, String)>,
+}
+
+struct Sample {
+    parents: Vec<Parent>,
+    body: Vec<(String, String)>,
+}
+
+/// Calls with a bearer token unless the model only takes API keys.
+fn credential(m: &Model, config: &Config) -> &'static str {
+    let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
+    if !auth.contains(&AuthMethod::Jwt) && auth.contains(&AuthMethod::ApiKey) { "apiKey" } else { "jwt" }
+}
+
+fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Option<Sample> {
     if m.kind != ModelKind::Model
         || m.id_fields().is_empty()
         || !m.id_fields().iter().all(|f| m.field(f).is_some_and(|f| f.annotations.in_output()))
@@ -461,14 +480,32 @@ fn sample_body(ir: &Ir, m: &Model) -> Option<Vec<(String, String)>> {
         return None;
     }
     // A required field the API does not accept (`@hidden`, `@readOnly`) leaves the row to the server.
-    if m.data_fields().any(|f| !f.annotations.in_input() && !f.optional_in_create()) {
+    // So does a required `@ignore`d column: only the database could fill it.
+    let ignored_required = m.fields.iter().any(|f| f.ignored && f.relation().is_none() && !f.optional_in_create());
+    if ignored_required || m.data_fields().any(|f| !f.annotations.in_input() && !f.optional_in_create()) {
         return None;
     }
-    let fks: Vec<&str> = m.relation_fields().flat_map(|(_, r)| r.fields.iter().map(String::as_str)).collect();
+    let mut parents: Vec<Parent> = Vec::new();
     let mut body = Vec::new();
     for f in m.create_fields().filter(|f| !f.optional_in_create()) {
-        if fks.contains(&f.name.as_str()) {
-            return None;
+        if let Some((_, r)) = m.relation_fields().find(|(_, r)| r.fields.iter().any(|x| *x == f.name)) {
+            // A required foreign key: create the parent first (one level deep, single-field keys).
+            let target = ir.model(&r.model).filter(|t| t.annotations.expose.api)?;
+            if !with_parents || r.fields.len() != 1 {
+                return None;
+            }
+            let parent = sample_body(ir, config, target, false)?;
+            let var = format!("parent{}", parents.len() + 1);
+            let key = crate::names::ts_key(&r.references[0]);
+            body.push((crate::names::ts_key(&f.name), format!("{var}.{key}")));
+            parents.push(Parent {
+                var,
+                path: collection_path(&target.name),
+                via: credential(target, config),
+                open: target.annotations.policy.is_none(),
+                body: parent.body,
+            });
+            continue;
         }
         let rules = &f.annotations.validate;
         let num = |min: f64, max: f64| {
@@ -516,25 +553,41 @@ fn sample_body(ir: &Ir, m: &Model) -> Option<Vec<(String, String)>> {
         }
         body.push((crate::names::ts_key(&f.name), value));
     }
-    Some(body)
+    Some(Sample { parents, body })
+}
+
+/// `head{ props }tail` on one line when it fits, else one property per line (as prettier does
+/// for a last-argument object).
+fn object_call(indent: usize, head: &str, props: &[(String, String)], tail: &str) -> String {
+    let pad = " ".repeat(indent);
+    let items: Vec<String> = props.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    if items.is_empty() {
+        return format!("{pad}{head}{{}}{tail}");
+    }
+    let one = format!("{pad}{head}{{ {} }}{tail}", items.join(", "));
+    if one.len() <= super::PRINT_WIDTH {
+        return one;
+    }
+    format!("{pad}{head}{{\n{}{pad}}}{tail}", items.iter().map(|p| format!("{pad}  {p},\n")).collect::<String>())
 }
 
 /// Create, read, update, delete one row; strict for models without `@@policy`, where a policy
 /// may deny the test principal a 403 is the other accepted answer.
-fn crud_test(m: &Model, body: &[(String, String)]) -> String {
+fn crud_test(m: &Model, sample: &Sample) -> String {
     let open = m.annotations.policy.is_none();
-    let props: Vec<String> = body.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    let one = format!("    const created = await call(\"POST\", path, {{ {} }});", props.join(", "));
-    let create = if props.is_empty() {
-        "    const created = await call(\"POST\", path, {});".to_owned()
-    } else if one.len() <= super::PRINT_WIDTH {
-        one
-    } else {
-        format!(
-            "    const created = await call(\"POST\", path, {{\n{}    }});",
-            props.iter().map(|p| format!("      {p},\n")).collect::<String>()
-        )
-    };
+    let mut pre = String::new();
+    for p in &sample.parents {
+        let res = format!("{}Res", p.var);
+        pre.push_str(&object_call(4, &format!("const {res} = await createAs(\"{}\", \"/api/{}\", ", p.via, p.path), &p.body, ");"));
+        pre.push('\n');
+        if p.open {
+            pre.push_str(&format!("    expect({res}.status).toBe(201);\n"));
+        } else {
+            pre.push_str(&format!("    if ({res}.status !== 201) return; // the parent's policy denies the test principal\n"));
+        }
+        pre.push_str(&format!("    const {} = {res}.body as Record<string, unknown>;\n", p.var));
+    }
+    let create = format!("{pre}{}", object_call(4, "const created = await call(\"POST\", path, ", &sample.body, ");"));
     let ids: Vec<String> = m
         .id_fields()
         .iter()

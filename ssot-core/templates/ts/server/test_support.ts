@@ -85,6 +85,11 @@ export async function api(
   return call(method, path, body, via === "jwt" ? { bearer: await token() } : { apiKey: API_KEY });
 }
 
+/** A create call as the test principal (the body last, for parents of the rows under test). */
+export async function createAs(via: "jwt" | "apiKey", path: string, body: unknown): Promise<Res> {
+  return api("POST", path, body, via);
+}
+
 /** A call without credentials. */
 export async function anonymous(method: string, path: string, body?: unknown): Promise<Res> {
   return call(method, path, body);
