@@ -488,7 +488,7 @@ fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Optio
     let mut parents: Vec<Parent> = Vec::new();
     let mut body = Vec::new();
     for f in m.create_fields().filter(|f| !f.optional_in_create()) {
-        if let Some((_, r)) = m.relation_fields().find(|(_, r)| r.fields.iter().any(|x| *x == f.name)) {
+        if let Some((_, r)) = m.relation_fields().find(|(_, r)| r.fields.contains(&f.name)) {
             // A required foreign key: create the parent first (one level deep, single-field keys).
             let target = ir.model(&r.model).filter(|t| t.annotations.expose.api)?;
             if !with_parents || r.fields.len() != 1 {
