@@ -19,6 +19,10 @@ subprocess.run(["cargo", "bench", "--locked", "-q", "-p", "ssot-core", "--bench"
 link = os.path.join(tree, "node_modules")
 if not os.path.islink(link):
     os.symlink(modules, link)
+# The tree's server imports the Prisma 7 client: generate it first (generate needs no engine).
+subprocess.run(["node", os.path.join(modules, "prisma", "build", "index.js"), "generate"], cwd=tree, check=True,
+               env=dict(os.environ, PRISMA_SCHEMA_ENGINE_BINARY="/bin/true", DATABASE_URL="postgresql://unused@127.0.0.1/unused"),
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 files = sum(len(f) for _, _, f in os.walk(os.path.join(tree, "src")))
 tsc = [os.path.join(modules, "typescript-7", "bin", "tsc"), "--noEmit", "-p", tree]
 times = []
