@@ -50,7 +50,9 @@ prepare() {
 
 start_server() {
   local tree=$1 port=$2
-  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
+  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
+    WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
+    exec node --import tsx src/server/main.ts >>"$tree/server.log" 2>&1) &
   server_pid=$!
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
@@ -94,6 +96,12 @@ for db in postgresql sqlite; do
         echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
         result "$label: blog suite" 1
       fi
+      if log=$(API_URL="http://127.0.0.1:$port" node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
+        result "$label: realtime suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+      else
+        echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+        result "$label: realtime suite" 1
+      fi
       stop_server
       # Logs: one JSON object per line with a request id; no secrets, tokens or @writeOnly values.
       if node -e '
@@ -110,6 +118,33 @@ for db in postgresql sqlite; do
     done
   done
 done
+
+# Realtime fan-out across two instances through a real redis-server on 127.0.0.1.
+if ! command -v redis-server >/dev/null; then
+  echo "installing redis-server (Debian)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; fi
+fi
+redis-server --bind 127.0.0.1 --port 56379 --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
+trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
+tree="$out/blog-postgresql-fastify-registry"
+export DATABASE_URL="$pg/e2e_3"
+export REDIS_URL=redis://127.0.0.1:56379
+echo "-- realtime across two instances (Redis)"
+start_server "$tree" 3501
+first_pid=$server_pid
+start_server "$tree" 3502
+server2_pid=$server_pid
+server_pid=$first_pid
+if log=$(API_URL=http://127.0.0.1:3501 API_URL_2=http://127.0.0.1:3502 node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
+  result "blog, two instances on Redis: realtime suite with fan-out ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+else
+  echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+  result "blog, two instances on Redis: realtime suite with fan-out" 1
+fi
+stop_server
+kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+unset REDIS_URL
 
 # Authentication settings (RS256 with a PEM key or JWKS, issuer/audience, API keys) and CORS, each
 # in a server process of its own, on both frameworks.

@@ -36,6 +36,9 @@ pub const VERSIONS: &[(&str, &str)] = &[
     ("rate-limiter-flexible", "11.4.0"),
     ("tsx", "4.23.15"),
     ("vitest", "4.1.12"),
+    ("ws", "8.23.0"),
+    ("@types/ws", "8.18.2"),
+    ("ioredis", "6.0.0"),
 ];
 
 /// The TypeScript-only tooling every tree gets as dev dependencies.
@@ -73,6 +76,11 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         }
         for n in ["prisma", "tsx", "vitest"] {
             dep(&mut dev, n);
+        }
+        if super::server::has_realtime(ir) {
+            dep(&mut deps, "ws");
+            dep(&mut deps, "ioredis");
+            dep(&mut dev, "@types/ws");
         }
         if config.framework == Framework::Express {
             dep(&mut dev, "@types/express");
@@ -228,6 +236,15 @@ MAX_PAGE_SIZE=1000
 
 # pino level: trace, debug, info, warn, error, fatal or silent.
 LOG_LEVEL=info
+
+# Realtime (models with @@realtime): Redis for fan-out across instances (empty: in process),
+# message size limit (1009 above it), per-subscriber buffer (1013 above it), heartbeat period,
+# subscriptions per socket. Origins are checked against CORS_ORIGINS when it is set.
+REDIS_URL=
+WS_MAX_MESSAGE_BYTES=65536
+WS_MAX_BUFFER_BYTES=1048576
+WS_HEARTBEAT_MS=30000
+WS_MAX_SUBSCRIPTIONS=100
 "
     )
 }

@@ -30,12 +30,22 @@ const STATIC: &[(&str, &str)] = &[
     ("src/server/main.ts", include_str!("../../../templates/ts/server/main.ts")),
     ("tests/support.ts", include_str!("../../../templates/ts/server/test_support.ts")),
 ];
+const REALTIME: &[(&str, &str)] = &[
+    ("src/realtime/gateway.ts", include_str!("../../../templates/ts/realtime/gateway.ts")),
+    ("src/realtime/bus.ts", include_str!("../../../templates/ts/realtime/bus.ts")),
+    ("src/realtime/filter.ts", include_str!("../../../templates/ts/realtime/filter.ts")),
+];
 const EXPRESS: &str = include_str!("../../../templates/ts/server/express.ts");
 const FASTIFY: &str = include_str!("../../../templates/ts/server/fastify.ts");
 
 /// Does this schema get a server? Prisma 7's client has no MongoDB support.
 pub fn has_server(ir: &Ir) -> bool {
     ir.provider != "mongodb"
+}
+
+/// Does any served model publish changes (`@@realtime`)?
+pub fn has_realtime(ir: &Ir) -> bool {
+    has_server(ir) && served(ir).iter().any(|m| m.annotations.realtime.is_some())
 }
 
 /// Models the API serves.
@@ -66,6 +76,20 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
             "// The framework this tree was generated for (`framework` in ssot.toml).\nexport {{ startServer }} from \"./{module}.js\";\nexport type {{ RunningServer, StartOptions }} from \"./{module}.js\";\n"
         )),
     ));
+    if has_realtime(ir) {
+        for (path, text) in REALTIME {
+            files.push(((*path).to_owned(), with_header(text)));
+        }
+        files.push((
+            "src/server/realtime.ts".into(),
+            with_header("// Models with @@realtime: the WebSocket gateway at /ws (src/realtime/).\nexport { attachRealtime } from \"../realtime/gateway.js\";\n"),
+        ));
+    } else {
+        files.push((
+            "src/server/realtime.ts".into(),
+            with_header("// No model has @@realtime: no WebSocket gateway.\nexport async function attachRealtime(options: object): Promise<{ close(): Promise<void> }> {\n  void options;\n  return { close: async () => undefined };\n}\n"),
+        ));
+    }
     files.push(("src/policies/schema.json".into(), schema_json(ir, config)));
     files.push(("src/server/claims.ts".into(), claims(ir, config)));
     files.push(("src/server/db.ts".into(), db(ir)));

@@ -63,8 +63,16 @@ export class Authenticator {
   }
 
   private async verify(token: string): Promise<Principal> {
-    if (this.verifyKey === null)
+    return (await this.verifyTokenWithExpiry(token)).principal;
+  }
+
+  /** Verifies a bare token; `exp` (seconds since the epoch) tells the realtime gateway when to close. */
+  async verifyTokenWithExpiry(
+    token: string,
+  ): Promise<{ principal: Principal; exp: number | null }> {
+    if (this.verifyKey === null) {
       throw new HttpError(401, "Token authentication is not configured on this server.");
+    }
     const key = await this.verifyKey;
     const options = {
       algorithms: this.algorithms,
@@ -84,12 +92,7 @@ export class Authenticator {
     }
     const principal = principalFromClaims(payload);
     if (principal === null) throw new HttpError(401, "The token lacks the claims this API needs.");
-    return principal;
-  }
-
-  /** Verifies a bare token (used by the realtime gateway). */
-  async verifyToken(token: string): Promise<Principal> {
-    return this.verify(token);
+    return { principal, exp: payload.exp ?? null };
   }
 
   /** The principal of a request to a model that accepts `methods`. */

@@ -44,6 +44,14 @@ export interface ServerConfig {
   maxPageSize: number;
   defaultPageSize: number;
   logLevel: string;
+  /** Redis for realtime fan-out across instances; null: in process. */
+  redisUrl: string | null;
+  /** Largest WebSocket message accepted (bigger ones close the socket with 1009). */
+  wsMaxMessageBytes: number;
+  /** Bytes queued for a subscriber before it is closed as a slow consumer (1013). */
+  wsMaxBufferBytes: number;
+  wsHeartbeatMs: number;
+  wsMaxSubscriptions: number;
 }
 
 export function loadConfig(): ServerConfig {
@@ -68,5 +76,10 @@ export function loadConfig(): ServerConfig {
     maxPageSize: int("MAX_PAGE_SIZE", 1000),
     defaultPageSize: int("DEFAULT_PAGE_SIZE", 20),
     logLevel: process.env.LOG_LEVEL ?? "info",
+    redisUrl: opt("REDIS_URL"),
+    wsMaxMessageBytes: int("WS_MAX_MESSAGE_BYTES", 64 * 1024),
+    wsMaxBufferBytes: int("WS_MAX_BUFFER_BYTES", 1024 * 1024),
+    wsHeartbeatMs: int("WS_HEARTBEAT_MS", 30_000),
+    wsMaxSubscriptions: int("WS_MAX_SUBSCRIPTIONS", 100),
   };
 }

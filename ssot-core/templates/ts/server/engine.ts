@@ -15,7 +15,7 @@ import {
   toWhere,
   writableRules,
 } from "../policies/index.js";
-import type { Auth, FieldSpec, ModelSpec, Where } from "../policies/index.js";
+import type { Auth, Expr, FieldSpec, ModelSpec, Operand, Where } from "../policies/index.js";
 import type { FieldError } from "./errors.js";
 import { HttpError } from "./errors.js";
 import { fromWire, parseParam, toWire } from "./wire.js";
@@ -319,11 +319,104 @@ function forbidden(what: string): HttpError {
   return new HttpError(403, what);
 }
 
+/** A committed write, as the realtime gateway receives it (rows as JSON, see `snapshotOf`). */
+export interface ChangeEvent {
+  model: string;
+  event: "created" | "updated" | "deleted";
+  before: Row | null;
+  after: Row | null;
+}
+
+type Include = Record<string, true | { include: Include }>;
+
+function addPath(into: Include, path: string[]): void {
+  const [head, ...rest] = path;
+  if (head === undefined) return;
+  if (rest.length === 0) {
+    if (into[head] === undefined) into[head] = true;
+    return;
+  }
+  const cur = into[head];
+  const next: Include = typeof cur === "object" ? cur.include : {};
+  into[head] = { include: next };
+  addPath(next, rest);
+}
+
+function collect(e: Expr, prefix: string[], into: Include): void {
+  const operand = (o: Operand) => {
+    if (o.kind === "field" && o.hops.length > 0)
+      addPath(into, [...prefix, ...o.hops.map((h) => h.field)]);
+  };
+  switch (e.kind) {
+    case "truthy":
+      operand(e.operand);
+      break;
+    case "compare":
+      operand(e.left);
+      operand(e.right);
+      break;
+    case "not":
+      collect(e.expr, prefix, into);
+      break;
+    case "and":
+    case "or":
+      for (const x of e.exprs) collect(x, prefix, into);
+      break;
+    case "quant": {
+      const path = [...prefix, ...e.hops.map((h) => h.field), e.relation];
+      addPath(into, path);
+      collect(e.body, path, into);
+      break;
+    }
+    case "bool":
+      break;
+  }
+}
+
+/** The relations the `read` rule and `@readable` rules of `m` look at, as a Prisma include. */
+export function policyInclude(m: ModelSpec): Include | null {
+  const into: Include = {};
+  if (m.policy?.read !== undefined) collect(m.policy.read, [], into);
+  for (const f of m.fields) if (f.readable !== undefined) collect(f.readable, [], into);
+  return Object.keys(into).length === 0 ? null : into;
+}
+
+/** Every field of a row (hidden ones too: rules may read them) and its loaded relations, as JSON. */
+export function snapshotOf(m: ModelSpec, row: Row): Row {
+  const out: Row = {};
+  for (const f of m.fields) if (row[f.name] !== undefined) out[f.name] = toWire(f, row[f.name]);
+  for (const rel of m.relations) {
+    const v = row[rel.name];
+    if (v === undefined) continue;
+    const target = model(rel.model);
+    if (Array.isArray(v)) out[rel.name] = v.map((x: Row) => snapshotOf(target, x));
+    else out[rel.name] = v === null ? null : snapshotOf(target, v as Row);
+  }
+  return out;
+}
+
 export class Engine {
+  /** Called after a write commits, for models with `@@realtime` (see `../realtime/`). */
+  onChange: ((e: ChangeEvent) => void) | null = null;
+
   constructor(
     private readonly db: unknown,
     private readonly limits: Limits,
   ) {}
+
+  private emits(m: ModelSpec, event: ChangeEvent["event"]): boolean {
+    return this.onChange !== null && (m.realtime?.includes(event) ?? false);
+  }
+
+  /** The row as events carry it: every field and what the read rules need, as JSON. */
+  private async snapshot(db: unknown, m: ModelSpec, id: unknown[]): Promise<Row | null> {
+    const include = policyInclude(m);
+    const row = await delegate(db, m).findFirst({
+      where: idWhere(m, id),
+      ...(include !== null ? { include } : {}),
+    });
+    return row === null ? null : snapshotOf(m, row);
+  }
 
   private get client(): Client {
     return this.db as Client;
@@ -426,6 +519,10 @@ export class Engine {
       }
       return created;
     });
+    if (this.emits(m, "created")) {
+      const after = await this.snapshot(this.db, m, rowId(m, row));
+      this.onChange?.({ model: m.name, event: "created", before: null, after });
+    }
     return present(m, row, auth);
   }
 
@@ -433,6 +530,7 @@ export class Engine {
     const m = b.spec;
     const input = parseBody(b.update, body);
     const rules = writableRules(m, Object.keys(input));
+    let before: Row | null = null;
     const row = await this.client.$transaction(async (tx) => {
       if (!(await exists(tx, m, id, policyWhere(m, "read", auth))))
         throw new HttpError(404, "The row does not exist.");
@@ -445,6 +543,7 @@ export class Engine {
           throw forbidden(`You may not set ${f.name}.`);
         }
       }
+      before = this.emits(m, "updated") ? await this.snapshot(tx, m, id) : null;
       const updated = await delegate(tx, m).update({
         where: uniqueWhere(m, id),
         data: toData(m, input),
@@ -452,17 +551,24 @@ export class Engine {
       if (!(await holds(tx, m, rowId(m, updated), rule))) throw forbidden(FORBIDDEN);
       return updated;
     });
+    if (this.emits(m, "updated")) {
+      const after = await this.snapshot(this.db, m, rowId(m, row));
+      this.onChange?.({ model: m.name, event: "updated", before, after });
+    }
     return present(m, row, auth);
   }
 
   async delete(b: Binding, id: unknown[], auth: Auth): Promise<void> {
     const m = b.spec;
-    await this.client.$transaction(async (tx) => {
+    const before = await this.client.$transaction(async (tx) => {
       if (!(await exists(tx, m, id, policyWhere(m, "read", auth))))
         throw new HttpError(404, "The row does not exist.");
       if (!(await holds(tx, m, id, policyWhere(m, "delete", auth)))) throw forbidden(FORBIDDEN);
+      const snapshot = this.emits(m, "deleted") ? await this.snapshot(tx, m, id) : null;
       await delegate(tx, m).delete({ where: uniqueWhere(m, id) });
+      return snapshot;
     });
+    if (before !== null) this.onChange?.({ model: m.name, event: "deleted", before, after: null });
   }
 
   /** In memory: may this principal read this row (for events of rows already loaded)? */

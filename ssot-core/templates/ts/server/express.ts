@@ -2,6 +2,7 @@
 // and back. Behaviour lives in `dispatch`, shared with the Fastify adapter.
 
 import { createServer } from "node:http";
+import type { Server } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import cors from "cors";
@@ -29,6 +30,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   url: string;
+  /** The Node HTTP server (the realtime gateway attaches to its upgrades). */
+  httpServer: Server;
   close(): Promise<void>;
 }
 
@@ -149,6 +152,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const address = server.address() as AddressInfo;
   return {
     url: `http://${o.host}:${address.port}`,
+    httpServer: server,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((e) => (e === undefined ? resolve() : reject(e)));

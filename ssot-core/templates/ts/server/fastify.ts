@@ -2,6 +2,7 @@
 // and back. Behaviour lives in `dispatch`, shared with the Express adapter.
 
 import { createServer } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import cors from "@fastify/cors";
 import Fastify from "fastify";
@@ -28,6 +29,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   url: string;
+  /** The Node HTTP server (the realtime gateway attaches to its upgrades). */
+  httpServer: Server;
   close(): Promise<void>;
 }
 
@@ -150,5 +153,9 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
 
   await app.listen({ port: o.port, host: o.host });
   const address = app.server.address() as AddressInfo;
-  return { url: `http://${o.host}:${address.port}`, close: () => app.close() };
+  return {
+    url: `http://${o.host}:${address.port}`,
+    httpServer: app.server,
+    close: () => app.close(),
+  };
 }

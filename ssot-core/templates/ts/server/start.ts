@@ -13,6 +13,7 @@ import type { Services } from "./http.js";
 import { createLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
 import { RateLimits } from "./ratelimit.js";
+import { attachRealtime } from "./realtime.js";
 import { routes } from "./routes.js";
 
 export interface Started extends RunningServer {
@@ -27,14 +28,17 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
     log.warn("no JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL: bearer tokens are refused");
   }
   const db = createDb(config.databaseUrl);
+  const engine = new Engine(db, {
+    defaultPageSize: config.defaultPageSize,
+    maxPageSize: config.maxPageSize,
+    insensitiveSearch: INSENSITIVE_SEARCH,
+  });
+  const auth = new Authenticator(config);
+  const rateLimits = new RateLimits(config.rateLimit, config.rateLimitWindowSeconds);
   const services: Services = {
-    engine: new Engine(db, {
-      defaultPageSize: config.defaultPageSize,
-      maxPageSize: config.maxPageSize,
-      insensitiveSearch: INSENSITIVE_SEARCH,
-    }),
-    auth: new Authenticator(config),
-    rateLimits: new RateLimits(config.rateLimit, config.rateLimitWindowSeconds),
+    engine,
+    auth,
+    rateLimits,
     log,
     openapi,
     ready: async () => {
@@ -54,12 +58,21 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
     bodyLimit: config.bodyLimit,
     corsOrigins: config.corsOrigins,
   });
+  const realtime = await attachRealtime({
+    server: server.httpServer,
+    config,
+    engine,
+    auth,
+    rateLimits,
+    log,
+  });
   log.info({ url: server.url }, "listening");
   return {
     ...server,
     config,
     log,
     close: async () => {
+      await realtime.close();
       await server.close();
       await db.$disconnect();
     },
