@@ -102,6 +102,12 @@ for db in postgresql sqlite; do
         echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
         result "$label: realtime suite" 1
       fi
+      if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test "$here/realtime.sdk.test.ts" 2>&1); then
+        result "$label: SDK hybrid client and reconnection" 0
+      else
+        echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -40
+        result "$label: SDK hybrid client and reconnection" 1
+      fi
       stop_server
       # Logs: one JSON object per line with a request id; no secrets, tokens or @writeOnly values.
       if node -e '

@@ -16,6 +16,33 @@ use askama::Template;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+/// The hybrid client of trees with `@@realtime` models (after the `Channels` interface).
+const HYBRID: &str = r#"/**
+ * A {@link DataClient} whose queries and mutations go over HTTP and whose subscriptions go over
+ * the WebSocket gateway (one socket, opened at the first subscription, shared by all).
+ */
+export interface HybridDataClient extends DataClient {
+  readonly realtime: WebSocketTransport;
+  subscribe<C extends keyof Channels>(
+    channel: C,
+    handler: (e: RealtimeEvent<Channels[C]["row"]>) => void,
+    filter?: Channels[C]["filter"],
+  ): () => void;
+}
+
+/** A {@link HybridDataClient}: HTTP for calls, WebSocket for subscriptions, one token for both. */
+export function createHybridClient(
+  options: HttpTransportOptions & ClientOptions & { realtime: WebSocketTransportOptions },
+): HybridDataClient {
+  const realtime = new WebSocketTransport({ token: options.token, ...options.realtime });
+  return {
+    ...createHttpClient(options),
+    realtime,
+    subscribe: (channel, handler, filter) => realtime.subscribe(channel, handler, filter),
+  };
+}
+"#;
+
 /// Longest line prettier keeps on one line (`printWidth` in the generated `.prettierrc`).
 pub const PRINT_WIDTH: usize = 100;
 
@@ -42,6 +69,12 @@ struct ContractsCommon<'a> {
 #[derive(Template)]
 #[template(path = "ts/sdk_types.ts", escape = "none")]
 struct SdkTypes<'a> {
+    header: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "ts/sdk_realtime.ts", escape = "none")]
+struct SdkRealtime<'a> {
     header: &'a str,
 }
 
@@ -101,6 +134,9 @@ fn modules(ir: &Ir, config: &Config) -> Files {
     put("src/validators/common.ts".into(), render(&ValidatorsCommon { header: HEADER }));
     put("src/sdk/types.ts".into(), render(&SdkTypes { header: HEADER }));
     put("src/sdk/http.ts".into(), render(&SdkHttp { header: HEADER }));
+    if server::has_realtime(ir) {
+        put("src/sdk/realtime.ts".into(), render(&SdkRealtime { header: HEADER }));
+    }
     if !ir.enums.is_empty() {
         put("src/contracts/enums.ts".into(), g.enum_contracts());
         put("src/validators/enums.ts".into(), g.enum_validators());
@@ -839,7 +875,25 @@ impl Gen<'_> {
             "/** A {{@link DataClient}} over HTTP. */\n{}\n  return createDataClient(new HttpTransport(options), options);\n}}",
             signature(0, "export function createHttpClient", &["options: HttpTransportOptions & ClientOptions".into()], ": DataClient {")
         );
-        module(imports, vec![exports.join("\n"), iface, create, http])
+        let mut blocks = vec![exports.join("\n"), iface, create, http];
+        let channels: Vec<&&Model> = models.iter().filter(|m| m.annotations.expose.api && m.annotations.realtime.is_some()).collect();
+        if server::has_realtime(self.ir) && !channels.is_empty() {
+            imports.push("import { WebSocketTransport } from \"./realtime.js\";".into());
+            imports.push("import type { RealtimeEvent, WebSocketTransportOptions } from \"./realtime.js\";".into());
+            let mut rows = Vec::new();
+            for m in &channels {
+                let name = ts_type(&m.name);
+                imports.push(format!("import type {{ {name}, {name}Where }} from \"../contracts/{}.js\";", file_stem(&m.name)));
+                rows.push(format!("  {}: {{ row: {name}; filter: {name}Where }};", lower_first(&name)));
+            }
+            blocks[0].push_str("\nexport * from \"./realtime.js\";");
+            blocks.push(format!(
+                "/** Channels of the realtime gateway: models with `@@realtime`, their rows and filters. */\nexport interface Channels {{\n{}\n}}",
+                rows.join("\n")
+            ));
+            blocks.push(HYBRID.trim_end().to_owned());
+        }
+        module(imports, blocks)
     }
 }
 
