@@ -43,6 +43,12 @@ async function until(pred: () => boolean, ms = 8000): Promise<void> {
 }
 
 describe("HybridDataClient", () => {
+  it("imports the SDK and the hooks without a window (server-side rendering)", async () => {
+    assert.equal(typeof (globalThis as { window?: unknown }).window, "undefined");
+    const hooks = (await import(pathToFileURL(join(TREE, "src/hooks/index.ts")).href)) as object;
+    assert.ok("SsotProvider" in hooks && "usePostSubscription" in hooks);
+  });
+
   it("creates over HTTP, receives over WebSocket, reconnects with a fresh token and resubscribes", async () => {
     const sdk = (await import(pathToFileURL(join(TREE, "src/sdk/index.ts")).href)) as Sdk;
     const adminClient = sdk.createHybridClient({

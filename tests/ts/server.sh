@@ -108,6 +108,16 @@ for db in postgresql sqlite; do
         echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -40
         result "$label: SDK hybrid client and reconnection" 1
       fi
+      # The React hooks, in jsdom with the tree's vitest (copied in, so tsc checks it against the tree).
+      cp "$here/hooks.live.test.ts" "$tree/tests/"
+      if log=$(cd "$tree" && API_URL="http://127.0.0.1:$port" node node_modules/vitest/vitest.mjs run tests/hooks.live.test.ts 2>&1) \
+        && (cd "$tree" && node node_modules/typescript-7/bin/tsc --noEmit >/dev/null); then
+        result "$label: TanStack Query hooks with live updates" 0
+      else
+        echo "$log" | tail -40
+        result "$label: TanStack Query hooks with live updates" 1
+      fi
+      rm -f "$tree/tests/hooks.live.test.ts"
       stop_server
       # Logs: one JSON object per line with a request id; no secrets, tokens or @writeOnly values.
       if node -e '

@@ -41,8 +41,11 @@ export interface WebSocketTransportOptions {
   url: string;
   /** The bearer token (JWT), asked for at every connect and reconnect; none: anonymous. */
   token?: () => string | undefined | Promise<string | undefined>;
-  /** A WebSocket class instead of the global one (Node 20: the `ws` package). */
-  WebSocket?: WebSocketConstructor;
+  /**
+   * A WebSocket class instead of the global one (Node 20: the `ws` package's `WebSocket`). Any
+   * class with the standard constructor, `send`, `close` and `on*` handlers will do.
+   */
+  WebSocket?: abstract new (...args: never[]) => unknown;
   /** First reconnect delay (default 250 ms); doubles per attempt up to `maxDelayMs` (10 s). */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -115,8 +118,8 @@ export class WebSocketTransport {
 
   private connect(): void {
     if (this.ws !== null || this.timer !== null || this.closed) return;
-    const Ctor =
-      this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const Ctor = (this.options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as
+      WebSocketConstructor | undefined;
     if (Ctor === undefined) throw new Error("no WebSocket: pass `WebSocket` in the options");
     void Promise.resolve(this.options.token?.()).then(
       (token) => this.open(Ctor, token),

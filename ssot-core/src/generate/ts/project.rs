@@ -39,6 +39,9 @@ pub const VERSIONS: &[(&str, &str)] = &[
     ("ws", "8.23.0"),
     ("@types/ws", "8.18.2"),
     ("ioredis", "6.0.0"),
+    ("react", "19.3.1"),
+    ("@types/react", "19.3.0"),
+    ("@tanstack/react-query", "5.108.0"),
 ];
 
 /// The TypeScript-only tooling every tree gets as dev dependencies.
@@ -74,6 +77,9 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         for n in ["@prisma/client", "pino", "jose", "rate-limiter-flexible"].into_iter().chain(adapter).chain(framework.iter().copied()) {
             dep(&mut deps, n);
         }
+        dep(&mut deps, "react");
+        dep(&mut deps, "@tanstack/react-query");
+        dep(&mut dev, "@types/react");
         for n in ["prisma", "tsx", "vitest"] {
             dep(&mut dev, n);
         }

@@ -35,6 +35,10 @@ const REALTIME: &[(&str, &str)] = &[
     ("src/realtime/bus.ts", include_str!("../../../templates/ts/realtime/bus.ts")),
     ("src/realtime/filter.ts", include_str!("../../../templates/ts/realtime/filter.ts")),
 ];
+const HOOKS: &[(&str, &str)] = &[
+    ("src/hooks/context.ts", include_str!("../../../templates/ts/hooks/context.ts")),
+    ("src/hooks/cache.ts", include_str!("../../../templates/ts/hooks/cache.ts")),
+];
 const EXPRESS: &str = include_str!("../../../templates/ts/server/express.ts");
 const FASTIFY: &str = include_str!("../../../templates/ts/server/fastify.ts");
 
@@ -90,6 +94,16 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
             with_header("// No model has @@realtime: no WebSocket gateway.\nexport async function attachRealtime(options: object): Promise<{ close(): Promise<void> }> {\n  void options;\n  return { close: async () => undefined };\n}\n"),
         ));
     }
+    for (path, text) in HOOKS {
+        files.push(((*path).to_owned(), with_header(text)));
+    }
+    let mut hook_files = vec!["context".to_owned(), "cache".to_owned()];
+    for m in served(ir) {
+        let stem = file_stem(&m.name);
+        files.push((format!("src/hooks/{stem}.ts"), hooks(m, has_realtime(ir))));
+        hook_files.push(stem);
+    }
+    files.push(("src/hooks/index.ts".into(), super::barrel(&hook_files)));
     files.push(("src/policies/schema.json".into(), schema_json(ir, config)));
     files.push(("src/server/claims.ts".into(), claims(ir, config)));
     files.push(("src/server/db.ts".into(), db(ir)));
@@ -641,4 +655,106 @@ fn crud_test(m: &Model, sample: &Sample) -> String {
     }
     t.push_str("  });\n");
     t
+}
+
+/// TanStack Query v5 hooks of one model: list, count, one row, create, update, delete, and a
+/// subscription that keeps the cache current from realtime events.
+fn hooks(m: &Model, realtime: bool) -> String {
+    let name = ts_type(&m.name);
+    let var = lower_first(&name);
+    let stem = file_stem(&m.name);
+    let writable = m.kind == ModelKind::Model;
+    let has_id = !m.id_fields().is_empty() && writable;
+    let live = realtime && m.annotations.realtime.is_some();
+    let mut types = vec![format!("{name}Field"), format!("{name}Include"), format!("{name}Where")];
+    if has_id {
+        types.push(name.clone());
+    }
+    if writable {
+        types.push(format!("{name}CreateInput"));
+        types.push(format!("{name}UpdateInput"));
+    }
+    if has_id {
+        types.push(format!("{name}Id"));
+    }
+    types.sort();
+    let mut react_query = vec!["useQuery"];
+    if writable {
+        react_query.insert(0, "useMutation");
+        react_query.push("useQueryClient");
+    } else if live {
+        react_query.push("useQueryClient");
+    }
+    let mut sdk_types = vec!["ListParams".to_owned()];
+    if live {
+        sdk_types.insert(0, "HybridDataClient".into());
+        sdk_types.push("RealtimeEvent".into());
+    }
+    let mut imports =
+        vec![super::import_line(false, &react_query.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(), "@tanstack/react-query")];
+    if live {
+        imports.push("import { useEffect, useRef } from \"react\";".into());
+    }
+    imports.push(super::import_line(true, &types, &format!("../contracts/{stem}.js")));
+    imports.push(super::import_line(true, &sdk_types, "../sdk/index.js"));
+    if live {
+        imports.push("import { applyEvent } from \"./cache.js\";".into());
+    }
+    imports.push("import { useDataClient } from \"./context.js\";".into());
+
+    let mut s = format!(
+        "// {HEADER}\n\n// TanStack Query hooks of {name}: queries and mutations through the client of `SsotProvider`{}.\n{}\n\n{}\n\n",
+        if live { ", live\n// cache updates from the realtime gateway" } else { "" },
+        imports.join("\n"),
+        {
+            let one = format!("export type {name}ListParams = ListParams<{name}Where, {name}Field, {name}Include>;");
+            if one.len() <= super::PRINT_WIDTH {
+                one
+            } else {
+                format!("export type {name}ListParams = ListParams<\n  {name}Where,\n  {name}Field,\n  {name}Include\n>;")
+            }
+        }
+    );
+    s.push_str(&format!("/** Stable query keys of {name}; mutations invalidate `{var}Keys.all`. */\nexport const {var}Keys = {{\n  all: [\"{var}\"] as const,\n  list(params: {name}ListParams = {{}}) {{\n    return [\"{var}\", \"list\", params] as const;\n  }},\n  count(where: {name}Where = {{}}) {{\n    return [\"{var}\", \"count\", where] as const;\n  }},\n"));
+    if has_id {
+        s.push_str(&format!(
+            "  one(id: {name}Id, include: {name}Include[] = []) {{\n    return [\"{var}\", \"one\", id, include] as const;\n  }},\n"
+        ));
+    }
+    s.push_str("};\n");
+    if has_id {
+        let ids = m.id_fields();
+        let expr = if ids.len() == 1 {
+            format!("row.{}", ids[0])
+        } else {
+            format!("({{\n{}}})", ids.iter().map(|f| format!("  {f}: row.{f},\n")).collect::<String>())
+        };
+        s.push_str(&format!(
+            "\n/** The id of a {name} row, as `{var}Keys.one` takes it. */\nexport const {var}IdOf = (row: {name}): {name}Id => {expr};\n"
+        ));
+    }
+    s.push_str(&format!(
+        "\n/** A page of {name} rows. */\nexport function use{name}List(params: {name}ListParams = {{}}) {{\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.list(params),\n    queryFn: () => client.{var}.list(params),\n  }});\n}}\n\n/** The number of {name} rows matching `where`. */\nexport function use{name}Count(where: {name}Where = {{}}) {{\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.count(where),\n    queryFn: () => client.{var}.count(where),\n  }});\n}}\n"
+    ));
+    if has_id {
+        s.push_str(&format!(
+            "\n/** One {name} row. */\nexport function use{name}(id: {name}Id, include: {name}Include[] = []) {{\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.one(id, include),\n    queryFn: () => client.{var}.get(id, include),\n  }});\n}}\n"
+        ));
+    }
+    if writable {
+        s.push_str(&format!(
+            "\nexport function useCreate{name}() {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  return useMutation({{\n    mutationFn: (input: {name}CreateInput) => client.{var}.create(input),\n    onSuccess: () => qc.invalidateQueries({{ queryKey: {var}Keys.all }}),\n  }});\n}}\n"
+        ));
+    }
+    if has_id {
+        s.push_str(&format!(
+            "\nexport function useUpdate{name}() {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  return useMutation({{\n    mutationFn(v: {{ id: {name}Id; input: {name}UpdateInput }}) {{\n      return client.{var}.update(v.id, v.input);\n    }},\n    onSuccess: () => qc.invalidateQueries({{ queryKey: {var}Keys.all }}),\n  }});\n}}\n\nexport function useDelete{name}() {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  return useMutation({{\n    mutationFn: (id: {name}Id) => client.{var}.delete(id),\n    onSuccess: () => qc.invalidateQueries({{ queryKey: {var}Keys.all }}),\n  }});\n}}\n"
+        ));
+    }
+    if live && has_id {
+        s.push_str(&format!(
+            "\n/**\n * While mounted, subscribes to {name} changes (with a `HybridDataClient`) and applies them to\n * the cached {name} queries; `onEvent` sees every event too.\n */\nexport function use{name}Subscription(\n  filter?: {name}Where,\n  onEvent?: (e: RealtimeEvent<{name}>) => void,\n): void {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  const handler = useRef(onEvent);\n  handler.current = onEvent;\n  const key = JSON.stringify(filter ?? {{}});\n  useEffect(() => {{\n    if (!(\"subscribe\" in client)) return undefined;\n    const where = JSON.parse(key) as {name}Where;\n    return (client as HybridDataClient).subscribe(\n      \"{var}\",\n      (e) => {{\n        applyEvent(qc, \"{var}\", {var}IdOf, e);\n        handler.current?.(e);\n      }},\n      where,\n    );\n  }}, [client, qc, key]);\n}}\n"
+        ));
+    }
+    s
 }
