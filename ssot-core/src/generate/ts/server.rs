@@ -77,7 +77,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     files.push((
         "src/server/app.ts".into(),
         with_header(&format!(
-            "// The framework this tree was generated for (`framework` in ssot.toml).\nexport {{ startServer }} from \"./{module}.js\";\nexport type {{ RunningServer, StartOptions }} from \"./{module}.js\";\n"
+            "// The framework this tree was generated for (`framework` in ssot.toml).\nexport {{ startServer }} from \"./{module}.js\";\nexport type {{ RunningServer, StartOptions }} from \"./http.js\";\n"
         )),
     ));
     if has_realtime(ir) {

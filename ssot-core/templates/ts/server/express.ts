@@ -2,13 +2,12 @@
 // and back. Behaviour lives in `dispatch`, shared with the Fastify adapter.
 
 import { createServer } from "node:http";
-import type { Server } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import cors from "cors";
 import express from "express";
 import type { NextFunction, Request, Response } from "express";
-import type { ApiRequest, ApiResponse, Route, Services } from "./http.js";
+import type { ApiRequest, ApiResponse, RunningServer, StartOptions } from "./http.js";
 import {
   allowedMethods,
   dispatch,
@@ -18,22 +17,6 @@ import {
   unmatched,
 } from "./http.js";
 import { logRequest } from "./logger.js";
-
-export interface StartOptions {
-  services: Services;
-  routes: Route[];
-  host: string;
-  port: number;
-  bodyLimit: number;
-  corsOrigins: string[];
-}
-
-export interface RunningServer {
-  url: string;
-  /** The Node HTTP server (the realtime gateway attaches to its upgrades). */
-  httpServer: Server;
-  close(): Promise<void>;
-}
 
 const MAX_HEADER_SIZE = 64 * 1024;
 

@@ -2,12 +2,11 @@
 // and back. Behaviour lives in `dispatch`, shared with the Express adapter.
 
 import { createServer } from "node:http";
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import cors from "@fastify/cors";
 import Fastify from "fastify";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { ApiRequest, ApiResponse, Route, Services } from "./http.js";
+import type { ApiRequest, ApiResponse, RunningServer, StartOptions } from "./http.js";
 import {
   allowedMethods,
   dispatch,
@@ -17,22 +16,6 @@ import {
   unmatched,
 } from "./http.js";
 import { logRequest } from "./logger.js";
-
-export interface StartOptions {
-  services: Services;
-  routes: Route[];
-  host: string;
-  port: number;
-  bodyLimit: number;
-  corsOrigins: string[];
-}
-
-export interface RunningServer {
-  url: string;
-  /** The Node HTTP server (the realtime gateway attaches to its upgrades). */
-  httpServer: Server;
-  close(): Promise<void>;
-}
 
 interface Meta {
   start: bigint;

@@ -3,6 +3,7 @@
 // adapters only translate to and from their own request objects, so both behave the same.
 
 import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
 import type { Auth } from "../policies/index.js";
 import { Authenticator } from "./auth.js";
 import type { Binding, Engine, Query } from "./engine.js";
@@ -207,6 +208,24 @@ export async function dispatch(s: Services, route: Route, req: ApiRequest): Prom
   } catch (e) {
     return problemResponse(e, req, s.log);
   }
+}
+
+/** What `startServer` of either framework adapter takes. */
+export interface StartOptions {
+  services: Services;
+  routes: Route[];
+  host: string;
+  port: number;
+  bodyLimit: number;
+  corsOrigins: string[];
+}
+
+/** A listening server. */
+export interface RunningServer {
+  url: string;
+  /** The Node HTTP server (the realtime gateway attaches to its upgrades). */
+  httpServer: Server;
+  close(): Promise<void>;
 }
 
 /** The methods `routes` serve at `path`: static segments win over parameters (`/count` is not an id). */
