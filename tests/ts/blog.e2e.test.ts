@@ -276,6 +276,7 @@ describe("lists", () => {
     const within = await call("GET", `/api/posts/count?${filter}&filter[views][in]=1,3&filter[views][gte]=2`, { token: bob.token });
     assert.equal(within.body.count, 1);
     isProblem(await call("GET", `/api/posts?take=abc`, { token: bob.token }), 400);
+    isProblem(await call("GET", `/api/posts?take=`, { token: bob.token }), 400);
     isProblem(await call("GET", `/api/posts?cursor=garbage`, { token: bob.token }), 400);
     isProblem(await call("GET", `/api/posts?filter[views][contains]=1`, { token: bob.token }), 400);
     isProblem(await call("GET", `/api/posts?include=nothing`, { token: bob.token }), 400);

@@ -131,7 +131,8 @@ function parseOrder(m: ModelSpec, raw: string | undefined): Record<string, "asc"
 }
 
 function parseInt(name: string, raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined || raw === "") return fallback;
+  if (raw === undefined) return fallback;
+  // `take=` is not a number: the OpenAPI document says integer, so an empty value is a 400.
   if (!/^\d+$/.test(raw)) throw bad(name, "expected a non-negative integer");
   const n = Number(raw);
   if (n > max) throw bad(name, `at most ${max}`);
