@@ -37,7 +37,10 @@ export class RedisBus implements Bus {
   private handler: ((e: ChangeEvent) => void) | null = null;
   private readonly ready: Promise<unknown>;
 
-  constructor(url: string, onError: (e: unknown) => void) {
+  constructor(
+    url: string,
+    private readonly onError: (e: unknown) => void,
+  ) {
     this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.sub = new Redis(url, { lazyConnect: false });
     this.pub.on("error", onError);
@@ -58,7 +61,8 @@ export class RedisBus implements Bus {
   }
 
   publish(e: ChangeEvent): void {
-    this.pub.publish(CHANNEL, JSON.stringify(e)).catch(() => undefined);
+    // A lost event is logged: subscribers on other instances miss it.
+    this.pub.publish(CHANNEL, JSON.stringify(e)).catch(this.onError);
   }
 
   onEvent(handler: (e: ChangeEvent) => void): void {
