@@ -14,6 +14,9 @@
 //! id = "Int"
 //! role = "Role"                       # an enum of the schema
 //! teams = "String[]"
+//!
+//! [policies]
+//! readable_after_update = true        # an update may not move a row out of the caller's sight
 //! ```
 
 use crate::annotations::AuthMethod;
@@ -48,6 +51,15 @@ pub struct FileConfig {
     pub mode: Option<ServerMode>,
     #[serde(default)]
     pub auth: FileAuth,
+    #[serde(default)]
+    pub policies: FilePolicies,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePolicies {
+    /// After an update the row must still be readable by the caller (default true).
+    pub readable_after_update: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -77,6 +89,9 @@ pub struct Config {
     pub mode: ServerMode,
     pub auth_default: Vec<AuthMethod>,
     pub claims: Vec<Claim>,
+    /// `[policies] readable_after_update`: an update may not move a row out of the caller's
+    /// sight (into another tenant, say).
+    pub readable_after_update: bool,
     /// The text of `ssot.toml` and its path, when one was read (diagnostics point into it).
     pub file: Option<(PathBuf, String)>,
 }
@@ -88,6 +103,7 @@ impl Default for Config {
             mode: ServerMode::default(),
             auth_default: vec![AuthMethod::Jwt],
             claims: default_claims(),
+            readable_after_update: true,
             file: None,
         }
     }
@@ -139,6 +155,7 @@ impl FileConfig {
             mode: self.mode.unwrap_or_default(),
             auth_default: self.auth.default.clone().unwrap_or_else(|| vec![AuthMethod::Jwt]),
             claims: if self.auth.claims.is_empty() { default_claims() } else { claims },
+            readable_after_update: self.policies.readable_after_update.unwrap_or(true),
             file,
         })
     }

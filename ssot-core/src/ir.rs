@@ -102,9 +102,15 @@ impl Model {
         self.data_fields().filter(|f| f.annotations.in_output())
     }
 
-    /// Fields a create input accepts.
+    /// Fields a create input accepts. Ids with a default (`autoincrement()`, `uuid()`, ...) are
+    /// the server's to choose unless the field says `@writable(...)`: a client that picks the next
+    /// id blocks everyone else's creates and probes for rows it cannot see.
     pub fn create_fields(&self) -> impl Iterator<Item = &Field> {
-        self.data_fields().filter(|f| f.annotations.in_input())
+        let ids = self.id_fields();
+        self.data_fields().filter(move |f| {
+            let server_id = ids.contains(&f.name.as_str()) && f.default.is_some() && f.annotations.writable.is_none();
+            f.annotations.in_input() && !server_id
+        })
     }
 
     /// Fields an update input accepts: those of create, less ids and `@updatedAt`.

@@ -15,7 +15,7 @@
 //! vs a value.
 
 use base64::Engine as _;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serializer};
@@ -99,8 +99,33 @@ impl SerializeAs<serde_json::Value> for Json {
 
 impl<'de> DeserializeAs<'de, serde_json::Value> for Json {
     fn deserialize_as<D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
-        serde_json::Value::deserialize(d)
+        let v = serde_json::Value::deserialize(d)?;
+        if json_depth(&v) > JSON_MAX_DEPTH {
+            return Err(de::Error::custom(format_args!("Json nested deeper than {JSON_MAX_DEPTH} arrays or objects")));
+        }
+        Ok(v)
     }
+}
+
+/// How deep arrays and objects may nest in a `Json` value, on both sides: the generated Zod
+/// schema stops at the same depth, before its recursion could overflow the stack. (serde_json's
+/// own limit, 128 for a whole document, is beyond it.)
+pub const JSON_MAX_DEPTH: usize = 100;
+
+/// The nesting of arrays and objects in a value: 0 for a scalar, 1 for `[1]`, 2 for `[[1]]`.
+pub fn json_depth(v: &serde_json::Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match v {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth + 1);
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    deepest
 }
 
 struct JsJson<'a>(&'a serde_json::Value);
@@ -206,8 +231,15 @@ impl<'de> DeserializeAs<'de, DateTime<Utc>> for DateTimeMillis {
         let strict = s.len() >= 20 && s.as_bytes()[10] == b'T' && !s.ends_with('z');
         match DateTime::parse_from_rfc3339(&s) {
             // chrono reads `:60` as a leap second; JavaScript has none, so neither do we.
-            Ok(dt) if strict && dt.timestamp_subsec_nanos() < 1_000_000_000 => Ok(dt.with_timezone(&Utc)),
-            _ => Err(de::Error::invalid_value(de::Unexpected::Str(&s), &"an RFC 3339 date-time like \"2024-01-31T09:30:00Z\"")),
+            // The instant must be one that RFC 3339 can write in UTC (years 0001 to 9999):
+            // `9999-12-31T23:59:59-23:59` is in year 10000, which no client could read back.
+            Ok(dt) if strict && dt.timestamp_subsec_nanos() < 1_000_000_000 && (1..=9999).contains(&dt.with_timezone(&Utc).year()) => {
+                Ok(dt.with_timezone(&Utc))
+            }
+            _ => Err(de::Error::invalid_value(
+                de::Unexpected::Str(&s),
+                &"an RFC 3339 date-time like \"2024-01-31T09:30:00Z\" in years 0001 to 9999 in UTC",
+            )),
         }
     }
 }
@@ -363,6 +395,9 @@ mod tests {
             ("d", "1.5"),
             ("t", "\"2024-01-31 10:30:00Z\""),
             ("t", "\"2024-01-31\""),
+            // Past year 9999 or before year 1 in UTC, whatever the local fields say.
+            ("t", "\"9999-12-31T23:59:59-23:59\""),
+            ("t", "\"0001-01-01T00:30:00+01:00\""),
             ("y", "\"AAE\""),
             ("q", "null"),
         ] {
@@ -371,6 +406,30 @@ mod tests {
         }
         assert!(parse(&format!("{{{}}}", BASE.replace(",\"n\":null", ""))).is_err(), "a missing nullable field is accepted");
         assert_eq!(parse(&format!("{{{}}}", replace_field(BASE, "i", "1e3"))).unwrap().i, 1000);
+    }
+
+    #[test]
+    fn the_utc_year_bounds_are_inclusive() {
+        let t = parse(&format!("{{{}}}", replace_field(BASE, "t", "\"9999-12-31T23:59:59.999Z\""))).unwrap();
+        assert_eq!(t.t.to_rfc3339_opts(SecondsFormat::Millis, true), "9999-12-31T23:59:59.999Z");
+        assert!(parse(&format!("{{{}}}", replace_field(BASE, "t", "\"0001-01-01T00:00:00Z\""))).is_ok());
+    }
+
+    #[test]
+    fn json_nesting_is_bounded() {
+        #[serde_as]
+        #[derive(Deserialize, Debug)]
+        struct J {
+            #[serde_as(as = "Json")]
+            #[allow(dead_code)]
+            j: serde_json::Value,
+        }
+        let nested = |n: usize| format!("{{\"j\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(json_depth(&serde_json::json!(1)), 0);
+        assert_eq!(json_depth(&serde_json::json!([[{"a": [1]}], []])), 4);
+        assert!(serde_json::from_str::<J>(&nested(JSON_MAX_DEPTH)).is_ok());
+        let err = serde_json::from_str::<J>(&nested(JSON_MAX_DEPTH + 1)).unwrap_err().to_string();
+        assert!(err.contains("nested deeper than 100"), "{err}");
     }
 
     fn replace_field(base: &str, field: &str, value: &str) -> String {

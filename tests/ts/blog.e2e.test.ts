@@ -191,16 +191,31 @@ describe("cross-tenant matrix", () => {
     assert.equal(p.body.authorId, alice.id);
   });
 
+  it("refuses a comment on a draft one cannot read exactly like one on no post", async () => {
+    const strip = (r: Res) => ({ ...r.body, requestId: undefined, instance: undefined });
+    const onDraft = await call("POST", "/api/comments", { token: bob.token, body: { body: "first!", postId: draft.id, authorId: bob.id } });
+    const onNothing = await call("POST", "/api/comments", { token: bob.token, body: { body: "first!", postId: 2_000_000_000, authorId: bob.id } });
+    isProblem(onDraft, 409);
+    assert.deepEqual(strip(onDraft), strip(onNothing));
+  });
+
   it("drops included to-one rows the caller may not read", async () => {
-    const c = await call("POST", "/api/comments", { token: bob.token, body: { body: "first!", postId: draft.id, authorId: bob.id } });
+    // Bob comments while the post is published; then alice takes it back to draft.
+    const p = await call("POST", "/api/posts", {
+      token: alice.token,
+      body: { title: "Soon a draft", slug: `soon-${run}`, published: true, authorId: alice.id },
+    });
+    assert.equal(p.status, 201, p.text);
+    const c = await call("POST", "/api/comments", { token: bob.token, body: { body: "first!", postId: p.body.id, authorId: bob.id } });
     assert.equal(c.status, 201, c.text);
+    assert.equal((await call("PATCH", `/api/posts/${p.body.id}`, { token: alice.token, body: { published: false } })).status, 200);
     const mine = await call("GET", `/api/comments/${c.body.id}?include=post,author`, { token: bob.token });
     assert.equal(mine.status, 200);
     assert.ok(!("post" in mine.body), "bob may not read alice's draft through his comment");
     assert.equal((mine.body.author as Json).id, bob.id);
     const hers = await call("GET", `/api/comments/${c.body.id}?include=post`, { token: alice.token });
     isProblem(hers, 404);
-    const viaPost = await call("GET", `/api/posts/${draft.id}?include=comments`, { token: alice.token });
+    const viaPost = await call("GET", `/api/posts/${p.body.id}?include=comments`, { token: alice.token });
     assert.deepEqual(viaPost.body.comments, [], "alice may not read bob's comment on an unpublished post");
   });
 });

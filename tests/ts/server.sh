@@ -28,6 +28,8 @@ cp "$root/examples/blog/ssot.toml" "$out/blog-sqlite-src/ssot.toml"
 pass=0
 fail=0
 db_n=0
+# E2E_ONLY=tenant,redis (a comma-separated list of blog, tenant, redis, auth, fixtures) runs a part.
+only() { [ -z "${E2E_ONLY:-}" ] || [[ ",$E2E_ONLY," == *",$1,"* ]]; }
 # prepare TREE SCHEMA_ROOT FRAMEWORK MODE DB → sets DATABASE_URL
 prepare() {
   local tree=$1 src=$2 fw=$3 mode=$4 db=$5
@@ -80,6 +82,7 @@ vitest() {
 
 port=3400
 for db in postgresql sqlite; do
+  only blog || continue
   src="$root/examples/blog"
   [ "$db" = sqlite ] && src="$out/blog-sqlite-src"
   for fw in express fastify; do
@@ -135,6 +138,32 @@ for db in postgresql sqlite; do
   done
 done
 
+# The attack matrix of the multi-tenant fixture, on both frameworks (PostgreSQL).
+tenant_suite() { # LABEL → runs tests/ts/tenant.e2e.test.ts against API_URL (and API_URL_2)
+  local log
+  if log=$(DATABASE_URL="$DATABASE_URL" node --import tsx --test "$here/tenant.e2e.test.ts" 2>&1); then
+    result "$1: attack matrix and regressions ($(echo "$log" | awk '/^# pass/ {print $3}') tests, $(echo "$log" | awk '/^# skipped/ {print $3}') skipped)" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -80
+    result "$1: attack matrix and regressions" 1
+  fi
+}
+if only tenant; then
+  for combo in express:registry fastify:controller; do
+    fw=${combo%%:*}
+    mode=${combo##*:}
+    tree="$out/tenant-$fw-$mode"
+    echo "-- tenant $fw $mode"
+    prepare "$tree" "$root/tests/fixtures/tenant" "$fw" "$mode" postgresql
+    export TENANT_DATABASE_URL=$DATABASE_URL
+    port=$((port + 1))
+    start_server "$tree" $port
+    API_URL="http://127.0.0.1:$port" tenant_suite "tenant $fw $mode"
+    stop_server
+    vitest "$tree" "tenant $fw $mode"
+  done
+fi
+
 # Realtime fan-out across two instances through a real redis-server on 127.0.0.1.
 if ! command -v redis-server >/dev/null; then
   echo "installing redis-server (Debian)"
@@ -143,9 +172,10 @@ if ! command -v redis-server >/dev/null; then
 fi
 redis-server --bind 127.0.0.1 --port 56379 --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
 trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
+export REDIS_URL=redis://127.0.0.1:56379
+if only blog; then
 tree="$out/blog-postgresql-fastify-registry"
 export DATABASE_URL="$pg/e2e_3"
-export REDIS_URL=redis://127.0.0.1:56379
 echo "-- realtime across two instances (Redis)"
 start_server "$tree" 3501
 first_pid=$server_pid
@@ -160,11 +190,27 @@ else
 fi
 stop_server
 kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+fi
+# The tenant tree twice on one Redis: rate limits are shared (the suite's rate-limit test runs).
+if only tenant; then
+  tree="$out/tenant-fastify-controller"
+  export DATABASE_URL=$TENANT_DATABASE_URL
+  echo "-- tenant, two instances (Redis)"
+  start_server "$tree" 3503
+  first_pid=$server_pid
+  start_server "$tree" 3504
+  server2_pid=$server_pid
+  server_pid=$first_pid
+  API_URL=http://127.0.0.1:3503 API_URL_2=http://127.0.0.1:3504 tenant_suite "tenant, two instances on Redis"
+  stop_server
+  kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+fi
 unset REDIS_URL
 
 # Authentication settings (RS256 with a PEM key or JWKS, issuer/audience, API keys) and CORS, each
 # in a server process of its own, on both frameworks.
 for t in blog-sqlite-express-registry blog-sqlite-fastify-controller; do
+  only blog || continue
   if log=$(TREE="$out/$t" DATABASE_URL="file:$out/$t/e2e.db" node --import tsx --test "$here/auth.e2e.test.ts" 2>&1); then
     result "$t: auth settings and CORS ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
   else
@@ -177,6 +223,7 @@ done
 mkdir -p "$out/postgres_full-src"
 grep -v 'Unsupported("geometry")' "$root/tests/fixtures/postgres_full/schema.prisma" > "$out/postgres_full-src/schema.prisma"
 for fixture in sqlite annotations multischema postgres_full; do
+  only fixtures || continue
   db=postgresql
   [ "$fixture" = sqlite ] && db=sqlite
   src="$root/tests/fixtures/$fixture"

@@ -167,7 +167,7 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
     let mut model_results = Vec::new();
     for (mi, model_docs) in docs.iter().enumerate() {
         let model = &ir.models[mi];
-        let mut cx = ModelCx { ir: &ir, config, model, diags: &mut diags };
+        let mut cx = ModelCx { ir: &ir, config, model, diags: &mut diags, search_spans: Vec::new() };
         let raws = parse_lines(&model_docs.model, cx.diags);
         let model_ann = cx.model_annotations(raws);
         let fields: Vec<FieldAnnotations> = model_docs
@@ -179,6 +179,8 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
                 cx.field_annotations(fi, raws)
             })
             .collect();
+        cx.check_search(&fields);
+        cx.warn_unique_oracles(&fields);
         model_results.push((model_ann, fields));
     }
     for (model, (ann, fields)) in ir.models.iter_mut().zip(model_results) {
@@ -236,6 +238,8 @@ struct ModelCx<'a, 'd> {
     config: &'a Config,
     model: &'a Model,
     diags: &'d mut Vec<Diagnostic>,
+    /// The fields named by `@@search`, checked once the field annotations are known.
+    search_spans: Vec<(usize, Span)>,
 }
 
 /// Reads the arguments of one annotation, reporting unknown, duplicate and missing ones.
@@ -570,6 +574,9 @@ impl ModelCx<'_, '_> {
                                 for (name, span) in items {
                                     match self.model.field(name) {
                                         Some(f) if f.ty == FieldType::Scalar(ScalarType::String) && !f.is_list() => {
+                                            if let Some(fi) = self.model.fields.iter().position(|x| x.name == name) {
+                                                self.search_spans.push((fi, span));
+                                            }
                                             fields.push(name.to_owned())
                                         }
                                         Some(f) => self.diags.push(Diagnostic::error(
@@ -667,6 +674,51 @@ impl ModelCx<'_, '_> {
             d = d.with_label(format!("did you mean `{h}`?"));
         }
         self.diags.push(d);
+    }
+
+    /// A search over a field the caller may not read would reveal it one character at a time
+    /// (`q=SSN-1`, `q=SSN-12`, ...): `@@search` takes only fields every reader sees.
+    fn check_search(&mut self, fields: &[FieldAnnotations]) {
+        for &(fi, span) in &self.search_spans {
+            let (name, a) = (&self.model.fields[fi].name, &fields[fi]);
+            let why = if a.hidden {
+                "@hidden"
+            } else if a.write_only {
+                "@writeOnly"
+            } else if a.readable.is_some() {
+                "@readable"
+            } else {
+                continue;
+            };
+            self.diags.push(
+                Diagnostic::error(format!("@@search cannot use `{name}`: it is {why}"), span)
+                    .with_label("matches on a field its readers may not see reveal its value; search only fields every reader sees"),
+            );
+        }
+    }
+
+    /// A unique field the caller may not read still answers "taken" (409) on a create with the
+    /// same value: an oracle for its values. Said once, where the schema sets it up.
+    fn warn_unique_oracles(&mut self, fields: &[FieldAnnotations]) {
+        for (f, a) in self.model.fields.iter().zip(fields) {
+            let why = if a.hidden {
+                "@hidden"
+            } else if a.write_only {
+                "@writeOnly"
+            } else if a.readable.is_some() {
+                "@readable"
+            } else {
+                continue;
+            };
+            let unique = f.unique || self.model.uniques.iter().any(|u| u.fields.len() == 1 && u.fields[0] == f.name);
+            if unique {
+                let name = Span::new(f.span.file, f.span.start, f.span.start + f.name.len());
+                self.diags.push(
+                    Diagnostic::warning(format!("`{}` is @unique and {why}: a 409 on create tells whether a value is taken", f.name), name)
+                        .with_label("callers who may not read it can test values one by one (rate limits slow them); see docs/security.md"),
+                );
+            }
+        }
     }
 
     fn field_annotations(&mut self, fi: usize, raws: Vec<RawAnnotation>) -> FieldAnnotations {

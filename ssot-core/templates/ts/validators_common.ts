@@ -109,14 +109,34 @@ export function decimal(rules: ExactRules = {}) {
 /** `Boolean`. */
 export const boolean = () => z.boolean();
 
-/** `DateTime`: an RFC 3339 date-time with `T` and an offset. */
+/** `DateTime`: an RFC 3339 date-time with `T` and an offset, in years 0001 to 9999 in UTC. */
 export const dateTime = () => z.string().refine(isDateTime, "must be an RFC 3339 date-time");
 
 /** `Bytes`: standard base64 with padding. */
 export const bytes = () => z.string().regex(BASE64, "must be base64");
 
-/** `Json`: any JSON value. */
-export const json = () => z.json();
+/** How deep arrays and objects may nest in a `Json` value (the Rust side stops at the same depth). */
+export const JSON_MAX_DEPTH = 100;
+
+/** The nesting of arrays and objects, counted without recursion (`[[1]]` is 2). */
+export function jsonDepth(v: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[v, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [value, depth] = top;
+    if (typeof value !== "object" || value === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** `Json`: any JSON value, nested at most `JSON_MAX_DEPTH` deep (checked before Zod recurses). */
+export const json = () =>
+  z
+    .unknown()
+    .refine((v) => jsonDepth(v) <= JSON_MAX_DEPTH, `must nest at most ${JSON_MAX_DEPTH} deep`)
+    .pipe(z.json());
 
 /** A list, with `@validate(nonEmpty)`. */
 export function list<T extends z.ZodType>(item: T, rules: { nonEmpty?: true } = {}) {
@@ -153,7 +173,12 @@ export function isDateTime(s: string): boolean {
     return false;
   }
   const offsetOk = m[8] === "Z" || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  // The instant in UTC must be writable in RFC 3339 (years 0001 to 9999): the local fields of
+  // `9999-12-31T23:59:59-23:59` are fine, but the instant is in year 10000.
+  const utcYear = new Date(Date.parse(s)).getUTCFullYear();
   return (
+    utcYear >= 1 &&
+    utcYear <= 9999 &&
     month >= 1 &&
     month <= 12 &&
     day >= 1 &&
@@ -186,3 +211,33 @@ export function cmpDecimal(a: string, b: string): number {
   const y = units(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+// ---- claims of a principal (a token's payload or an API key's claims) ----------------------
+// Strict on purpose: `z.coerce` would turn `true`, `"1e0"`, `[1]`, `"0x1"`, `" 1 "`, `null` and
+// `""` into numbers, and a token carrying any of them would act as some user.
+
+/** An `Int` claim: a 32-bit integer, or a string of digits (a standard `sub`). */
+export const intClaim = () =>
+  z
+    .union([
+      z.number().int(),
+      z
+        .string()
+        .regex(/^-?\d{1,10}$/)
+        .transform(Number),
+    ])
+    .pipe(z.number().int().min(-2147483648).max(2147483647));
+
+/** A `BigInt` claim: an integer or a string of digits, as the digits string of the wire format. */
+export const bigIntClaim = () =>
+  z.union([z.number().int().transform(String), z.string().regex(/^-?\d+$/)]);
+
+/** A `Float` or `Decimal` claim: a number, or a plain decimal string. */
+export const numberClaim = () =>
+  z.union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/)
+      .transform(Number),
+  ]);

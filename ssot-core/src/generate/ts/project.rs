@@ -74,7 +74,12 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
             Framework::Express => vec!["express", "cors"],
             Framework::Fastify => vec!["fastify", "@fastify/cors"],
         };
-        for n in ["@prisma/client", "pino", "jose", "rate-limiter-flexible"].into_iter().chain(adapter).chain(framework.iter().copied()) {
+        // ioredis: shared rate limits (and realtime fan-out) when REDIS_URL is set.
+        for n in ["@prisma/client", "pino", "jose", "rate-limiter-flexible", "ioredis"]
+            .into_iter()
+            .chain(adapter)
+            .chain(framework.iter().copied())
+        {
             dep(&mut deps, n);
         }
         dep(&mut deps, "react");
@@ -85,7 +90,6 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         }
         if super::server::has_realtime(ir) {
             dep(&mut deps, "ws");
-            dep(&mut deps, "ioredis");
             dep(&mut dev, "@types/ws");
         }
         if config.framework == Framework::Express {
@@ -222,6 +226,8 @@ JWT_PUBLIC_KEY=
 JWKS_URL=
 JWT_ISSUER=
 JWT_AUDIENCE=
+# Tokens without `exp` are refused; false accepts them (they never expire).
+JWT_REQUIRE_EXP=true
 
 # API keys (models with @@auth(apiKey)): a JSON object of key -> claims of [auth.claims].
 API_KEYS={{}}

@@ -198,8 +198,8 @@ fn field_json(ir: &Ir, m: &Model, f: &Field) -> Value {
     o.insert("list".into(), json!(f.is_list()));
     o.insert("nullable".into(), json!(f.is_optional()));
     o.insert("output".into(), json!(f.annotations.in_output()));
-    o.insert("create".into(), json!(f.annotations.in_input()));
-    o.insert("update".into(), json!(f.annotations.in_input() && !f.id && !f.updated_at));
+    o.insert("create".into(), json!(m.create_fields().any(|x| x.name == f.name)));
+    o.insert("update".into(), json!(m.update_fields().any(|x| x.name == f.name)));
     o.insert("filter".into(), json!(filter));
     if let Some(r) = &f.annotations.readable {
         o.insert("readable".into(), serde_json::to_value(&r.expr).unwrap_or(Value::Null));
@@ -217,7 +217,15 @@ fn schema_json(ir: &Ir, config: &Config) -> String {
         let relations: Vec<Value> = m
             .relation_fields()
             .filter(|(f, r)| !f.annotations.hidden && ir.model(&r.model).is_some_and(|t| !t.ignored))
-            .map(|(f, r)| json!({ "name": f.name, "model": r.model, "list": r.is_to_many(), "nullable": f.is_optional() }))
+            .map(|(f, r)| {
+                let mut o = json!({ "name": f.name, "model": r.model, "list": r.is_to_many(), "nullable": f.is_optional() });
+                // The foreign key this side holds: inputs that set it must name a row the caller can read.
+                if !r.fields.is_empty() {
+                    o["fields"] = json!(r.fields);
+                    o["references"] = json!(r.references);
+                }
+                o
+            })
             .collect();
         let policy = m.annotations.policy.as_ref().map(|p| {
             let mut o = serde_json::Map::new();
@@ -248,7 +256,12 @@ fn schema_json(ir: &Ir, config: &Config) -> String {
             }),
         );
     }
-    let doc = json!({ "//": HEADER, "provider": ir.provider, "models": Value::Object(models) });
+    let doc = json!({
+        "//": HEADER,
+        "provider": ir.provider,
+        "readableAfterUpdate": config.readable_after_update,
+        "models": Value::Object(models),
+    });
     let mut text = String::new();
     print_json(&doc, 0, &mut text);
     text + "\n"
@@ -260,9 +273,10 @@ fn claims(ir: &Ir, config: &Config) -> String {
     for c in &config.claims {
         let base = match c.ty.as_str() {
             "String" => "z.string()".to_owned(),
-            "Int" => "z.coerce.number().int()".to_owned(),
-            "BigInt" => "z.coerce.string().regex(/^-?\\d+$/)".to_owned(),
-            "Float" | "Decimal" => "z.coerce.number()".to_owned(),
+            // Strict: see the claim schemas in `src/validators/common.ts`.
+            "Int" => "intClaim()".to_owned(),
+            "BigInt" => "bigIntClaim()".to_owned(),
+            "Float" | "Decimal" => "numberClaim()".to_owned(),
             "Boolean" => "z.boolean()".to_owned(),
             "DateTime" => "z.string()".to_owned(),
             e if ir.enum_(e).is_some() => {
@@ -278,6 +292,16 @@ fn claims(ir: &Ir, config: &Config) -> String {
     enums.dedup();
     let mut s =
         format!("// {HEADER}\n\n// The principal's claims, as declared under [auth.claims] in ssot.toml.\nimport {{ z }} from \"zod\";\n");
+    let mut helpers: Vec<String> = ["intClaim", "bigIntClaim", "numberClaim"]
+        .into_iter()
+        .filter(|h| props.iter().any(|p| p.contains(&format!("{h}()"))))
+        .map(str::to_owned)
+        .collect();
+    helpers.sort();
+    if !helpers.is_empty() {
+        s.push_str(&super::import_line(false, &helpers, "../validators/common.js"));
+        s.push('\n');
+    }
     if !enums.is_empty() {
         s.push_str(&super::import_line(false, &enums, "../validators/enums.js"));
         s.push('\n');

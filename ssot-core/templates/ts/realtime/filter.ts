@@ -2,16 +2,26 @@
 // same fields and operators as `filter[field][op]` over HTTP), checked when subscribing and
 // matched in memory against event rows (JSON in the wire format).
 
+import { filterOperators } from "../policies/index.js";
 import type { FieldSpec, ModelSpec } from "../policies/index.js";
+import { parseParam } from "../server/wire.js";
 
 export type Filter = Record<string, Record<string, unknown>>;
 
-const OPS: Record<string, string[]> = {
-  String: ["equals", "not", "in", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith"],
-  Boolean: ["equals", "not"],
-  enum: ["equals", "not", "in"],
-};
-const ORDERED = ["equals", "not", "in", "lt", "lte", "gt", "gte"];
+/** A filter value in the wire format of its field (what `filter[f][op]=` takes over HTTP). */
+function checkValue(f: FieldSpec, op: string, v: unknown): string | null {
+  if (v === null)
+    return f.nullable && (op === "equals" || op === "not") ? null : "must not be null";
+  const wanted =
+    f.type === "Int" || f.type === "Float" ? "number" : f.type === "Boolean" ? "boolean" : "string";
+  if (typeof v !== wanted) return `must be a ${wanted}`;
+  try {
+    parseParam(f, String(v));
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /** Checks a filter; returns an error message or null. */
 export function checkFilter(m: ModelSpec, filter: unknown): string | null {
@@ -25,10 +35,14 @@ export function checkFilter(m: ModelSpec, filter: unknown): string | null {
     if (typeof cond !== "object" || cond === null || Array.isArray(cond)) {
       return `filter.${name} must be an object of operators`;
     }
-    const ops = OPS[f.type] ?? ORDERED;
+    const ops = filterOperators(f);
     for (const [op, v] of Object.entries(cond)) {
       if (!ops.includes(op)) return `unknown operator ${op} for ${name}`;
       if (op === "in" && !Array.isArray(v)) return `filter.${name}.in must be an array`;
+      for (const item of op === "in" ? (v as unknown[]) : [v]) {
+        const problem = checkValue(f, op, item);
+        if (problem !== null) return `filter.${name}.${op} ${problem}`;
+      }
     }
   }
   return null;

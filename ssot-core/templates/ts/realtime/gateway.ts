@@ -14,10 +14,11 @@ import type { Auth, ModelSpec } from "../policies/index.js";
 import { Authenticator } from "../server/auth.js";
 import type { ServerConfig } from "../server/config.js";
 import type { ChangeEvent, Engine, Row } from "../server/engine.js";
-import { present } from "../server/engine.js";
+import { presentRow } from "../server/engine.js";
 import { HttpError } from "../server/errors.js";
 import type { Logger } from "../server/logger.js";
 import type { RateLimits } from "../server/ratelimit.js";
+import { Unserializable, typedRow } from "../server/wire.js";
 import { InProcessBus, RedisBus } from "./bus.js";
 import type { Bus } from "./bus.js";
 import { checkFilter, matches } from "./filter.js";
@@ -44,8 +45,11 @@ interface Subscription {
   filter: Filter | undefined;
 }
 
-/** Close codes: the protocol's own (1009, 1013 are standard; 4xxx are application codes). */
-const CLOSE = { tooBig: 1009, slow: 1013, going: 1001, expired: 4001, unauthorized: 4401 } as const;
+/** The longest delay `setTimeout` takes (about 24.8 days); longer expiries are scheduled in steps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Close codes: 1001 and 1013 are standard, 4xxx the application's (ws itself closes with 1009). */
+const CLOSE = { slow: 1013, going: 1001, expired: 4001, unauthorized: 4401 } as const;
 
 /** `post` for model Post: the channel name is the Prisma client's property name. */
 const channels = new Map<string, ModelSpec>(
@@ -61,6 +65,8 @@ class Connection {
   alive = true;
   seq = 0;
   expiry: NodeJS.Timeout | null = null;
+  /** Messages are handled one after the other: a `subscribe` sent right after `auth` waits for it. */
+  queue: Promise<void> = Promise.resolve();
   readonly subs = new Map<string, Subscription>();
 
   constructor(
@@ -134,10 +140,18 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
     c.auth = principal;
     c.authenticated = true;
     if (c.expiry !== null) clearTimeout(c.expiry);
-    if (exp !== null) {
-      const ms = exp * 1000 - Date.now();
-      c.expiry = setTimeout(() => c.ws.close(CLOSE.expired, "token expired"), Math.max(0, ms));
+    c.expiry = null;
+    if (exp !== null) scheduleExpiry(c, exp * 1000);
+  }
+
+  /** Closes the socket with 4001 at `atMs`, in steps of at most `MAX_TIMEOUT_MS`. */
+  function scheduleExpiry(c: Connection, atMs: number): void {
+    const ms = atMs - Date.now();
+    if (ms <= 0) {
+      c.ws.close(CLOSE.expired, "token expired");
+      return;
     }
+    c.expiry = setTimeout(() => scheduleExpiry(c, atMs), Math.min(ms, MAX_TIMEOUT_MS));
   }
 
   async function onMessage(c: Connection, data: RawData): Promise<void> {
@@ -213,16 +227,31 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   }
 
   /** What one subscription sees of a change: an event, or nothing. */
-  function deliver(c: Connection, subId: string, sub: Subscription, e: ChangeEvent): void {
-    const visible = (row: Row | null): row is Row =>
-      row !== null && canRead(sub.model, row, c.auth) && matches(sub.model, sub.filter, row);
-    const before = visible(e.before);
-    const after = visible(e.after);
+  function deliver(
+    c: Connection,
+    subId: string,
+    sub: Subscription,
+    e: ChangeEvent,
+    typed: { before: Row | null; after: Row | null },
+  ): void {
+    // Policies and masks see typed values (as over HTTP); filters match the wire values.
+    const visible = (row: Row | null, t: Row | null): boolean =>
+      row !== null &&
+      t !== null &&
+      canRead(sub.model, t, c.auth) &&
+      matches(sub.model, sub.filter, row);
+    const before = visible(e.before, typed.before);
+    const after = visible(e.after, typed.after);
     let event: Event;
     let data: Row;
-    if (after && e.after !== null) {
+    if (after && typed.after !== null) {
       event = before ? "updated" : "created";
-      data = present(sub.model, scalars(sub.model, e.after), c.auth);
+      try {
+        data = presentRow(sub.model, scalars(sub.model, typed.after), typed.after, c.auth);
+      } catch (err) {
+        if (err instanceof Unserializable) return;
+        throw err;
+      }
     } else if (before && e.before !== null) {
       event = "deleted";
       data = idOf(sub.model, e.before);
@@ -233,8 +262,16 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   }
 
   bus.onEvent((e) => {
+    const m = models[e.model];
+    if (m === undefined) return;
+    const typed = {
+      before: e.before !== null ? typedRow(m, e.before) : null,
+      after: e.after !== null ? typedRow(m, e.after) : null,
+    };
     for (const c of connections) {
-      for (const [subId, sub] of c.subs) if (sub.model.name === e.model) deliver(c, subId, sub, e);
+      for (const [subId, sub] of c.subs) {
+        if (sub.model.name === e.model) deliver(c, subId, sub, e, typed);
+      }
     }
   });
 
@@ -261,7 +298,9 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
         if (v !== null) authenticate(c, v.principal, v.exp);
         connections.add(c);
         ws.on("message", (data) => {
-          onMessage(c, data).catch((err: unknown) => log.error({ err }, "realtime message"));
+          c.queue = c.queue
+            .then(() => onMessage(c, data))
+            .catch((err: unknown) => log.error({ err }, "realtime message"));
         });
         ws.on("close", () => {
           connections.delete(c);

@@ -78,6 +78,8 @@ export class Authenticator {
       algorithms: this.algorithms,
       ...(this.config.jwtIssuer !== null ? { issuer: this.config.jwtIssuer } : {}),
       ...(this.config.jwtAudience !== null ? { audience: this.config.jwtAudience } : {}),
+      // A token without `exp` would never expire: refused unless JWT_REQUIRE_EXP=false.
+      ...(this.config.jwtRequireExp ? { requiredClaims: ["exp"] } : {}),
     };
     let payload: JWTPayload;
     try {

@@ -16,6 +16,14 @@ function int(name: string, fallback: number): number {
   return n;
 }
 
+function bool(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw !== "true" && raw !== "false")
+    throw new Error(`${name} must be true or false, got "${raw}"`);
+  return raw === "true";
+}
+
 function list(name: string): string[] {
   return (process.env[name] ?? "")
     .split(",")
@@ -33,6 +41,8 @@ export interface ServerConfig {
   jwksUrl: string | null;
   jwtIssuer: string | null;
   jwtAudience: string | null;
+  /** Tokens must carry `exp` (JWT_REQUIRE_EXP, default true). */
+  jwtRequireExp: boolean;
   /** API keys as a JSON object: key → principal claims. */
   apiKeys: string;
   corsOrigins: string[];
@@ -68,6 +78,7 @@ export function loadConfig(): ServerConfig {
     jwksUrl: opt("JWKS_URL"),
     jwtIssuer: opt("JWT_ISSUER"),
     jwtAudience: opt("JWT_AUDIENCE"),
+    jwtRequireExp: bool("JWT_REQUIRE_EXP", true),
     apiKeys: process.env.API_KEYS ?? "{}",
     corsOrigins: list("CORS_ORIGINS"),
     bodyLimit: int("BODY_LIMIT", 1024 * 1024),

@@ -5,20 +5,30 @@
 
 import type { z } from "zod";
 import {
-  canRead,
   deniedOutright,
   fieldReadable,
+  filterOperators,
   isAll,
   isNone,
   model,
+  NONE,
   policyWhere,
+  readableAfterUpdate,
   toWhere,
   writableRules,
 } from "../policies/index.js";
-import type { Auth, Expr, FieldSpec, ModelSpec, Operand, Where } from "../policies/index.js";
+import type {
+  Auth,
+  Expr,
+  FieldSpec,
+  ModelSpec,
+  Operand,
+  RelationSpec,
+  Where,
+} from "../policies/index.js";
 import type { FieldError } from "./errors.js";
 import { HttpError } from "./errors.js";
-import { fromWire, parseParam, toWire } from "./wire.js";
+import { Unserializable, fromWire, parseParam, toWire } from "./wire.js";
 
 export type Row = Record<string, unknown>;
 export type Query = Record<string, string | string[] | undefined>;
@@ -51,6 +61,11 @@ export interface Limits {
   insensitiveSearch: boolean;
 }
 
+/** Where the engine reports rows it leaves out of a response. */
+export interface Warn {
+  (info: Record<string, unknown>, message: string): void;
+}
+
 export interface Page {
   data: Row[];
   meta: { total: number; nextCursor: string | null };
@@ -74,13 +89,6 @@ function field(m: ModelSpec, name: string): FieldSpec | undefined {
   return m.fields.find((f) => f.name === name);
 }
 
-const OPS: Record<string, string[]> = {
-  String: ["equals", "not", "in", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith"],
-  Boolean: ["equals", "not"],
-  enum: ["equals", "not", "in"],
-};
-const ORDERED = ["equals", "not", "in", "lt", "lte", "gt", "gte"];
-
 /** `filter[field][op]=value` parameters as a Prisma `where`. */
 export function parseFilter(m: ModelSpec, query: Query): Where[] {
   const byField = new Map<string, Record<string, unknown>>();
@@ -92,7 +100,7 @@ export function parseFilter(m: ModelSpec, query: Query): Where[] {
     const [, name = "", op = ""] = match;
     const f = field(m, name);
     if (f === undefined || !f.filter) throw bad(key, `unknown filter field ${name}`);
-    const ops = OPS[f.type] ?? ORDERED;
+    const ops = filterOperators(f);
     if (!ops.includes(op))
       throw bad(key, `unknown operator ${op}; expected one of ${ops.join(", ")}`);
     let v: unknown;
@@ -144,14 +152,12 @@ function encodeCursor(m: ModelSpec, row: Row): string {
   return Buffer.from(JSON.stringify(values)).toString("base64url");
 }
 
-function decodeCursor(m: ModelSpec, raw: string): Where {
+/** The id values a cursor names (not yet checked against the read policy). */
+function decodeCursor(m: ModelSpec, raw: string): unknown[] {
   try {
     const values: unknown = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
     if (!Array.isArray(values) || values.length !== m.id.length) throw new Error();
-    return uniqueWhere(
-      m,
-      m.id.map((f, i) => parseParam(field(m, f) as FieldSpec, String(values[i]))),
-    );
+    return m.id.map((f, i) => parseParam(field(m, f) as FieldSpec, String(values[i])));
   } catch {
     throw bad("cursor", "not a cursor this API returned");
   }
@@ -180,7 +186,13 @@ function rowId(m: ModelSpec, row: Row): unknown[] {
   return m.id.map((f) => row[f]);
 }
 
+/**
+ * The conjunction of Prisma `where`s. A part that matches nothing makes the whole match
+ * nothing: Prisma 7 drops an `OR: []` inside an `AND` list (it matches every row there), so
+ * `NONE` must never be nested in one.
+ */
 function and(...parts: Where[]): Where {
+  if (parts.some(isNone)) return NONE;
   const rest = parts.filter((p) => !isAll(p));
   return rest.length === 0 ? {} : rest.length === 1 ? (rest[0] as Where) : { AND: rest };
 }
@@ -254,21 +266,91 @@ function jsonSafe(_key: string, v: unknown): unknown {
   return typeof v === "bigint" ? v.toString() : v;
 }
 
-/** A row as the API returns it: only output fields, `@readable` applied, includes likewise. */
-export function present(m: ModelSpec, row: Row, auth: Auth): Row {
+function idKey(m: ModelSpec, row: Row): string {
+  return JSON.stringify(rowId(m, row), jsonSafe);
+}
+
+/**
+ * A row as the API returns it: only output fields, each `@readable` rule evaluated on `rules`
+ * (the row with whatever the rules look at), included relations likewise. Throws
+ * `Unserializable` when a value cannot be written in the wire format.
+ */
+export function presentRow(m: ModelSpec, row: Row, rules: Row, auth: Auth): Row {
   const out: Row = {};
   for (const f of m.fields) {
-    if (!f.output || !fieldReadable(f, row, auth)) continue;
+    if (!f.output || !fieldReadable(f, rules, auth)) continue;
     out[f.name] = toWire(f, row[f.name]);
   }
   for (const rel of m.relations) {
     const v = row[rel.name];
     if (v === undefined) continue;
     const target = model(rel.model);
-    if (Array.isArray(v)) out[rel.name] = v.map((x: Row) => present(target, x, auth));
-    else out[rel.name] = v === null ? null : present(target, v as Row, auth);
+    if (Array.isArray(v)) out[rel.name] = v.map((x: Row) => presentRow(target, x, x, auth));
+    else out[rel.name] = v === null ? null : presentRow(target, v as Row, v as Row, auth);
   }
   return out;
+}
+
+/**
+ * Rows as the API returns them (`null` for a row that cannot be written in the wire format).
+ * `@readable` rules see the data as stored: the relations they look at are loaded whole, not
+ * the part of them the caller may include; included rows get the same treatment.
+ */
+async function presentAll(
+  db: unknown,
+  m: ModelSpec,
+  rows: Row[],
+  auth: Auth,
+): Promise<(Row | null)[]> {
+  const stored = new Map<string, Row>();
+  const include = readableInclude(m);
+  if (include !== null && rows.length > 0 && m.id.length > 0) {
+    const found = await delegate(db, m).findMany({
+      where: { OR: rows.map((r) => idWhere(m, rowId(m, r))) },
+      include,
+    });
+    for (const r of found) stored.set(idKey(m, r), r);
+  }
+  // Included rows, presented with their own model's rules (to-many lists were already
+  // filtered by the target's read policy, to-one rows by `dropUnreadable`).
+  const nested = new Map<Row, Row | null>();
+  for (const rel of m.relations) {
+    const children = rows.flatMap((r) => {
+      const v = r[rel.name];
+      return Array.isArray(v)
+        ? (v as Row[])
+        : typeof v === "object" && v !== null
+          ? [v as Row]
+          : [];
+    });
+    if (children.length === 0) continue;
+    const shown = await presentAll(db, model(rel.model), children, auth);
+    children.forEach((c, i) => nested.set(c, shown[i] ?? null));
+  }
+  return rows.map((row) => {
+    try {
+      const own: Row = {};
+      for (const f of m.fields) own[f.name] = row[f.name];
+      const out = presentRow(m, own, stored.get(idKey(m, row)) ?? row, auth);
+      for (const rel of m.relations) attachNested(out, rel, row[rel.name], nested);
+      return out;
+    } catch (e) {
+      if (e instanceof Unserializable) return null;
+      throw e;
+    }
+  });
+}
+
+function attachNested(out: Row, rel: RelationSpec, v: unknown, nested: Map<Row, Row | null>): void {
+  if (v === undefined) return;
+  if (Array.isArray(v)) {
+    out[rel.name] = (v as Row[]).map((x) => nested.get(x) ?? null).filter((x) => x !== null);
+  } else if (v === null) {
+    out[rel.name] = null;
+  } else {
+    const shown = nested.get(v as Row) ?? null;
+    if (shown !== null) out[rel.name] = shown;
+  }
 }
 
 function parseBody(schema: z.ZodType | undefined, body: unknown): Row {
@@ -314,6 +396,68 @@ async function exists(tx: unknown, m: ModelSpec, id: unknown[], where: Where): P
 }
 
 const FORBIDDEN = "The policy of this model does not allow this.";
+
+/** Inside a transaction: every `@writable` rule of the fields the input sets holds on the row. */
+async function checkWritable(
+  tx: unknown,
+  m: ModelSpec,
+  id: unknown[],
+  rules: FieldSpec[],
+  auth: Auth,
+): Promise<void> {
+  for (const f of rules) {
+    if (f.writable === undefined || !(await holds(tx, m, id, toWhere(f.writable, auth)))) {
+      throw forbidden(`You may not set ${f.name}.`);
+    }
+  }
+}
+
+const MISSING_REFERENCE =
+  "The change conflicts with a related row (a reference is missing or still in use).";
+
+/**
+ * Inside a transaction: every foreign key the input sets names a row the caller can read. One
+ * it cannot read is refused exactly like one that names no row (409, a field error on the key),
+ * so the answer does not reveal that a hidden row exists.
+ */
+async function checkReferences(
+  tx: unknown,
+  m: ModelSpec,
+  input: Row,
+  id: unknown[] | null,
+  auth: Auth,
+): Promise<void> {
+  let current: Row | null | undefined;
+  for (const rel of m.relations) {
+    const fields = rel.fields ?? [];
+    if (!fields.some((f) => input[f] !== undefined)) continue;
+    if (id !== null && current === undefined && fields.some((f) => input[f] === undefined)) {
+      current = await delegate(tx, m).findFirst({ where: idWhere(m, id) });
+    }
+    const values = fields.map((f) =>
+      input[f] !== undefined ? fromWire(field(m, f) as FieldSpec, input[f]) : current?.[f],
+    );
+    if (values.some((v) => v === null || v === undefined)) continue;
+    const target = model(rel.model);
+    const read = policyWhere(target, "read", auth);
+    const refs = rel.references ?? [];
+    const found = isNone(read)
+      ? null
+      : await delegate(tx, target).findFirst({
+          where: and(Object.fromEntries(refs.map((r, i) => [r, values[i]])), read),
+          select: Object.fromEntries(refs.map((r) => [r, true])),
+        });
+    if (found === null) {
+      throw new HttpError(
+        409,
+        MISSING_REFERENCE,
+        fields.map((f) => ({ path: f, message: `names no ${target.name}` })),
+      );
+    }
+  }
+}
+
+const UNSERIALIZABLE = "The row holds a value the API cannot send.";
 
 /** Thrown inside a transaction to roll it back with a 403. */
 function forbidden(what: string): HttpError {
@@ -374,18 +518,39 @@ function collect(e: Expr, prefix: string[], into: Include): void {
   }
 }
 
-/** The relations the `read` rule and `@readable` rules of `m` look at, as a Prisma include. */
-export function policyInclude(m: ModelSpec): Include | null {
+function includeOf(rules: (Expr | undefined)[]): Include | null {
   const into: Include = {};
-  if (m.policy?.read !== undefined) collect(m.policy.read, [], into);
-  for (const f of m.fields) if (f.readable !== undefined) collect(f.readable, [], into);
+  for (const rule of rules) if (rule !== undefined) collect(rule, [], into);
   return Object.keys(into).length === 0 ? null : into;
 }
 
-/** Every field of a row (hidden ones too: rules may read them) and its loaded relations, as JSON. */
+/** The relations the `read` rule and `@readable` rules of `m` look at, as a Prisma include. */
+export function policyInclude(m: ModelSpec): Include | null {
+  return includeOf([m.policy?.read, ...m.fields.map((f) => f.readable)]);
+}
+
+/** The relations the `@readable` rules of `m` look at, as a Prisma include. */
+function readableInclude(m: ModelSpec): Include | null {
+  return includeOf(m.fields.map((f) => f.readable));
+}
+
+/** A field as JSON, or null when it holds a value the wire format cannot carry. */
+function wireOrNull(f: FieldSpec, v: unknown): unknown {
+  try {
+    return toWire(f, v);
+  } catch (e) {
+    if (e instanceof Unserializable) return null;
+    throw e;
+  }
+}
+
+/**
+ * Every field of a row (hidden ones too: rules may read them) and its loaded relations, as JSON.
+ * A value the wire format cannot carry is null here, so that a bad row never blocks a write.
+ */
 export function snapshotOf(m: ModelSpec, row: Row): Row {
   const out: Row = {};
-  for (const f of m.fields) if (row[f.name] !== undefined) out[f.name] = toWire(f, row[f.name]);
+  for (const f of m.fields) if (row[f.name] !== undefined) out[f.name] = wireOrNull(f, row[f.name]);
   for (const rel of m.relations) {
     const v = row[rel.name];
     if (v === undefined) continue;
@@ -403,6 +568,7 @@ export class Engine {
   constructor(
     private readonly db: unknown,
     private readonly limits: Limits,
+    private readonly warn: Warn = () => undefined,
   ) {}
 
   private emits(m: ModelSpec, event: ChangeEvent["event"]): boolean {
@@ -423,6 +589,27 @@ export class Engine {
     return this.db as Client;
   }
 
+  /** Presents rows; those that cannot be sent are left out and logged, never failing the rest. */
+  private async shown(db: unknown, m: ModelSpec, rows: Row[], auth: Auth): Promise<Row[]> {
+    const shown = await presentAll(db, m, rows, auth);
+    const out: Row[] = [];
+    shown.forEach((r, i) => {
+      if (r !== null) out.push(r);
+      else this.warn({ model: m.name, id: idKey(m, rows[i] as Row) }, UNSERIALIZABLE);
+    });
+    return out;
+  }
+
+  /** One presented row; a row that cannot be sent is a 500 (inside a transaction: rolled back). */
+  private async one(db: unknown, m: ModelSpec, row: Row, auth: Auth): Promise<Row> {
+    const [shown] = await presentAll(db, m, [row], auth);
+    if (shown === undefined || shown === null) {
+      this.warn({ model: m.name, id: idKey(m, row) }, UNSERIALIZABLE);
+      throw new HttpError(500, UNSERIALIZABLE);
+    }
+    return shown;
+  }
+
   async list(b: Binding, query: Query, auth: Auth): Promise<Page> {
     const m = b.spec;
     const take = parseInt(
@@ -433,20 +620,27 @@ export class Engine {
     );
     const skip = parseInt("skip", last(query.skip), 0, Number.MAX_SAFE_INTEGER);
     const cursorRaw = last(query.cursor);
-    const cursor =
+    const cursorId =
       cursorRaw !== undefined && cursorRaw !== "" ? decodeCursor(m, cursorRaw) : undefined;
     const include = parseInclude(m, last(query.include));
-    const where = and(policyWhere(m, "read", auth), ...parseFilter(m, query));
+    const read = policyWhere(m, "read", auth);
+    const where = and(read, ...parseFilter(m, query));
     const orderBy = parseOrder(m, last(query.orderBy));
     if (isNone(where)) return { data: [], meta: { total: 0, nextCursor: null } };
     const d = delegate(this.db, m);
+    // A cursor must name a row the caller can read. One it cannot read gets the answer of a
+    // cursor that names no row (an empty page): a page starting after a hidden row would tell
+    // that the row exists, and where it sorts.
+    if (cursorId !== undefined && !(await exists(this.db, m, cursorId, read))) {
+      return { data: [], meta: { total: await d.count({ where }), nextCursor: null } };
+    }
     const [rows, total] = await Promise.all([
       d.findMany({
         where,
         orderBy,
         take: take + 1,
-        skip: cursor !== undefined ? skip + 1 : skip,
-        ...(cursor !== undefined ? { cursor } : {}),
+        skip: cursorId !== undefined ? skip + 1 : skip,
+        ...(cursorId !== undefined ? { cursor: uniqueWhere(m, cursorId) } : {}),
         ...(include.length > 0 ? { include: includeArgs(m, include, auth) } : {}),
       }),
       d.count({ where }),
@@ -457,7 +651,7 @@ export class Engine {
     const lastRow = page[page.length - 1];
     const nextCursor =
       more && lastRow !== undefined && m.id.length > 0 ? encodeCursor(m, lastRow) : null;
-    return { data: page.map((r) => present(m, r, auth)), meta: { total, nextCursor } };
+    return { data: await this.shown(this.db, m, page, auth), meta: { total, nextCursor } };
   }
 
   async count(b: Binding, query: Query, auth: Auth): Promise<{ count: number }> {
@@ -485,7 +679,7 @@ export class Engine {
       d.findMany({ where, orderBy: idOrder(m), take }),
       d.count({ where }),
     ]);
-    return { data: rows.map((r) => present(m, r, auth)), meta: { total, nextCursor: null } };
+    return { data: await this.shown(this.db, m, rows, auth), meta: { total, nextCursor: null } };
   }
 
   async get(b: Binding, id: unknown[], query: Query, auth: Auth): Promise<Row> {
@@ -499,7 +693,7 @@ export class Engine {
     });
     if (row === null) throw new HttpError(404, "The row does not exist.");
     await dropUnreadable(this.db, m, [row], include, auth);
-    return present(m, row, auth);
+    return this.one(this.db, m, row, auth);
   }
 
   async create(b: Binding, body: unknown, auth: Auth): Promise<Row> {
@@ -507,24 +701,20 @@ export class Engine {
     const input = parseBody(b.create, body);
     if (deniedOutright(m, "create", auth)) throw forbidden(FORBIDDEN);
     const rules = writableRules(m, Object.keys(input));
-    const row = await this.client.$transaction(async (tx) => {
+    // The response is built inside the transaction: if it fails, nothing stays committed.
+    const { row, shown } = await this.client.$transaction(async (tx) => {
+      await checkReferences(tx, m, input, null, auth);
       const created = await delegate(tx, m).create({ data: toData(m, input) });
       const id = rowId(m, created);
       if (!(await holds(tx, m, id, policyWhere(m, "create", auth)))) throw forbidden(FORBIDDEN);
-      for (const f of rules) {
-        if (
-          !(await holds(tx, m, id, toWhere(f.writable ?? { kind: "bool", value: false }, auth)))
-        ) {
-          throw forbidden(`You may not set ${f.name}.`);
-        }
-      }
-      return created;
+      await checkWritable(tx, m, id, rules, auth);
+      return { row: created, shown: await this.one(tx, m, created, auth) };
     });
     if (this.emits(m, "created")) {
       const after = await this.snapshot(this.db, m, rowId(m, row));
       this.onChange?.({ model: m.name, event: "created", before: null, after });
     }
-    return present(m, row, auth);
+    return shown;
   }
 
   async update(b: Binding, id: unknown[], body: unknown, auth: Auth): Promise<Row> {
@@ -532,31 +722,32 @@ export class Engine {
     const input = parseBody(b.update, body);
     const rules = writableRules(m, Object.keys(input));
     let before: Row | null = null;
-    const row = await this.client.$transaction(async (tx) => {
-      if (!(await exists(tx, m, id, policyWhere(m, "read", auth))))
-        throw new HttpError(404, "The row does not exist.");
+    const { row, shown } = await this.client.$transaction(async (tx) => {
+      const read = policyWhere(m, "read", auth);
+      if (!(await exists(tx, m, id, read))) throw new HttpError(404, "The row does not exist.");
       const rule = policyWhere(m, "update", auth);
       if (!(await holds(tx, m, id, rule))) throw forbidden(FORBIDDEN);
-      for (const f of rules) {
-        if (
-          !(await holds(tx, m, id, toWhere(f.writable ?? { kind: "bool", value: false }, auth)))
-        ) {
-          throw forbidden(`You may not set ${f.name}.`);
-        }
-      }
+      await checkWritable(tx, m, id, rules, auth);
+      await checkReferences(tx, m, input, id, auth);
       before = this.emits(m, "updated") ? await this.snapshot(tx, m, id) : null;
       const updated = await delegate(tx, m).update({
         where: uniqueWhere(m, id),
         data: toData(m, input),
       });
-      if (!(await holds(tx, m, rowId(m, updated), rule))) throw forbidden(FORBIDDEN);
-      return updated;
+      const after = rowId(m, updated);
+      if (!(await holds(tx, m, after, rule))) throw forbidden(FORBIDDEN);
+      // Moving a row out of one's own sight (into another tenant, say) is refused unless the
+      // schema opts out with `[policies] readable_after_update = false`.
+      if (readableAfterUpdate && !(await holds(tx, m, after, read))) {
+        throw forbidden("After this change you could no longer read the row.");
+      }
+      return { row: updated, shown: await this.one(tx, m, updated, auth) };
     });
     if (this.emits(m, "updated")) {
       const after = await this.snapshot(this.db, m, rowId(m, row));
       this.onChange?.({ model: m.name, event: "updated", before, after });
     }
-    return present(m, row, auth);
+    return shown;
   }
 
   async delete(b: Binding, id: unknown[], auth: Auth): Promise<void> {
@@ -570,10 +761,5 @@ export class Engine {
       return snapshot;
     });
     if (before !== null) this.onChange?.({ model: m.name, event: "deleted", before, after: null });
-  }
-
-  /** In memory: may this principal read this row (for events of rows already loaded)? */
-  static canRead(m: ModelSpec, row: Row, auth: Auth): boolean {
-    return canRead(m, row, auth);
   }
 }

@@ -12,6 +12,7 @@ import {
   allowedMethods,
   dispatch,
   frameworkError,
+  isUtf8Json,
   problemResponse,
   requestIdOf,
   unmatched,
@@ -44,8 +45,7 @@ function send(res: Response, r: ApiResponse): void {
 }
 
 function isJson(req: IncomingMessage): boolean {
-  const type = req.headers["content-type"] ?? "";
-  return /^application\/([\w.+-]+\+)?json\b/i.test(type);
+  return isUtf8Json(req.headers["content-type"] ?? "");
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -121,6 +121,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     const type = (err as { type?: unknown }).type;
     const status = (err as { status?: unknown }).status;
     if (type === "entity.too.large") send(res, frameworkError(413, at));
+    else if (type === "charset.unsupported") send(res, frameworkError(415, at));
     else if (type === "entity.parse.failed" || type === "encoding.unsupported" || status === 400) {
       send(res, frameworkError(400, at));
     } else send(res, problemResponse(err, at, o.services.log));

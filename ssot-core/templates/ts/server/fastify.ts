@@ -11,6 +11,7 @@ import {
   allowedMethods,
   dispatch,
   frameworkError,
+  isUtf8Json,
   problemResponse,
   requestIdOf,
   unmatched,
@@ -78,7 +79,13 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   app.addContentTypeParser(
     /^application\/([\w.+-]+\+)?json/i,
     { parseAs: "string" },
-    (_req, body, done) => {
+    (req, body, done) => {
+      if (!isUtf8Json(req.headers["content-type"] ?? "")) {
+        const e = new Error("not utf-8") as Error & { statusCode: number };
+        e.statusCode = 415;
+        done(e, undefined);
+        return;
+      }
       try {
         done(null, body === "" ? undefined : (JSON.parse(body as string) as unknown));
       } catch {

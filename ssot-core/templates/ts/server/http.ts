@@ -265,6 +265,21 @@ export function unmatched(
   return { ...res, headers: { ...res.headers, allow: allowed.join(", ") } };
 }
 
+/** A JSON media type (`application/json`, `application/merge-patch+json`, ...). */
+export function isJsonType(type: string): boolean {
+  return /^application\/([\w.+-]+\+)?json\b/i.test(type);
+}
+
+/**
+ * A JSON body in UTF-8: no charset, or `utf-8`. JSON is UTF-8 (RFC 8259); a body in
+ * `charset=latin1` or any other is refused with 415 by both frameworks alike.
+ */
+export function isUtf8Json(type: string): boolean {
+  if (!isJsonType(type)) return false;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(type)?.[1];
+  return charset === undefined || /^utf-?8$/i.test(charset);
+}
+
 /** A problem for errors the framework raises before a route runs (body too large, bad JSON). */
 export function frameworkError(
   status: number,
@@ -274,7 +289,7 @@ export function frameworkError(
     status === 413
       ? "The request body is too large."
       : status === 415
-        ? "The request body must be JSON (application/json)."
+        ? "The request body must be JSON in UTF-8 (application/json)."
         : status === 404
           ? "No such route."
           : "The request body is not valid JSON.";

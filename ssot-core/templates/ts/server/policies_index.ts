@@ -34,6 +34,9 @@ export interface RelationSpec {
   model: string;
   list: boolean;
   nullable: boolean;
+  /** The foreign-key fields this side holds, and the fields of `model` they reference. */
+  fields?: string[];
+  references?: string[];
 }
 
 export interface ModelSpec {
@@ -59,6 +62,13 @@ export interface ModelSpec {
 }
 
 export const models = schema.models as unknown as Readonly<Record<string, ModelSpec>>;
+
+/**
+ * After an update the row must still be readable by the caller: moving one's document into
+ * another tenant's project is refused. `[policies] readable_after_update = false` turns it off.
+ */
+export const readableAfterUpdate: boolean =
+  (schema as { readableAfterUpdate?: boolean }).readableAfterUpdate !== false;
 
 export function model(name: string): ModelSpec {
   const m = models[name];
@@ -91,6 +101,18 @@ export function canRead(m: ModelSpec, row: unknown, auth: Auth): boolean {
 /** The field's `@readable` rule holds for this row (true when it has none). */
 export function fieldReadable(f: FieldSpec, row: unknown, auth: Auth): boolean {
   return f.readable === undefined || evaluate(f.readable, row, auth) === true;
+}
+
+const ORDERED = ["equals", "not", "in", "lt", "lte", "gt", "gte"] as const;
+const OPERATORS: Readonly<Record<string, readonly string[]>> = {
+  String: [...ORDERED, "contains", "startsWith", "endsWith"],
+  Boolean: ["equals", "not"],
+  enum: ["equals", "not", "in"],
+};
+
+/** The filter operators of a field, the same for HTTP `filter[f][op]` and realtime filters. */
+export function filterOperators(f: FieldSpec): readonly string[] {
+  return OPERATORS[f.type] ?? ORDERED;
 }
 
 /** Fields with a `@writable` rule that the input sets: each must hold on the row. */

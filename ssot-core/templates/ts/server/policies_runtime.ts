@@ -69,10 +69,33 @@ export class PolicyError extends Error {
 const OPAQUE = Symbol("principal");
 type Value = unknown;
 
-function claim(auth: Auth, name: string): Value {
+/**
+ * A value as the schema types it, whatever form it arrived in: BigInt as `bigint`, Decimal as a
+ * number, DateTime as a `Date`. Rows from the database already are; JSON rows (realtime events)
+ * and claims carry BigInt and Decimal as strings, and `"9" != 9` must not be true anywhere.
+ */
+function typed(ty: ValueType, v: Value): Value {
+  if (v === null || v === undefined) return v;
+  if (Array.isArray(v)) return v.map((x: Value) => typed(ty, x));
+  if (typeof v !== "string") return v;
+  switch (ty.base) {
+    case "BigInt":
+      return /^-?\d+$/.test(v) ? BigInt(v) : v;
+    case "Decimal":
+      return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+    case "DateTime": {
+      const t = Date.parse(v);
+      return Number.isNaN(t) ? v : new Date(t);
+    }
+    default:
+      return v;
+  }
+}
+
+function claim(auth: Auth, name: string, ty: ValueType): Value {
   if (auth === null) return null;
   const v = auth[name];
-  return v === undefined ? null : v;
+  return v === undefined ? null : typed(ty, v);
 }
 
 /** The value of an operand that does not read the row. */
@@ -91,19 +114,23 @@ function constant(o: Operand, auth: Auth): Value {
     case "auth":
       return auth === null ? null : OPAQUE;
     case "claim":
-      return claim(auth, o.name);
+      return claim(auth, o.name, o.ty);
     case "field":
       throw new PolicyError(`field ${o.field} is not a constant`);
   }
 }
 
+/** Comparable form: dates as milliseconds, Decimals as numbers; a bigint stays exact. */
 function norm(v: Value): Value {
   if (v instanceof Date) return v.getTime();
-  if (typeof v === "bigint") return Number(v);
   if (typeof v === "object" && v !== null && "toNumber" in v && typeof v.toNumber === "function") {
     return (v as { toNumber(): number }).toNumber();
   }
   return v;
+}
+
+function numeric(v: Value): v is number | bigint {
+  return typeof v === "number" || typeof v === "bigint";
 }
 
 function equal(a: Value, b: Value): boolean {
@@ -112,13 +139,15 @@ function equal(a: Value, b: Value): boolean {
   if (Array.isArray(x) && Array.isArray(y)) {
     return x.length === y.length && x.every((v, i) => equal(v, y[i]));
   }
+  // `9n` equals `9` (a BigInt field and an Int literal or claim); `<`/`>` compare them exactly.
+  if (numeric(x) && numeric(y) && typeof x !== typeof y) return !(x < y) && !(x > y);
   return x === y;
 }
 
 function order(a: Value, b: Value): number | null {
   const x = norm(a);
   const y = norm(b);
-  if (typeof x === "number" && typeof y === "number") return x < y ? -1 : x > y ? 1 : 0;
+  if (numeric(x) && numeric(y)) return x < y ? -1 : x > y ? 1 : 0;
   if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0;
   return null;
 }
@@ -313,7 +342,9 @@ function read(row: unknown, hops: Hop[], field: string): Known {
 }
 
 function operand(o: Operand, row: unknown, auth: Auth): Known {
-  return o.kind === "field" ? read(row, o.hops, o.field) : { v: constant(o, auth) };
+  if (o.kind !== "field") return { v: constant(o, auth) };
+  const known = read(row, o.hops, o.field);
+  return known === undefined ? undefined : { v: typed(o.ty, known.v) };
 }
 
 /** Evaluates an expression on a row: true, false, or undefined when a needed value is missing. */

@@ -1,25 +1,47 @@
 // Fixed-window rate limits per principal (or client address when anonymous): the model's
-// `@@rateLimit`, else the global RATE_LIMIT per RATE_LIMIT_WINDOW seconds.
+// `@@rateLimit`, else the global RATE_LIMIT per RATE_LIMIT_WINDOW seconds. With REDIS_URL the
+// counters live in Redis, shared by every instance (N instances allow the limit once, not N
+// times); while Redis is unreachable each instance counts in memory on its own.
 
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { ModelSpec } from "../policies/index.js";
 import { HttpError } from "./errors.js";
 
 export class RateLimits {
-  private readonly limiters = new Map<string, RateLimiterMemory>();
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+  private readonly redis: Redis | null;
 
   constructor(
     private readonly defaultLimit: number,
     private readonly defaultWindowSeconds: number,
-  ) {}
+    redisUrl: string | null = null,
+    onRedisError: (e: unknown) => void = () => undefined,
+  ) {
+    // No offline queue: a request is never held back waiting for Redis.
+    this.redis =
+      redisUrl !== null
+        ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+        : null;
+    this.redis?.on("error", onRedisError);
+  }
 
-  private limiter(m: ModelSpec): RateLimiterMemory | null {
+  private limiter(m: ModelSpec): RateLimiterAbstract | null {
     const limit = m.rateLimit?.limit ?? this.defaultLimit;
     const window = m.rateLimit?.windowSeconds ?? this.defaultWindowSeconds;
     if (limit === 0) return null;
     let l = this.limiters.get(m.name);
     if (l === undefined) {
-      l = new RateLimiterMemory({ points: limit, duration: window, keyPrefix: m.name });
+      const opts = { points: limit, duration: window, keyPrefix: `ssot:rl:${m.name}` };
+      l =
+        this.redis !== null
+          ? new RateLimiterRedis({
+              ...opts,
+              storeClient: this.redis,
+              insuranceLimiter: new RateLimiterMemory(opts),
+            })
+          : new RateLimiterMemory(opts);
       this.limiters.set(m.name, l);
     }
     return l;
@@ -40,5 +62,9 @@ export class RateLimits {
       }
       throw e;
     }
+  }
+
+  close(): void {
+    this.redis?.disconnect();
   }
 }

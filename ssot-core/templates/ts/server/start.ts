@@ -28,13 +28,22 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
     log.warn("no JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL: bearer tokens are refused");
   }
   const db = createDb(config.databaseUrl);
-  const engine = new Engine(db, {
-    defaultPageSize: config.defaultPageSize,
-    maxPageSize: config.maxPageSize,
-    insensitiveSearch: INSENSITIVE_SEARCH,
-  });
+  const engine = new Engine(
+    db,
+    {
+      defaultPageSize: config.defaultPageSize,
+      maxPageSize: config.maxPageSize,
+      insensitiveSearch: INSENSITIVE_SEARCH,
+    },
+    (info, message) => log.warn(info, message),
+  );
   const auth = new Authenticator(config);
-  const rateLimits = new RateLimits(config.rateLimit, config.rateLimitWindowSeconds);
+  const rateLimits = new RateLimits(
+    config.rateLimit,
+    config.rateLimitWindowSeconds,
+    config.redisUrl,
+    (e) => log.error({ err: e }, "rate limits: redis"),
+  );
   const services: Services = {
     engine,
     auth,
@@ -74,6 +83,7 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
     close: async () => {
       await realtime.close();
       await server.close();
+      rateLimits.close();
       await db.$disconnect();
     },
   };

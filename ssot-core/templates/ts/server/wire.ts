@@ -2,13 +2,27 @@
 // in UTC, BigInt and Decimal as strings, Bytes as base64.
 
 import { Prisma } from "../generated/prisma/client.js";
-import type { FieldSpec } from "../policies/index.js";
+import { model } from "../policies/index.js";
+import type { FieldSpec, ModelSpec } from "../policies/index.js";
+import { isDateTime } from "../validators/common.js";
+
+/** A stored value the wire format cannot carry (a DateTime past year 9999 written by another program). */
+export class Unserializable extends Error {
+  constructor(field: string) {
+    super(`the value of ${field} cannot be written in the wire format`);
+    this.name = "Unserializable";
+  }
+}
 
 function outScalar(f: FieldSpec, v: unknown): unknown {
   if (v === null || v === undefined) return null;
   switch (f.type) {
-    case "DateTime":
-      return v instanceof Date ? v.toISOString() : v;
+    case "DateTime": {
+      if (!(v instanceof Date)) return v;
+      const year = v.getUTCFullYear();
+      if (Number.isNaN(year) || year < 1 || year > 9999) throw new Unserializable(f.name);
+      return v.toISOString();
+    }
     case "BigInt":
       return typeof v === "bigint" ? v.toString() : v;
     case "Decimal":
@@ -75,12 +89,10 @@ export function parseParam(f: FieldSpec, raw: string): unknown {
       if (raw !== "true" && raw !== "false") throw new Error("expected true or false");
       return raw === "true";
     case "DateTime": {
-      if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(raw)) {
-        throw new Error("expected an RFC 3339 date-time");
-      }
-      const d = new Date(raw);
-      if (Number.isNaN(d.getTime())) throw new Error("expected an RFC 3339 date-time");
-      return d;
+      // A full date-time, or a date (midnight UTC); `2020-02-30` is refused, not rolled over.
+      const full = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw;
+      if (!isDateTime(full)) throw new Error("expected an RFC 3339 date-time");
+      return new Date(full);
     }
     case "enum":
       if (!(f.enumValues ?? []).includes(raw)) {
@@ -90,4 +102,41 @@ export function parseParam(f: FieldSpec, raw: string): unknown {
     default:
       throw new Error("this field cannot be filtered");
   }
+}
+
+function revive(f: FieldSpec, v: unknown): unknown {
+  if (v === null || v === undefined) return v;
+  switch (f.type) {
+    case "DateTime":
+      return typeof v === "string" ? new Date(v) : v;
+    case "BigInt":
+      return typeof v === "string" ? BigInt(v) : v;
+    case "Decimal":
+      return typeof v === "string" ? new Prisma.Decimal(v) : v;
+    default:
+      return v;
+  }
+}
+
+/**
+ * A row of JSON (a realtime event's snapshot) with the typed values Prisma gives: BigInt as
+ * `bigint`, Decimal as `Prisma.Decimal`, DateTime as `Date`. Policies and masks evaluate on
+ * these, so that `level != 9` on a BigInt means over WebSocket what it means over HTTP.
+ */
+export function typedRow(m: ModelSpec, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...row };
+  for (const f of m.fields) {
+    const v = row[f.name];
+    if (v === undefined) continue;
+    out[f.name] = f.list && Array.isArray(v) ? v.map((x) => revive(f, x)) : revive(f, v);
+  }
+  for (const rel of m.relations) {
+    const v = row[rel.name];
+    if (typeof v !== "object" || v === null) continue;
+    const target = model(rel.model);
+    out[rel.name] = Array.isArray(v)
+      ? v.map((x: Record<string, unknown>) => typedRow(target, x))
+      : typedRow(target, v as Record<string, unknown>);
+  }
+  return out;
 }
