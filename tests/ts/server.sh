@@ -16,7 +16,10 @@ export JWT_SECRET="e2e-secret-$(date +%s)-0123456789abcdef"
 rm -rf "$out" && mkdir -p "$out"
 cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
 
-pg=$("$here/pg.sh" start "$out/pg" 55432)
+# Ports: E2E_PORT_BASE (servers, default 3400; +101..+104 for the two-instance runs),
+# E2E_PG_PORT and E2E_REDIS_PORT, so that a second run can go beside CI's.
+base=${E2E_PORT_BASE:-3400}
+pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
 trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true' EXIT
 
 # The blog schema for SQLite: same models, no PostgreSQL native types.
@@ -80,7 +83,7 @@ vitest() {
     echo "$log" | tail -40; result "$label: generated vitest suite" 1; }
 }
 
-port=3400
+port=$base
 for db in postgresql sqlite; do
   only blog || continue
   src="$root/examples/blog"
@@ -170,19 +173,19 @@ if ! command -v redis-server >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; fi
 fi
-redis-server --bind 127.0.0.1 --port 56379 --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
+redis-server --bind 127.0.0.1 --port "${E2E_REDIS_PORT:-56379}" --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
 trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
-export REDIS_URL=redis://127.0.0.1:56379
+export REDIS_URL="redis://127.0.0.1:${E2E_REDIS_PORT:-56379}"
 if only blog; then
 tree="$out/blog-postgresql-fastify-registry"
 export DATABASE_URL="$pg/e2e_3"
 echo "-- realtime across two instances (Redis)"
-start_server "$tree" 3501
+start_server "$tree" $((base + 101))
 first_pid=$server_pid
-start_server "$tree" 3502
+start_server "$tree" $((base + 102))
 server2_pid=$server_pid
 server_pid=$first_pid
-if log=$(API_URL=http://127.0.0.1:3501 API_URL_2=http://127.0.0.1:3502 node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
+if log=$(API_URL=http://127.0.0.1:$((base + 101)) API_URL_2=http://127.0.0.1:$((base + 102)) node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
   result "blog, two instances on Redis: realtime suite with fan-out ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
 else
   echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
@@ -196,12 +199,12 @@ if only tenant; then
   tree="$out/tenant-fastify-controller"
   export DATABASE_URL=$TENANT_DATABASE_URL
   echo "-- tenant, two instances (Redis)"
-  start_server "$tree" 3503
+  start_server "$tree" $((base + 103))
   first_pid=$server_pid
-  start_server "$tree" 3504
+  start_server "$tree" $((base + 104))
   server2_pid=$server_pid
   server_pid=$first_pid
-  API_URL=http://127.0.0.1:3503 API_URL_2=http://127.0.0.1:3504 tenant_suite "tenant, two instances on Redis"
+  API_URL=http://127.0.0.1:$((base + 103)) API_URL_2=http://127.0.0.1:$((base + 104)) tenant_suite "tenant, two instances on Redis"
   stop_server
   kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
 fi

@@ -382,6 +382,114 @@ describe("attack matrix: every model × route × principal", () => {
   });
 });
 
+describe("attack matrix: writes to every model by every principal", () => {
+  // The write rules of the schema, written again. `target` is a row of tenant A.
+  const can = {
+    tenants: { create: isAdmin, update: isAdmin, delete: isAdmin },
+    employees: {
+      create: (p: Principal) => isAdmin(p) || (p.tenantId === tenants[0] && p.role === "MANAGER"),
+      update: (p: Principal) => p === peerA || (p.tenantId === tenants[0] && p.role === "MANAGER") || isAdmin(p),
+      delete: isAdmin,
+    },
+    projects: {
+      create: (p: Principal) => p.tenantId === tenants[0],
+      update: (p: Principal) => p === peerA || isAdmin(p),
+      delete: (p: Principal) => p === peerA || isAdmin(p),
+    },
+    blocks: { create: isAdmin, update: isAdmin, delete: isAdmin },
+    documents: {
+      create: (p: Principal) => p.tenantId === tenants[0] || isAdmin(p),
+      update: (p: Principal) => p === ownerA,
+      delete: (p: Principal) => p === ownerA,
+    },
+  } as const;
+  // What a create names and whether the caller can read it (foreign keys): else 409.
+  const refsReadable = {
+    tenants: (_p: Principal) => true,
+    employees: (p: Principal) => oracle.tenants.read(p, tenants[0] as number),
+    projects: (p: Principal) => oracle.tenants.read(p, tenants[0] as number) && emps.some((e) => e.id === p.id && oracle.employees.read(p, e.id)),
+    blocks: (p: Principal) => oracle.projects.read(p, (projects[0] as Proj).id) && oracle.employees.read(p, peerA.id),
+    documents: (p: Principal) => oracle.projects.read(p, (projects[0] as Proj).id),
+  } as const;
+  const createBody = (path: Path, p: Principal): Json => {
+    const tA = tenants[0] as number;
+    const pA1 = projects[0] as Proj;
+    switch (path) {
+      case "tenants":
+        return { name: `matrix-${p.name}` };
+      case "employees":
+        return { name: `matrix-${p.name}`, salary: "1.00", password: "x", tenantId: tA };
+      case "projects":
+        return { title: `matrix-${p.name}`, tenantId: tA, ownerId: p.id };
+      case "blocks":
+        return { projectId: pA1.id, employeeId: peerA.id };
+      case "documents":
+        return { title: `matrix-${p.name}`, projectId: pA1.id, ownerId: p.id };
+    }
+  };
+
+  it("create: 201 where the policy allows, 403 where not, 409 for references one cannot read", async () => {
+    for (const path of paths) {
+      for (const p of principals) {
+        const r = await call("POST", `/api/${path}`, { token: p.token, body: createBody(path, p) });
+        // A create the policy denies whatever the row is a 403 before any reference is looked at.
+        const outright = path === "tenants" || path === "blocks" ? !isAdmin(p) : path === "employees" ? !isAdmin(p) && p.role !== "MANAGER" : false;
+        const want = !signedIn(p) ? 401 : outright ? 403 : !refsReadable[path](p) ? 409 : can[path].create(p) ? 201 : 403;
+        assert.equal(r.status, want, `${p.name} creates ${path}: ${r.text}`);
+        if (r.status === 201) {
+          assert.ok(!("password" in r.body) && !("ssn" in r.body), r.text);
+          // Leave the data of the other tests as it was.
+          const del = await call("DELETE", `/api/${path}/${r.body.id}`, { token: path === "documents" ? p.token : admin.token });
+          if (path !== "documents" || p !== admin) assert.equal(del.status, 204, `cleanup ${path}: ${del.text}`);
+        }
+      }
+    }
+  });
+
+  it("update: 404 for rows one cannot read, else 200 or 403 as the policy says", async () => {
+    const targets: Record<Path, [number, Json]> = {
+      tenants: [tenants[0] as number, { name: `A-${run}` }],
+      employees: [peerA.id, { name: `peerA-${run}` }],
+      projects: [(projects[1] as Proj).id, { title: `beta-${run}` }],
+      blocks: [(blocks[0] as Blk).id, { employeeId: peerA.id }],
+      documents: [(docs[0] as Doc).id, { title: `doc-${run}` }],
+    };
+    for (const path of paths) {
+      const [id, body] = targets[path];
+      for (const p of principals) {
+        const r = await call("PATCH", `/api/${path}/${id}`, { token: p.token, body });
+        const want = !signedIn(p) ? 401 : !oracle[path].read(p, id) ? 404 : can[path].update(p) ? 200 : 403;
+        assert.equal(r.status, want, `${p.name} updates ${path}/${id}: ${r.text}`);
+        if (r.status === 200) checkFields(path, p, r.body);
+      }
+    }
+  });
+
+  it("delete: 404 for rows one cannot read, else 204 or 403 as the policy says", async () => {
+    for (const path of ["tenants", "blocks", "documents"] as const) {
+      for (const p of principals) {
+        // A fresh row of tenant A for each attempt.
+        const fresh =
+          path === "tenants"
+            ? await ok("POST", "/api/tenants", admin.token as string, { name: `gone-${p.name}` })
+            : path === "blocks"
+              ? await ok("POST", "/api/blocks", admin.token as string, { projectId: (projects[1] as Proj).id, employeeId: ownerA.id })
+              : await ok("POST", "/api/documents", ownerA.token as string, { title: "gone", projectId: (projects[0] as Proj).id, ownerId: ownerA.id });
+        const id = fresh.id as number;
+        const readable =
+          path === "tenants" ? isAdmin(p) : path === "blocks" ? isAdmin(p) || p === managerA : p.tenantId === tenants[0];
+        const r = await call("DELETE", `/api/${path}/${id}`, { token: p.token });
+        const want = !signedIn(p) ? 401 : !readable ? 404 : can[path].delete(p) ? 204 : 403;
+        assert.equal(r.status, want, `${p.name} deletes ${path}/${id}: ${r.text}`);
+        if (r.status !== 204) {
+          const owner = path === "documents" ? ownerA.token : admin.token;
+          assert.equal((await call("DELETE", `/api/${path}/${id}`, { token: owner })).status, 204);
+        }
+      }
+    }
+  });
+});
+
 describe("regressions of the attack (issue 10)", () => {
   it("a foreign key to an unreadable row is refused exactly like one to no row (finding 6)", async () => {
     const pB1 = projects.find((x) => x.tenantId === ownerB.tenantId) as Proj;
