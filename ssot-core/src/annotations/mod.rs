@@ -143,6 +143,20 @@ impl FieldAnnotations {
     pub fn in_input(&self) -> bool {
         !self.hidden && !self.read_only
     }
+
+    /// The annotation that keeps the field from some callers (`@hidden`, `@writeOnly`,
+    /// `@readable`), if any.
+    pub fn masked_by(&self) -> Option<&'static str> {
+        if self.hidden {
+            Some("@hidden")
+        } else if self.write_only {
+            Some("@writeOnly")
+        } else if self.readable.is_some() {
+            Some("@readable")
+        } else {
+            None
+        }
+    }
 }
 
 pub const MODEL_ANNOTATIONS: &[&str] = &["auth", "policy", "realtime", "search", "service", "rateLimit", "expose"];
@@ -681,15 +695,7 @@ impl ModelCx<'_, '_> {
     fn check_search(&mut self, fields: &[FieldAnnotations]) {
         for &(fi, span) in &self.search_spans {
             let (name, a) = (&self.model.fields[fi].name, &fields[fi]);
-            let why = if a.hidden {
-                "@hidden"
-            } else if a.write_only {
-                "@writeOnly"
-            } else if a.readable.is_some() {
-                "@readable"
-            } else {
-                continue;
-            };
+            let Some(why) = a.masked_by() else { continue };
             self.diags.push(
                 Diagnostic::error(format!("@@search cannot use `{name}`: it is {why}"), span)
                     .with_label("matches on a field its readers may not see reveal its value; search only fields every reader sees"),
@@ -701,15 +707,7 @@ impl ModelCx<'_, '_> {
     /// same value: an oracle for its values. Said once, where the schema sets it up.
     fn warn_unique_oracles(&mut self, fields: &[FieldAnnotations]) {
         for (f, a) in self.model.fields.iter().zip(fields) {
-            let why = if a.hidden {
-                "@hidden"
-            } else if a.write_only {
-                "@writeOnly"
-            } else if a.readable.is_some() {
-                "@readable"
-            } else {
-                continue;
-            };
+            let Some(why) = a.masked_by() else { continue };
             let unique = f.unique || self.model.uniques.iter().any(|u| u.fields.len() == 1 && u.fields[0] == f.name);
             if unique {
                 let name = Span::new(f.span.file, f.span.start, f.span.start + f.name.len());
