@@ -31,7 +31,7 @@ cp "$root/examples/blog/ssot.toml" "$out/blog-sqlite-src/ssot.toml"
 pass=0
 fail=0
 db_n=0
-# E2E_ONLY=tenant,redis (a comma-separated list of blog, tenant, redis, auth, fixtures) runs a part.
+# E2E_ONLY=tenant,typed (a comma-separated list of blog, tenant, typed, fixtures) runs a part.
 only() { [ -z "${E2E_ONLY:-}" ] || [[ ",$E2E_ONLY," == *",$1,"* ]]; }
 # prepare TREE SCHEMA_ROOT FRAMEWORK MODE DB → sets DATABASE_URL
 prepare() {
@@ -164,6 +164,27 @@ if only tenant; then
     API_URL="http://127.0.0.1:$port" tenant_suite "tenant $fw $mode"
     stop_server
     vitest "$tree" "tenant $fw $mode"
+  done
+fi
+
+# Every scalar type × every operator in read policies and masks, over HTTP and WebSocket.
+if only typed; then
+  node "$here/typed-schema.mjs" "$out/typed-src"
+  for combo in express:registry fastify:controller; do
+    fw=${combo%%:*}
+    mode=${combo##*:}
+    tree="$out/typed-$fw-$mode"
+    echo "-- typed policies $fw $mode"
+    prepare "$tree" "$out/typed-src" "$fw" "$mode" postgresql
+    port=$((port + 1))
+    start_server "$tree" $port
+    if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test "$here/typed.e2e.test.ts" 2>&1); then
+      result "typed policies $fw $mode: every type × operator over HTTP and WebSocket ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+    else
+      echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+      result "typed policies $fw $mode" 1
+    fi
+    stop_server
   done
 fi
 
