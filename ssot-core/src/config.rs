@@ -17,6 +17,9 @@
 //!
 //! [policies]
 //! readable_after_update = true        # an update may not move a row out of the caller's sight
+//!
+//! [compat]
+//! zod = true                          # read `/// @zod.string.min(1)` tags as @validate rules
 //! ```
 
 use crate::annotations::AuthMethod;
@@ -53,6 +56,15 @@ pub struct FileConfig {
     pub auth: FileAuth,
     #[serde(default)]
     pub policies: FilePolicies,
+    #[serde(default)]
+    pub compat: FileCompat,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCompat {
+    /// Read the portable part of `@zod` doc tags as `@validate` rules (default true).
+    pub zod: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -92,6 +104,8 @@ pub struct Config {
     /// `[policies] readable_after_update`: an update may not move a row out of the caller's
     /// sight (into another tenant, say).
     pub readable_after_update: bool,
+    /// `[compat] zod`: `@zod.string.min(1)` and the like are read as `@validate` rules.
+    pub zod_tags: bool,
     /// The text of `ssot.toml` and its path, when one was read (diagnostics point into it).
     pub file: Option<(PathBuf, String)>,
 }
@@ -104,6 +118,7 @@ impl Default for Config {
             auth_default: vec![AuthMethod::Jwt],
             claims: default_claims(),
             readable_after_update: true,
+            zod_tags: true,
             file: None,
         }
     }
@@ -156,6 +171,7 @@ impl FileConfig {
             auth_default: self.auth.default.clone().unwrap_or_else(|| vec![AuthMethod::Jwt]),
             claims: if self.auth.claims.is_empty() { default_claims() } else { claims },
             readable_after_update: self.policies.readable_after_update.unwrap_or(true),
+            zod_tags: self.compat.zod.unwrap_or(true),
             file,
         })
     }

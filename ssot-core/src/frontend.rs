@@ -550,11 +550,13 @@ fn find_trailing_doc(line: &str) -> Option<usize> {
     None
 }
 
-/// Documentation is every doc line that is not an annotation.
+/// Documentation is every doc line that is not an ssot annotation or a `@zod` rule (the tags of
+/// other tools, `@deprecated` among them, stay).
 fn documentation(lines: &[DocLine]) -> Option<String> {
+    use crate::annotations::lines::{Line, classify};
     let text: Vec<&str> = lines
         .iter()
-        .filter(|l| !l.text.trim_start().starts_with('@'))
+        .filter(|l| matches!(classify(&l.text), Line::Doc | Line::Deprecated(_)))
         .map(|l| l.text.strip_prefix(' ').unwrap_or(&l.text).trim_end())
         .collect();
     let joined = text.join("\n");

@@ -4,8 +4,10 @@
 
 pub mod check;
 pub mod expr;
+pub mod lines;
 pub mod pattern;
 pub mod syntax;
+pub mod zod;
 
 pub use check::{Base, Expr, Hop, Operand, ValueType};
 pub use expr::{CmpOp, Quant};
@@ -100,6 +102,9 @@ pub struct ModelAnnotations {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     pub expose: Expose,
+    /// `@deprecated <reason>` (JSDoc's tag, understood): TSDoc, `#[deprecated]`, OpenAPI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
 }
 
 /// One `@validate` rule.
@@ -131,6 +136,9 @@ pub struct FieldAnnotations {
     pub write_only: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
+    /// `@deprecated <reason>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
 }
 
 impl FieldAnnotations {
@@ -183,14 +191,19 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
         let model = &ir.models[mi];
         let mut cx = ModelCx { ir: &ir, config, model, diags: &mut diags, search_spans: Vec::new() };
         let raws = parse_lines(&model_docs.model, cx.diags);
-        let model_ann = cx.model_annotations(raws);
+        let mut model_ann = cx.model_annotations(raws);
+        model_ann.deprecated = deprecation(&model_docs.model);
+        cx.zod_on_model(&model_docs.model);
         let fields: Vec<FieldAnnotations> = model_docs
             .fields
             .iter()
             .enumerate()
             .map(|(fi, lines)| {
                 let raws = parse_lines(lines, cx.diags);
-                cx.field_annotations(fi, raws)
+                let mut fa = cx.field_annotations(fi, raws);
+                fa.deprecated = deprecation(lines);
+                cx.zod_rules(fi, lines, &mut fa.validate);
+                fa
             })
             .collect();
         cx.check_search(&fields);
@@ -215,11 +228,19 @@ fn at(a: &RawAnnotation) -> String {
     format!("{}{}", if a.model_level { "@@" } else { "@" }, a.name)
 }
 
+/// The reason of a `@deprecated` line, if any (empty when it gives none).
+fn deprecation(lines: &[DocLine]) -> Option<String> {
+    lines.iter().find_map(|l| match lines::classify(&l.text) {
+        lines::Line::Deprecated(why) => Some(why.to_owned()),
+        _ => None,
+    })
+}
+
 fn parse_lines(lines: &[DocLine], diags: &mut Vec<Diagnostic>) -> Vec<RawAnnotation> {
     let mut out = Vec::new();
     for line in lines {
         let trimmed = line.text.trim_start();
-        if trimmed.starts_with('@') {
+        if lines::classify(&line.text) == lines::Line::Annotation {
             let offset = line.text.len() - trimmed.len();
             syntax::parse_line(trimmed, line.span.start + offset, line.span.file, &mut out, diags);
         }
@@ -690,6 +711,44 @@ impl ModelCx<'_, '_> {
         self.diags.push(d);
     }
 
+    /// `@zod` lines of a field: their portable rules join `@validate`; the rest is a warning.
+    fn zod_rules(&mut self, fi: usize, lines: &[DocLine], rules: &mut Vec<ValidateRule>) {
+        if !self.config.zod_tags {
+            return;
+        }
+        for line in lines {
+            let lines::Line::Zod(chain) = lines::classify(&line.text) else { continue };
+            let read = zod::read(chain, &self.model.fields[fi]);
+            for r in read.rules {
+                if !rules.contains(&r) {
+                    rules.push(r);
+                }
+            }
+            if !read.ignored.is_empty() {
+                let list = read.ignored.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+                self.diags.push(
+                    Diagnostic::warning(format!("@zod: {list} has no @validate equivalent and is ignored"), line.span)
+                        .with_label("string lengths, email, url, uuid, regex and number bounds are read; `[compat] zod = false` in ssot.toml turns @zod off"),
+                );
+            }
+        }
+    }
+
+    /// `@zod` lines above a model (`@zod.import([...])`) are TypeScript-only.
+    fn zod_on_model(&mut self, lines: &[DocLine]) {
+        if !self.config.zod_tags {
+            return;
+        }
+        for line in lines {
+            if let lines::Line::Zod(_) = lines::classify(&line.text) {
+                self.diags.push(
+                    Diagnostic::warning("@zod on a model is TypeScript-only and is ignored", line.span)
+                        .with_label("`[compat] zod = false` in ssot.toml turns @zod off"),
+                );
+            }
+        }
+    }
+
     /// A search over a field the caller may not read would reveal it one character at a time
     /// (`q=SSN-1`, `q=SSN-12`, ...): `@@search` takes only fields every reader sees.
     fn check_search(&mut self, fields: &[FieldAnnotations]) {
@@ -844,9 +903,9 @@ impl ModelCx<'_, '_> {
             } else {
                 let v = &arg.value;
                 match name {
-                    "regex" => expect_str(v, "`regex`", self.diags).and_then(|(s, _)| match regex::Regex::new(s) {
-                        Ok(_) if pattern::unsupported(s).is_some() || regex::Regex::new(&pattern::for_rust(s)).is_err() => {
-                            let why = pattern::unsupported(s).unwrap_or_else(|| "it has no JavaScript equivalent".into());
+                    "regex" => expect_str(v, "`regex`", self.diags).and_then(|(s, _)| match pattern::check(s) {
+                        Ok(()) => Some(ValidateRule::Regex(s.to_owned())),
+                        Err(pattern::PatternError::Unportable(why)) => {
                             self.diags.push(
                                 Diagnostic::error(
                                     format!("this pattern cannot be checked the same way in Rust and TypeScript: {why}"),
@@ -856,11 +915,7 @@ impl ModelCx<'_, '_> {
                             );
                             None
                         }
-                        Ok(_) => Some(ValidateRule::Regex(s.to_owned())),
-                        Err(e) => {
-                            let text = e.to_string();
-                            let last = text.lines().last().unwrap_or("invalid pattern").trim();
-                            let first = last.strip_prefix("error: ").unwrap_or(last).to_owned();
+                        Err(pattern::PatternError::Invalid(first)) => {
                             self.diags
                                 .push(Diagnostic::error(format!("invalid regular expression in @validate(regex): {first}"), v.span()));
                             None

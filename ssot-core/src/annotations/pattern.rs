@@ -5,6 +5,30 @@
 //! but differ in meaning — `\d`, `\w` and `\b` are Unicode-aware in Rust and ASCII in
 //! JavaScript — the Rust side gets the JavaScript meaning: [`for_rust`] rewrites them.
 
+/// Why a pattern cannot be a validation rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatternError {
+    /// Valid, but with no equivalent on the other side.
+    Unportable(String),
+    /// Not a regular expression (the regex crate's message).
+    Invalid(String),
+}
+
+/// Checks that a pattern is valid and means the same in Rust and JavaScript.
+pub fn check(pattern: &str) -> Result<(), PatternError> {
+    match regex::Regex::new(pattern) {
+        Ok(_) if unsupported(pattern).is_some() || regex::Regex::new(&for_rust(pattern)).is_err() => {
+            Err(PatternError::Unportable(unsupported(pattern).unwrap_or_else(|| "it has no JavaScript equivalent".into())))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let text = e.to_string();
+            let last = text.lines().last().unwrap_or("invalid pattern").trim();
+            Err(PatternError::Invalid(last.strip_prefix("error: ").unwrap_or(last).to_owned()))
+        }
+    }
+}
+
 /// Why a pattern cannot be used on both sides, if it cannot.
 pub fn unsupported(pattern: &str) -> Option<String> {
     let bytes = pattern.as_bytes();

@@ -30,6 +30,7 @@ pub fn items(ir: &Ir, config: &Config) -> String {
     c.line(format!("pub const PROVIDER: &str = {};", rust_str(&ir.provider)));
     c.line("/// Metadata of every model and view with an API.");
     let metas: Vec<String> = ir.api_models().map(|m| format!("&{}::META", camel(&m.name))).collect();
+    c.line("#[allow(deprecated)]");
     c.line(format!("pub const MODELS: &[&::ssot::meta::ModelMeta] = &[{}];", metas.join(", ")));
     c.line("");
     g.principal(&mut c, config);
@@ -121,6 +122,7 @@ impl Gen<'_> {
             }
         };
         c.doc(f.documentation.as_deref());
+        deprecated(c, f.annotations.deprecated.as_deref());
         c.doc(extra_doc);
         // One serde attribute per field, with only what differs from serde's defaults.
         let mut serde_args = Vec::new();
@@ -176,6 +178,7 @@ impl Gen<'_> {
             c.line(format!("{var},"));
         }
         c.close("}");
+        c.line("#[allow(deprecated)]");
         c.open(format!("impl {name} {{"));
         c.line("/// Every value, in schema order.");
         let all: Vec<String> = variants.iter().map(|v| format!("{name}::{v}")).collect();
@@ -265,6 +268,7 @@ impl Gen<'_> {
     fn model(&self, c: &mut Code, m: &Model) {
         let name = camel(&m.name);
         c.doc(m.documentation.as_deref());
+        deprecated(c, m.annotations.deprecated.as_deref());
         c.line(SERDE_AS).line(DERIVE).line(SERDE_CRATE);
         c.open(format!("pub struct {name} {{"));
         for f in &m.fields {
@@ -347,6 +351,7 @@ impl Gen<'_> {
     }
 
     fn validate_impl(&self, c: &mut Code, name: &str, fields: &[FieldOut<'_>]) {
+        c.line("#[allow(deprecated)]");
         c.open(format!("impl {name} {{"));
         c.line("/// Checks every `@validate` rule; returns all violations, each with its field path.");
         c.open("pub fn validate(&self) -> ::std::result::Result<(), ::ssot::validate::Violations> {");
@@ -399,6 +404,7 @@ impl Gen<'_> {
         let open = p.is_none();
         let mut cx = PolicyCx { ir: self.ir, depth: 0 };
         c.line("#[allow(unused_variables, unused_imports, clippy::all)]");
+        c.line("#[allow(deprecated)]");
         c.open(format!("impl {name} {{"));
         let ops: [(&str, Option<&Rule>, &str); 4] = [
             (
@@ -651,5 +657,18 @@ fn field_value(row: &str, f: &Field) -> String {
         format!("{row}.{name}.as_ref().map(|v| {})", value("v"))
     } else {
         format!("Some({})", value(&format!("{row}.{name}")))
+    }
+}
+
+/// `#[deprecated]` for an item whose docs say `@deprecated <reason>`.
+fn deprecated(c: &mut Code, why: Option<&str>) {
+    match why {
+        Some("") => {
+            c.line("#[deprecated]");
+        }
+        Some(why) => {
+            c.line(format!("#[deprecated(note = {})]", rust_str(why)));
+        }
+        None => {}
     }
 }

@@ -88,6 +88,14 @@ fn field_schema(f: &Field, rules: bool) -> Value {
             obj.insert("description".into(), json!(doc));
         }
     }
+    if f.annotations.deprecated.is_some() {
+        if s.get("$ref").is_some() {
+            s = json!({ "allOf": [s] });
+        }
+        if let Some(obj) = s.as_object_mut() {
+            obj.insert("deprecated".into(), json!(true));
+        }
+    }
     s
 }
 
@@ -189,7 +197,11 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
             };
             props.push((f.name.clone(), s, false));
         }
-        schemas.insert(name.clone(), object(props, m.documentation.as_deref(), false));
+        let mut schema = object(props, m.documentation.as_deref(), false);
+        if m.annotations.deprecated.is_some() {
+            schema["deprecated"] = json!(true);
+        }
+        schemas.insert(name.clone(), schema);
         let writable = m.kind == ModelKind::Model;
         if writable {
             let create = m
@@ -232,6 +244,9 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
             o.insert("summary".into(), json!(summary));
             o.insert("tags".into(), json!([name.clone()]));
             o.insert("security".into(), Value::Array(security.clone()));
+            if m.annotations.deprecated.is_some() {
+                o.insert("deprecated".into(), json!(true));
+            }
             o.extend(extra);
             Value::Object(o)
         };
