@@ -269,6 +269,10 @@ impl Gen<'_> {
         let name = camel(&m.name);
         c.doc(m.documentation.as_deref());
         deprecated(c, m.annotations.deprecated.as_deref());
+        // A relation to a deprecated model is the schema's own use of it, not the user's.
+        if m.relation_fields().any(|(_, r)| self.ir.model(&r.model).is_some_and(|t| t.annotations.deprecated.is_some())) {
+            c.line("#[allow(deprecated)]");
+        }
         c.line(SERDE_AS).line(DERIVE).line(SERDE_CRATE);
         c.open(format!("pub struct {name} {{"));
         for f in &m.fields {
