@@ -49,7 +49,17 @@ pub fn ident(s: &str) -> String {
 /// `UserProfile` → `user-profiles`, `Category` → `categories`).
 pub fn collection_path(model: &str) -> String {
     let kebab = heck::ToKebabCase::to_kebab_case(model);
-    plural(&kebab)
+    // Only the last word is a noun to inflect (`UserProfile` → `user-profiles`); already plural
+    // and uncountable words stay (`Impersonations`, `SiteSettings`, `Statistics`, `Media`).
+    match kebab.rsplit_once('-') {
+        Some((head, last)) => format!("{head}-{}", plural(last)),
+        None => plural(&kebab),
+    }
+}
+
+/// The URL segment of a model's routes under `/api/`: `@@expose(path: "...")`, else the plural.
+pub fn model_path(m: &crate::ir::Model) -> String {
+    m.annotations.expose.path.clone().unwrap_or_else(|| collection_path(&m.name))
 }
 
 /// A file name for a model or type: kebab-case (`UserProfile` → `user-profile`).
@@ -58,14 +68,7 @@ pub fn file_stem(name: &str) -> String {
 }
 
 fn plural(word: &str) -> String {
-    let lower = word.to_ascii_lowercase();
-    if lower.ends_with('y') && !["ay", "ey", "iy", "oy", "uy"].iter().any(|v| lower.ends_with(v)) {
-        format!("{}ies", &word[..word.len() - 1])
-    } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
-        format!("{word}es")
-    } else {
-        format!("{word}s")
-    }
+    pluralizer::pluralize(word, 2, false)
 }
 
 /// A TypeScript property key: bare when it is an identifier, quoted otherwise.
@@ -111,6 +114,20 @@ mod tests {
         assert_eq!(collection_path("Category"), "categories");
         assert_eq!(collection_path("Day"), "days");
         assert_eq!(collection_path("Address"), "addresses");
+        // Already plural, uncountable and irregular words (issue 9: `impersonationses`).
+        for (model, path) in [
+            ("Impersonations", "impersonations"),
+            ("SiteSettings", "site-settings"),
+            ("Statistics", "statistics"),
+            ("jwks", "jwks"),
+            ("Media", "media"),
+            ("Person", "people"),
+            ("ChildProfile", "child-profiles"),
+            ("Status", "statuses"),
+            ("ApiKey", "api-keys"),
+        ] {
+            assert_eq!(collection_path(model), path, "{model}");
+        }
         assert_eq!(ts_key("createdAt"), "createdAt");
         assert_eq!(ts_key("my-field"), "\"my-field\"");
         assert_eq!(ts_type("String"), "String_");

@@ -73,15 +73,18 @@ pub struct RateLimit {
     pub window_seconds: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Expose {
     pub api: bool,
     pub ui: bool,
+    /// `@@expose(path: "people")`: the URL segment under `/api/` instead of the plural.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl Default for Expose {
     fn default() -> Self {
-        Expose { api: true, ui: true }
+        Expose { api: true, ui: true, path: None }
     }
 }
 
@@ -216,11 +219,28 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
             field.annotations = fa;
         }
     }
+    check_paths(&ir, &mut diags);
     if diags.iter().any(|d| d.severity == Severity::Error) {
         diags.sort_by_key(|d| d.severity != Severity::Error);
         Err(diags)
     } else {
         Ok((ir, diags))
+    }
+}
+
+/// Two models served at one `/api/<path>` would shadow each other.
+fn check_paths(ir: &Ir, diags: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for m in ir.api_models().filter(|m| m.annotations.expose.api) {
+        let path = crate::names::model_path(m);
+        if let Some((_, other)) = seen.iter().find(|(p, _)| *p == path) {
+            diags.push(
+                Diagnostic::error(format!("models `{other}` and `{}` are both served at /api/{path}", m.name), m.span)
+                    .with_label("give one of them @@expose(path: \"...\")"),
+            );
+        } else {
+            seen.push((path, &m.name));
+        }
     }
 }
 
@@ -694,7 +714,21 @@ impl ModelCx<'_, '_> {
                     if let Some(v) = args.named("ui", self.diags) {
                         out.expose.ui = expect_bool(v, "`ui`", self.diags).unwrap_or(true);
                     }
-                    args.finish(&["api", "ui"], self.diags);
+                    if let Some(v) = args.named("path", self.diags)
+                        && let Some((p, _)) = expect_str(v, "`path`", self.diags)
+                    {
+                        let ok = !p.is_empty()
+                            && p.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+                        if ok {
+                            out.expose.path = Some(p.to_owned());
+                        } else {
+                            self.diags.push(
+                                Diagnostic::error(format!("`{p}` is not a path segment"), v.span())
+                                    .with_label("lowercase words and digits joined by `-`, like \"site-settings\""),
+                            );
+                        }
+                    }
+                    args.finish(&["api", "ui", "path"], self.diags);
                 }
                 _ => unreachable!("checked against MODEL_ANNOTATIONS"),
             }

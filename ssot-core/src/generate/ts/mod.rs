@@ -11,7 +11,7 @@ use super::{Files, HEADER};
 use crate::annotations::ValidateRule;
 use crate::config::Config;
 use crate::ir::*;
-use crate::names::{collection_path, file_stem, ts_key, ts_type};
+use crate::names::{file_stem, model_path, ts_key, ts_type};
 use askama::Template;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -744,7 +744,7 @@ impl Gen<'_> {
 
     fn model_client(&self, m: &Model) -> String {
         let name = ts_type(&m.name);
-        let path = collection_path(&m.name);
+        let path = model_path(m);
         let stem = file_stem(&m.name);
         let writable = m.kind == ModelKind::Model && self.id_type(m).is_some();
         let mut contract_types = vec![name.clone(), format!("{name}Field"), format!("{name}Include"), format!("{name}Where")];

@@ -5,7 +5,7 @@ use super::{PRINT_WIDTH, filter_fields};
 use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::Config;
 use crate::ir::*;
-use crate::names::{collection_path, ts_type};
+use crate::names::{model_path, ts_type};
 use serde_json::{Map, Value, json};
 
 const BIGINT: &str = "^(0|-?[1-9][0-9]*)$";
@@ -236,7 +236,7 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
                 })
                 .collect()
         };
-        let plural = collection_path(&m.name);
+        let plural = model_path(m);
         let base = format!("/api/{plural}");
         let op = |id: String, summary: String, extra: Map<String, Value>| -> Value {
             let mut o = Map::new();

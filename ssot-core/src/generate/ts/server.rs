@@ -11,7 +11,7 @@ use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::{Config, Framework, ServerMode};
 use crate::generate::HEADER;
 use crate::ir::*;
-use crate::names::{collection_path, file_stem, ts_type};
+use crate::names::{file_stem, model_path, ts_type};
 use serde_json::{Value, json};
 
 /// Static runtime files: (path in the tree, text without the header line).
@@ -281,7 +281,7 @@ fn schema_json(ir: &Ir, config: &Config) -> String {
             json!({
                 "name": m.name,
                 "delegate": lower_first(&m.name),
-                "path": collection_path(&m.name),
+                "path": model_path(m),
                 "view": m.kind == ModelKind::View,
                 "api": m.annotations.expose.api,
                 "id": m.id_fields(),
@@ -476,7 +476,7 @@ fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
         "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\n__SUPPORT_IMPORTS__\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n}});\n"
     );
     for m in models {
-        let path = collection_path(&m.name);
+        let path = model_path(m);
         let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
         let public = auth.contains(&AuthMethod::Public);
         let via = credential(m, config);
@@ -602,7 +602,7 @@ fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Optio
             body.push((crate::names::ts_key(&f.name), format!("{var}.{key}")));
             parents.push(Parent {
                 var,
-                path: collection_path(&target.name),
+                path: model_path(target),
                 via: credential(target, config),
                 open: target.annotations.policy.is_none(),
                 body: parent.body,
