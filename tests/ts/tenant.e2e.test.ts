@@ -607,6 +607,25 @@ describe("regressions of the attack (issue 10)", () => {
     await ok("DELETE", `/api/documents/${fine.body.id}`, ownerA.token as string);
   });
 
+  it("native types constrain inputs and filters (issue 9: @db.Uuid, @db.VarChar)", async () => {
+    const bad = await call("GET", "/api/tenants?filter[ref][equals]=not-a-uuid", { token: admin.token });
+    assert.equal(bad.status, 400, bad.text);
+    assert.deepEqual(bad.body.errors, [{ path: "filter[ref][equals]", message: "expected a UUID" }]);
+    const good = await call("GET", `/api/tenants?filter[ref][equals]=${crypto.randomUUID()}`, { token: admin.token });
+    assert.equal(good.status, 200, good.text);
+    for (const [body, path] of [
+      [{ name: "x".repeat(41) }, "name"],
+      [{ name: "ok", ref: "nope" }, "ref"],
+    ] as const) {
+      const r = await call("POST", "/api/tenants", { token: admin.token, body });
+      assert.equal(r.status, 400, r.text);
+      assert.deepEqual(((r.body.errors as Json[]) ?? []).map((e) => e.path), [path]);
+    }
+    const fits = await call("POST", "/api/tenants", { token: admin.token, body: { name: "x".repeat(40) } });
+    assert.equal(fits.status, 201, fits.text);
+    await ok("DELETE", `/api/tenants/${fits.body.id}`, admin.token as string);
+  });
+
   it("a JSON body in another charset is a 415 problem (finding 9)", async () => {
     for (const charset of ["latin1", "utf-16", "bogus"]) {
       const r = await call("POST", "/api/tenants", {

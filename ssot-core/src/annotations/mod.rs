@@ -206,6 +206,11 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
                 let mut fa = cx.field_annotations(fi, raws);
                 fa.deprecated = deprecation(lines);
                 cx.zod_rules(fi, lines, &mut fa.validate);
+                for r in native_rules(&cx.model.fields[fi]) {
+                    if !fa.validate.contains(&r) {
+                        fa.validate.push(r);
+                    }
+                }
                 fa
             })
             .collect();
@@ -225,6 +230,43 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
         Err(diags)
     } else {
         Ok((ir, diags))
+    }
+}
+
+/// What a native type (`@db.VarChar(80)`, `@db.Uuid`, `@db.SmallInt`, `@db.Decimal(5, 2)`) lets
+/// the column hold, as validation rules: nothing Zod or Rust accepts is then refused by the
+/// database with a generic 400.
+fn native_rules(f: &crate::ir::Field) -> Vec<ValidateRule> {
+    use ValidateRule as R;
+    let Some(nt) = &f.native_type else { return vec![] };
+    if f.is_list() {
+        return vec![];
+    }
+    let arg = |i: usize| nt.args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
+    let range = |lo: f64, hi: f64| vec![R::Min(lo), R::Max(hi)];
+    match (&f.ty, nt.name.as_str()) {
+        (FieldType::Scalar(ScalarType::String), "VarChar" | "Char" | "NVarChar" | "NChar" | "String" | "Bit" | "VarBit") => {
+            arg(0).map(|n| vec![R::MaxLength(n)]).unwrap_or_default()
+        }
+        (FieldType::Scalar(ScalarType::String), "Uuid" | "UniqueIdentifier") => vec![R::Uuid],
+        (FieldType::Scalar(ScalarType::String), "ObjectId") => vec![R::Regex("^[0-9a-fA-F]{24}$".into())],
+        (FieldType::Scalar(ScalarType::Int), "SmallInt" | "Int2") => range(-32768.0, 32767.0),
+        (FieldType::Scalar(ScalarType::Int), "TinyInt") => range(-128.0, 127.0),
+        (FieldType::Scalar(ScalarType::Int), "UnsignedTinyInt") => range(0.0, 255.0),
+        (FieldType::Scalar(ScalarType::Int), "UnsignedSmallInt") => range(0.0, 65535.0),
+        (FieldType::Scalar(ScalarType::Int), "MediumInt") => range(-8388608.0, 8388607.0),
+        (FieldType::Scalar(ScalarType::Int), "UnsignedMediumInt") => range(0.0, 16777215.0),
+        (FieldType::Scalar(ScalarType::Int | ScalarType::BigInt), "UnsignedInt" | "UnsignedBigInt" | "Oid") => vec![R::Min(0.0)],
+        (FieldType::Scalar(ScalarType::Decimal), "Decimal" | "Numeric") => match (arg(0), arg(1)) {
+            // Up to 15 digits the bound is exact as a double (and so in the generated code).
+            (Some(p), Some(sc)) if sc <= p && p <= 15 => {
+                let max = 10f64.powi((p - sc) as i32) - 10f64.powi(-(sc as i32));
+                let max = format!("{max:.prec$}", prec = sc as usize).parse::<f64>().unwrap_or(max);
+                range(-max, max)
+            }
+            _ => vec![],
+        },
+        _ => vec![],
     }
 }
 

@@ -241,6 +241,11 @@ fn field_json(ir: &Ir, m: &Model, f: &Field) -> Value {
     o.insert("create".into(), json!(m.create_fields().any(|x| x.name == f.name)));
     o.insert("update".into(), json!(m.update_fields().any(|x| x.name == f.name)));
     o.insert("filter".into(), json!(filter));
+    if f.annotations.validate.contains(&crate::annotations::ValidateRule::Uuid) {
+        // Filters and path ids of a `@db.Uuid` (or `@validate(uuid)`) field are checked as UUIDs:
+        // the database would refuse the query with no field to blame.
+        o.insert("uuid".into(), json!(true));
+    }
     if let Some(r) = &f.annotations.readable {
         o.insert("readable".into(), serde_json::to_value(&r.expr).unwrap_or(Value::Null));
     }

@@ -25,6 +25,8 @@ export interface FieldSpec {
   update: boolean;
   /** Usable in `filter[...]` and `orderBy`. */
   filter: boolean;
+  /** A UUID (`@db.Uuid`, `@validate(uuid)`): filter values and path ids are checked as such. */
+  uuid?: boolean;
   readable?: Expr;
   writable?: Expr;
 }

@@ -4,7 +4,7 @@
 import { Prisma } from "../generated/prisma/client.js";
 import { model } from "../policies/index.js";
 import type { FieldSpec, ModelSpec } from "../policies/index.js";
-import { isDateTime } from "../validators/common.js";
+import { isDateTime, uuid } from "../validators/common.js";
 
 /** A stored value the wire format cannot carry (a DateTime past year 9999 written by another program). */
 export class Unserializable extends Error {
@@ -67,6 +67,7 @@ export function fromWire(f: FieldSpec, v: unknown): unknown {
 export function parseParam(f: FieldSpec, raw: string): unknown {
   switch (f.type) {
     case "String":
+      if (f.uuid === true && !uuid(raw)) throw new Error("expected a UUID");
       return raw;
     case "Int": {
       if (!/^-?\d+$/.test(raw)) throw new Error("expected an integer");
