@@ -115,6 +115,9 @@ export const dateTime = () => z.string().refine(isDateTime, "must be an RFC 3339
 /** `Bytes`: standard base64 with padding. */
 export const bytes = () => z.string().regex(BASE64, "must be base64");
 
+/** Standard base64 with padding (what `bytes()` accepts). */
+export const isBase64 = (s: string) => BASE64.test(s);
+
 /** How deep arrays and objects may nest in a `Json` value (the Rust side stops at the same depth). */
 export const JSON_MAX_DEPTH = 100;
 

@@ -4,7 +4,7 @@
 import { Prisma } from "../generated/prisma/client.js";
 import { model } from "../policies/index.js";
 import type { FieldSpec, ModelSpec } from "../policies/index.js";
-import { isDateTime, uuid } from "../validators/common.js";
+import { isBase64, isDateTime, uuid } from "../validators/common.js";
 
 /** A stored value the wire format cannot carry (a DateTime past year 9999 written by another program). */
 export class Unserializable extends Error {
@@ -95,6 +95,10 @@ export function parseParam(f: FieldSpec, raw: string): unknown {
       if (!isDateTime(full)) throw new Error("expected an RFC 3339 date-time");
       return new Date(full);
     }
+    case "Bytes":
+      // Ids and cursors of `Bytes @id` rows: standard base64, as the wire format writes them.
+      if (!isBase64(raw)) throw new Error("expected base64");
+      return Uint8Array.from(Buffer.from(raw, "base64"));
     case "enum":
       if (!(f.enumValues ?? []).includes(raw)) {
         throw new Error(`expected one of ${(f.enumValues ?? []).join(", ")}`);
