@@ -478,7 +478,7 @@ fn controller_routes(models: &[&Model]) -> String {
 
 fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
     let mut s = format!(
-        "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\n__SUPPORT_IMPORTS__\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n}});\n"
+        "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ spawn }} from \"node:child_process\";\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\n__SUPPORT_IMPORTS__\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n\n  it(\"starts the way `npm start` does\", async () => {{\n    // Not in process: a module that only fails when Node loads it must fail the suite too.\n    const child = spawn(process.execPath, [\"--import\", \"tsx\", \"src/server/main.ts\"], {{\n      env: {{ ...process.env, PORT: \"0\", LOG_LEVEL: \"info\", REDIS_URL: \"\" }},\n      stdio: [\"ignore\", \"pipe\", \"pipe\"],\n    }});\n    let output = \"\";\n    const listening = await new Promise<boolean>((resolve) => {{\n      const timer = setTimeout(() => resolve(false), 20_000);\n      const read = (chunk: Buffer) => {{\n        output += chunk.toString();\n        if (output.includes('\"msg\":\"listening\"')) {{\n          clearTimeout(timer);\n          resolve(true);\n        }}\n      }};\n      child.stdout.on(\"data\", read);\n      child.stderr.on(\"data\", read);\n      child.on(\"exit\", () => {{\n        clearTimeout(timer);\n        resolve(false);\n      }});\n    }});\n    child.kill(\"SIGTERM\");\n    expect(listening, output).toBe(true);\n  }}, 30_000);\n}});\n"
     );
     for m in models {
         let path = model_path(m);
@@ -526,7 +526,7 @@ fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
         s.push_str("});\n");
     }
     let mut names: Vec<String> = vec!["anonymous".into(), "api".into(), "startTestServer".into(), "stopTestServer".into()];
-    for helper in ["createAs", "decimal", "int", "text", "unique", "uuid"] {
+    for helper in ["bytes", "createAs", "decimal", "int", "text", "unique", "uuid"] {
         if s.contains(&format!("{helper}(")) {
             names.push(helper.into());
         }
@@ -579,7 +579,26 @@ fn credential(m: &Model, config: &Config) -> &'static str {
     if !auth.contains(&AuthMethod::Jwt) && auth.contains(&AuthMethod::ApiKey) { "apiKey" } else { "jwt" }
 }
 
+/// How many required parents deep a sample may reach (Comment → Post → User → Tenant ...).
+const PARENT_DEPTH: usize = 5;
+
 fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Option<Sample> {
+    let mut parents = Vec::new();
+    let depth = if with_parents { PARENT_DEPTH } else { 0 };
+    let body = sample_fields(ir, config, m, depth, &mut parents, &mut vec![m.name.as_str()])?;
+    Some(Sample { parents, body })
+}
+
+/// The create body of `m`; the rows it needs first are pushed onto `parents` (their own parents
+/// before them). `chain` holds the models above, so a cycle of required keys gives up.
+fn sample_fields<'a>(
+    ir: &'a Ir,
+    config: &Config,
+    m: &'a Model,
+    depth: usize,
+    parents: &mut Vec<Parent>,
+    chain: &mut Vec<&'a str>,
+) -> Option<Vec<(String, String)>> {
     if m.kind != ModelKind::Model
         || m.id_fields().is_empty()
         || !m.id_fields().iter().all(|f| m.field(f).is_some_and(|f| f.annotations.in_output()))
@@ -592,16 +611,17 @@ fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Optio
     if ignored_required || m.data_fields().any(|f| !f.annotations.in_input() && !f.optional_in_create()) {
         return None;
     }
-    let mut parents: Vec<Parent> = Vec::new();
     let mut body = Vec::new();
     for f in m.create_fields().filter(|f| !f.optional_in_create()) {
         if let Some((_, r)) = m.relation_fields().find(|(_, r)| r.fields.contains(&f.name)) {
-            // A required foreign key: create the parent first (one level deep, single-field keys).
+            // A required foreign key: create the parent first (and its parents before it).
             let target = ir.model(&r.model).filter(|t| t.annotations.expose.api)?;
-            if !with_parents || r.fields.len() != 1 {
+            if depth == 0 || r.fields.len() != 1 || chain.contains(&target.name.as_str()) {
                 return None;
             }
-            let parent = sample_body(ir, config, target, false)?;
+            chain.push(&target.name);
+            let parent_body = sample_fields(ir, config, target, depth - 1, parents, chain)?;
+            chain.pop();
             let var = format!("parent{}", parents.len() + 1);
             let key = crate::names::ts_key(&r.references[0]);
             body.push((crate::names::ts_key(&f.name), format!("{var}.{key}")));
@@ -610,7 +630,7 @@ fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Optio
                 path: model_path(target),
                 via: credential(target, config),
                 open: target.annotations.policy.is_none(),
-                body: parent.body,
+                body: parent_body,
             });
             continue;
         }
@@ -652,7 +672,8 @@ fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Optio
                 ScalarType::Boolean => "true".to_owned(),
                 ScalarType::DateTime => "new Date().toISOString()".to_owned(),
                 ScalarType::Json => "{}".to_owned(),
-                ScalarType::Bytes => "\"AAEC\"".to_owned(),
+                // Random: a `Bytes @unique` (or id) must not collide with the last run's row.
+                ScalarType::Bytes => "bytes()".to_owned(),
             },
         };
         if f.is_list() {
@@ -660,7 +681,7 @@ fn sample_body(ir: &Ir, config: &Config, m: &Model, with_parents: bool) -> Optio
         }
         body.push((crate::names::ts_key(&f.name), value));
     }
-    Some(Sample { parents, body })
+    Some(body)
 }
 
 /// `head{ props }tail` on one line when it fits, else one property per line (as prettier does

@@ -1,7 +1,7 @@
 // Helpers of the generated tests: an in-process server on a free port and `fetch` calls with a
 // signed test token.
 
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { start } from "../src/server/start.js";
 import type { Started } from "../src/server/start.js";
@@ -115,6 +115,11 @@ export function int(min: number, max: number): number {
 
 export function uuid(): string {
   return randomUUID();
+}
+
+/** Eight random bytes, base64 (a `Bytes` value no other row has). */
+export function bytes(): string {
+  return randomBytes(8).toString("base64");
 }
 
 /** A decimal string that fits any precision with at least one integer digit. */
