@@ -246,7 +246,7 @@ done
 # postgres_full without its PostGIS column: compound ids, self relations, every scalar type.
 mkdir -p "$out/postgres_full-src"
 grep -v 'Unsupported("geometry")' "$root/tests/fixtures/postgres_full/schema.prisma" > "$out/postgres_full-src/schema.prisma"
-for fixture in sqlite annotations multischema postgres_full; do
+for fixture in sqlite annotations multischema postgres_full views; do
   only fixtures || continue
   db=postgresql
   [ "$fixture" = sqlite ] && db=sqlite

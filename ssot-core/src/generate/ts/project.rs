@@ -4,7 +4,7 @@
 use super::openapi::print_json;
 use crate::config::{Config, Framework};
 use crate::generate::HEADER;
-use crate::ir::Ir;
+use crate::ir::{Ir, ModelKind};
 use crate::names::ts_type;
 use serde_json::json;
 
@@ -178,6 +178,16 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     } else {
         String::new()
     };
+    let views: Vec<String> = ir.api_models().filter(|m| m.kind == ModelKind::View).map(|m| format!("`{}`", m.name)).collect();
+    let views = if server && !views.is_empty() {
+        format!(
+            "\nViews ({}): `npm run db:push` creates no views. Create each with a migration\n(`npx prisma migrate dev --create-only`, then write its `CREATE VIEW`); until then its routes\nanswer 503 and its generated tests are skipped.\n",
+            views.join(", ")
+        )
+    } else {
+        String::new()
+    };
+    let dropped = dropped + &views;
     files.push((
         "README.md".into(),
         format!(

@@ -135,6 +135,11 @@ function parseOrder(m: ModelSpec, raw: string | undefined): Record<string, "asc"
     order.push({ [name]: desc ? "desc" : "asc" });
   }
   for (const id of m.id) if (!seen.has(id)) order.push({ [id]: "asc" });
+  // A view without a unique criterion has no id to keep pages stable, and Prisma refuses to
+  // query it without an order: every sortable field then orders it.
+  if (m.id.length === 0) {
+    for (const f of m.fields) if (f.filter && !seen.has(f.name)) order.push({ [f.name]: "asc" });
+  }
   return order;
 }
 
@@ -676,7 +681,7 @@ export class Engine {
     if (isNone(where)) return { data: [], meta: { total: 0, nextCursor: null } };
     const d = delegate(this.db, m);
     const [rows, total] = await Promise.all([
-      d.findMany({ where, orderBy: idOrder(m), take }),
+      d.findMany({ where, orderBy: parseOrder(m, undefined), take }),
       d.count({ where }),
     ]);
     return { data: await this.shown(this.db, m, rows, auth), meta: { total, nextCursor: null } };

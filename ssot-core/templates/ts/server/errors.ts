@@ -145,6 +145,17 @@ export function toHttpError(e: unknown): { error: HttpError; unexpected: boolean
           error: new HttpError(400, "A value does not fit the column it is stored in."),
           unexpected: false,
         };
+      case "P2021":
+      case "P2022":
+        // A table or column of the schema is not in the database: migrations were not applied,
+        // or a view was never created (`prisma db push` creates no views).
+        return {
+          error: new HttpError(
+            503,
+            "The database lacks a table or column of this model; apply the schema's migrations.",
+          ),
+          unexpected: true,
+        };
       case "P2034":
         return {
           error: new HttpError(409, "The change conflicted with a concurrent change; retry it."),
