@@ -21,7 +21,9 @@ pub fn snake(name: &str) -> String {
 /// An identifier for a type: UpperCamelCase, keyword-safe. Names already in UpperCamelCase
 /// (and without underscores) are kept as written, so `HTTPLog` stays `HTTPLog`.
 pub fn camel(name: &str) -> String {
-    ident(&camel_str(name))
+    let n = camel_str(name);
+    // `Principal` and `Auth` are the generated claims struct and `Option<Principal>`.
+    if matches!(n.as_str(), "Principal" | "Auth") { format!("{n}_") } else { ident(&n) }
 }
 
 fn camel_str(name: &str) -> String {
@@ -78,15 +80,112 @@ pub fn ts_key(name: &str) -> String {
     if ident { name.to_owned() } else { serde_json::to_string(name).unwrap_or_default() }
 }
 
-/// A TypeScript type or value name: UpperCamelCase, with a `_` appended to reserved words.
+/// A TypeScript type or value name: UpperCamelCase, with a `_` appended where the name, or a
+/// name the generator derives from it, would clash with a global, an imported name or one of the
+/// tree's own helpers.
 pub fn ts_type(name: &str) -> String {
-    const RESERVED: &[&str] = &[
-        "Array", "Boolean", "Date", "Error", "Function", "JSON", "Map", "Math", "Number", "Object", "Promise", "Record", "RegExp", "Set",
-        "String", "Symbol",
-    ];
     let n = camel_str(name);
-    if RESERVED.contains(&n.as_str()) { format!("{n}_") } else { n }
+    if TS_RESERVED.contains(&n.as_str()) { format!("{n}_") } else { n }
 }
+
+/// Model and enum names that get a `_`: globals the generated code uses or shadows; TypeScript's
+/// utility types; imported names (`Prisma`); the tree's helpers (`Transport`, `ListParams`, ...);
+/// and names whose derived names are helpers: `Model` → `ModelClient`, `Data` → `DataClient`,
+/// `Read` → `ReadClient`, `Query` → `useQuery`, `Mutation` → `useMutation`, `System` →
+/// `systemRoutes`, `Enum` → `EnumFilter`, ... Tested by the `names` fixture.
+const TS_RESERVED: &[&str] = &[
+    // globals
+    "Array",
+    "BigInt",
+    "Blob",
+    "Boolean",
+    "Buffer",
+    "Date",
+    "Error",
+    "Event",
+    "File",
+    "Function",
+    "Headers",
+    "Intl",
+    "Iterator",
+    "JSON",
+    "Map",
+    "Math",
+    "Number",
+    "Object",
+    "Promise",
+    "Proxy",
+    "Record",
+    "Reflect",
+    "RegExp",
+    "Request",
+    "Response",
+    "Set",
+    "String",
+    "Symbol",
+    "URL",
+    "Uint8Array",
+    "WebSocket",
+    // TypeScript utility types
+    "Awaited",
+    "Exclude",
+    "Extract",
+    "NonNullable",
+    "Omit",
+    "Parameters",
+    "Partial",
+    "Pick",
+    "Readonly",
+    "Required",
+    "ReturnType",
+    // imported names
+    "Prisma",
+    "PrismaClient",
+    "Z",
+    // helpers of the tree, and model names whose derived names are helpers
+    "ApiError",
+    "ApiRequest",
+    "Auth",
+    "Binding",
+    "CacheEvent",
+    "ClientOptions",
+    "Data",
+    "DataClient",
+    "Engine",
+    "Enum",
+    "FilterOp",
+    "Handler",
+    "HttpTransport",
+    "HttpTransportOptions",
+    "HybridData",
+    "HybridDataClient",
+    "JsonValue",
+    "ListParams",
+    "ListResult",
+    "Model",
+    "ModelClient",
+    "Mutation",
+    "Number",
+    "Ordered",
+    "OrderedString",
+    "Principal",
+    "Query",
+    "QueryClient",
+    "Read",
+    "ReadClient",
+    "Realtime",
+    "RealtimeError",
+    "RealtimeEvent",
+    "Route",
+    "Services",
+    "SsotProvider",
+    "System",
+    "Transport",
+    "WebSocketLike",
+    "WebSocketConstructor",
+    "WebSocketTransport",
+    "WebSocketTransportOptions",
+];
 
 /// The identifier without a raw prefix, for building other names from it.
 pub fn bare(ident: &str) -> &str {

@@ -130,7 +130,7 @@ impl Gen<'_> {
             serde_args.push(format!("rename = {}", rust_str(&f.name)));
         }
         if optional {
-            serde_args.push("default, skip_serializing_if = \"Option::is_none\"".to_owned());
+            serde_args.push("default, skip_serializing_if = \"::std::option::Option::is_none\"".to_owned());
         }
         if !serde_args.is_empty() {
             c.line(format!("#[serde({})]", serde_args.join(", ")));
@@ -285,7 +285,7 @@ impl Gen<'_> {
                 c.doc(f.documentation.as_deref());
                 c.line(format!("/// Present when the relation was included (`include={}`).", f.name));
                 let rename = if bare(&fname) != f.name { format!("rename = {}, ", rust_str(&f.name)) } else { String::new() };
-                c.line(format!("#[serde({rename}default, skip_serializing_if = \"Option::is_none\")]"));
+                c.line(format!("#[serde({rename}default, skip_serializing_if = \"::std::option::Option::is_none\")]"));
                 if r.is_to_many() {
                     c.line(format!("pub {fname}: ::std::option::Option<::std::vec::Vec<{target}>>,"));
                 } else if f.is_optional() {

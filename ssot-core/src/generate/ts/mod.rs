@@ -600,17 +600,25 @@ impl Gen<'_> {
     /// `export const XSchema: z.ZodType<X> = z.object({ ... });`
     fn zod_object(&self, name: &str, strict: bool, doc: &str, props: Vec<String>) -> String {
         let ctor = if strict { "z.strictObject" } else { "z.object" };
-        let mut b = format!("/** {doc} */\nexport const {name}Schema: z.ZodType<{name}> = {ctor}(");
+        let head = format!("export const {name}Schema: z.ZodType<{name}> = {ctor}(");
+        let mut b = format!("/** {doc} */\n{head}");
+        // `...({` past the width: prettier breaks the call's argument onto its own lines.
+        let hug = head.len() < PRINT_WIDTH;
         if props.is_empty() {
-            b.push_str("{});");
+            b.push_str(if hug { "{});" } else { "\n  {},\n);" });
             return b;
         }
-        b.push_str("{\n");
+        b.push_str(if hug { "{\n" } else { "\n  {\n" });
         for p in props {
-            b.push_str(&p);
-            b.push('\n');
+            for line in p.lines() {
+                if !hug {
+                    b.push_str("  ");
+                }
+                b.push_str(line);
+                b.push('\n');
+            }
         }
-        b.push_str("});");
+        b.push_str(if hug { "});" } else { "  },\n);" });
         b
     }
 
