@@ -22,8 +22,9 @@ pub fn snake(name: &str) -> String {
 /// (and without underscores) are kept as written, so `HTTPLog` stays `HTTPLog`.
 pub fn camel(name: &str) -> String {
     let n = camel_str(name);
-    // `Principal` and `Auth` are the generated claims struct and `Option<Principal>`.
-    if matches!(n.as_str(), "Principal" | "Auth") { format!("{n}_") } else { ident(&n) }
+    // `Principal` and `Auth` are the generated claims struct and `Option<Principal>`: a model of
+    // that name becomes `PrincipalModel` (and `PrincipalModelCreateInput`, ...).
+    if matches!(n.as_str(), "Principal" | "Auth") { format!("{n}Model") } else { ident(&n) }
 }
 
 fn camel_str(name: &str) -> String {
