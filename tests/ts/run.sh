@@ -20,5 +20,11 @@ echo "-- the TypeScript examples of docs/typescript.md join the example's tree"
 node doc-examples.mjs "$root/target/ts/blog"
 echo "-- quality gates"
 node check-tree.mjs "$root"/target/ts/*
+echo "-- the real-world corpus (tests/real): prisma generate, tsc, eslint, OpenAPI; prettier reported"
+rm -rf "$root/target/ts-real"
+for dir in "$root"/tests/real/*/; do
+  "$root/target/debug/ssot" generate --root "$dir" --ts-out "$root/target/ts-real/$(basename "$dir")" >/dev/null 2>&1
+done
+node check-tree.mjs --prettier-report "$root"/target/ts-real/*
 echo "-- wire-format agreement (Zod side) and the SDK against a local HTTP server"
 SSOT_TS_TREES="$root/target/ts" node --import tsx --test wire.test.ts sdk.test.ts

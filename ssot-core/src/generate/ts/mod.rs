@@ -92,7 +92,7 @@ fn render(t: &impl Template) -> String {
 }
 
 /// `head(params) tail` on one line when it fits, else one parameter per line, as prettier does.
-fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> String {
+pub(super) fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> String {
     let pad = " ".repeat(indent);
     let one = format!("{pad}{head}({}){tail}", params.join(", "));
     if one.len() <= PRINT_WIDTH {
@@ -600,25 +600,35 @@ impl Gen<'_> {
     /// `export const XSchema: z.ZodType<X> = z.object({ ... });`
     fn zod_object(&self, name: &str, strict: bool, doc: &str, props: Vec<String>) -> String {
         let ctor = if strict { "z.strictObject" } else { "z.object" };
-        let head = format!("export const {name}Schema: z.ZodType<{name}> = {ctor}(");
-        let mut b = format!("/** {doc} */\n{head}");
-        // `...({` past the width: prettier breaks the call's argument onto its own lines.
-        let hug = head.len() < PRINT_WIDTH;
+        let lhs = format!("export const {name}Schema: z.ZodType<{name}> =");
+        let head = format!("{lhs} {ctor}(");
+        // Prettier's three layouts: the object hugged by the call; `...(` fits but `...({` does
+        // not: the argument on lines of its own; `...(` does not fit: a break after `=`.
+        let (open, pad, close) = if head.len() < PRINT_WIDTH {
+            (format!("{head}{{\n"), "", "});".to_owned())
+        } else if head.len() == PRINT_WIDTH {
+            (format!("{head}\n  {{\n"), "  ", "  },\n);".to_owned())
+        } else {
+            (format!("{lhs}\n  {ctor}({{\n"), "  ", "  });".to_owned())
+        };
+        let mut b = format!("/** {doc} */\n");
         if props.is_empty() {
-            b.push_str(if hug { "{});" } else { "\n  {},\n);" });
+            if head.len() + 4 <= PRINT_WIDTH {
+                b.push_str(&format!("{head}{{}});"));
+            } else {
+                b.push_str(&format!("{lhs}\n  {ctor}({{}});"));
+            }
             return b;
         }
-        b.push_str(if hug { "{\n" } else { "\n  {\n" });
+        b.push_str(&open);
         for p in props {
             for line in p.lines() {
-                if !hug {
-                    b.push_str("  ");
-                }
+                b.push_str(pad);
                 b.push_str(line);
                 b.push('\n');
             }
         }
-        b.push_str(if hug { "});" } else { "  },\n);" });
+        b.push_str(&close);
         b
     }
 
@@ -824,13 +834,15 @@ impl Gen<'_> {
         ));
         if writable {
             b.push_str(&format!(
-                "\n  async get(id: {name}Id, include?: {name}Include[]): Promise<{name}> {{\n    return this.row(\n      await this.transport.request({{\n        method: \"GET\",\n        path: `/api/{path}/{id_path}`,\n        query: {{ include: include?.join(\",\") }},\n      }}),\n    );\n  }}\n"
+                "\n{}\n    return this.row(\n      await this.transport.request({{\n        method: \"GET\",\n        path: `/api/{path}/{id_path}`,\n        query: {{ include: include?.join(\",\") }},\n      }}),\n    );\n  }}\n",
+                signature(2, "async get", &[format!("id: {name}Id"), format!("include?: {name}Include[]")], &format!(": Promise<{name}> {{"))
             ));
             b.push_str(&format!(
                 "\n  async create(input: {name}CreateInput): Promise<{name}> {{\n    return this.row(\n      await this.transport.request({{\n        method: \"POST\",\n        path: \"/api/{path}\",\n        body: input,\n      }}),\n    );\n  }}\n"
             ));
             b.push_str(&format!(
-                "\n  async update(id: {name}Id, input: {name}UpdateInput): Promise<{name}> {{\n    return this.row(\n      await this.transport.request({{\n        method: \"PATCH\",\n        path: `/api/{path}/{id_path}`,\n        body: input,\n      }}),\n    );\n  }}\n"
+                "\n{}\n    return this.row(\n      await this.transport.request({{\n        method: \"PATCH\",\n        path: `/api/{path}/{id_path}`,\n        body: input,\n      }}),\n    );\n  }}\n",
+                signature(2, "async update", &[format!("id: {name}Id"), format!("input: {name}UpdateInput")], &format!(": Promise<{name}> {{"))
             ));
             b.push_str(&format!(
                 "\n  async delete(id: {name}Id): Promise<void> {{\n    await this.transport.request({{\n      method: \"DELETE\",\n      path: `/api/{path}/{id_path}`,\n    }});\n  }}\n"

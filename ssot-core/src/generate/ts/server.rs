@@ -835,12 +835,15 @@ fn hooks(m: &Model, realtime: bool) -> String {
             "\n/** The id of a {name} row, as `{var}Keys.one` takes it. */\nexport const {var}IdOf = (row: {name}): {name}Id => {expr};\n"
         ));
     }
+    let list_sig = super::signature(0, &format!("export function use{name}List"), &[format!("params: {name}ListParams = {{}}")], " {");
+    let count_sig = super::signature(0, &format!("export function use{name}Count"), &[format!("where: {name}Where = {{}}")], " {");
     s.push_str(&format!(
-        "\n/** A page of {name} rows. */\nexport function use{name}List(params: {name}ListParams = {{}}) {{\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.list(params),\n    queryFn: () => client.{var}.list(params),\n  }});\n}}\n\n/** The number of {name} rows matching `where`. */\nexport function use{name}Count(where: {name}Where = {{}}) {{\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.count(where),\n    queryFn: () => client.{var}.count(where),\n  }});\n}}\n"
+        "\n/** A page of {name} rows. */\n{list_sig}\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.list(params),\n    queryFn: () => client.{var}.list(params),\n  }});\n}}\n\n/** The number of {name} rows matching `where`. */\n{count_sig}\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.count(where),\n    queryFn: () => client.{var}.count(where),\n  }});\n}}\n"
     ));
     if has_id {
         s.push_str(&format!(
-            "\n/** One {name} row. */\nexport function use{name}(id: {name}Id, include: {name}Include[] = []) {{\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.one(id, include),\n    queryFn: () => client.{var}.get(id, include),\n  }});\n}}\n"
+            "\n/** One {name} row. */\n{}\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.one(id, include),\n    queryFn: () => client.{var}.get(id, include),\n  }});\n}}\n",
+            super::signature(0, &format!("export function use{name}"), &[format!("id: {name}Id"), format!("include: {name}Include[] = []")], " {")
         ));
     }
     if writable {
