@@ -1,5 +1,8 @@
 //! `ssot`: check and generate from a Prisma schema outside cargo (the TypeScript side of a
-//! monorepo, CI of user projects).
+//! monorepo, CI of user projects), adopt a project (`init`) and regenerate on change (`watch`).
+
+mod init;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -12,8 +15,8 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args)]
-struct Common {
+#[derive(clap::Args, Clone)]
+pub(crate) struct Common {
     /// The schema file or folder (default: from ssot.toml, else ./schema.prisma,
     /// ./prisma/schema.prisma or ./prisma/schema/)
     #[arg(long)]
@@ -37,38 +40,59 @@ enum Command {
     Generate {
         #[command(flatten)]
         common: Common,
-        /// Write the Rust items to this file (default: `rust_out` of ssot.toml; none if unset).
-        #[arg(long)]
-        rust_out: Option<PathBuf>,
-        /// Write the TypeScript tree here (default: `ts_out` of ssot.toml, else ./generated).
-        #[arg(long)]
-        ts_out: Option<PathBuf>,
-        /// Do not write the TypeScript tree.
-        #[arg(long)]
-        no_ts: bool,
+        #[command(flatten)]
+        out: Outputs,
         /// Print the IR as JSON to stdout.
         #[arg(long)]
         ir: bool,
         /// Write nothing; exit 1 if any output on disk is stale.
         #[arg(long)]
         check: bool,
-        /// The server framework (overrides `framework` of ssot.toml).
-        #[arg(long, value_enum)]
-        framework: Option<FrameworkArg>,
-        /// The server style (overrides `mode` of ssot.toml).
-        #[arg(long, value_enum)]
-        mode: Option<ModeArg>,
+    },
+    /// Adopt the Prisma project in the folder (find its schema, write ssot.toml), or scaffold a
+    /// new polyglot one (Rust API crate with build.rs, TypeScript web package) in an empty folder.
+    Init {
+        /// The folder (default: the current one).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Regenerate whenever the schema or ssot.toml changes; errors are shown and nothing is
+    /// written until the schema is valid again.
+    Watch {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        out: Outputs,
     },
 }
 
+#[derive(clap::Args, Clone)]
+struct Outputs {
+    /// Write the Rust items to this file (default: `rust_out` of ssot.toml; none if unset).
+    #[arg(long)]
+    rust_out: Option<PathBuf>,
+    /// Write the TypeScript tree here (default: `ts_out` of ssot.toml, else ./generated).
+    #[arg(long)]
+    ts_out: Option<PathBuf>,
+    /// Do not write the TypeScript tree.
+    #[arg(long)]
+    no_ts: bool,
+    /// The server framework (overrides `framework` of ssot.toml).
+    #[arg(long, value_enum)]
+    framework: Option<FrameworkArg>,
+    /// The server style (overrides `mode` of ssot.toml).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum FrameworkArg {
+pub(crate) enum FrameworkArg {
     Express,
     Fastify,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum ModeArg {
+pub(crate) enum ModeArg {
     Registry,
     Controller,
 }
@@ -87,7 +111,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(common: &Common) -> Result<(ssot_core::Project, ssot_core::Loaded), ssot_core::Error> {
+pub(crate) fn load(common: &Common) -> Result<(ssot_core::Project, ssot_core::Loaded), ssot_core::Error> {
     let project = ssot_core::Project::discover(&common.root, common.schema.as_deref(), common.config.as_deref())?;
     let loaded = project.load()?;
     if let Some(w) = &loaded.warnings {
@@ -104,55 +128,80 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             eprintln!("ok: {} ({} models, {} enums)", project.schema.display(), models, loaded.ir.enums.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Generate { common, rust_out, ts_out, no_ts, ir, check, framework, mode } => {
-            let (mut project, loaded) = load(&common)?;
-            if let Some(f) = framework {
-                project.config.framework = match f {
-                    FrameworkArg::Express => ssot_core::config::Framework::Express,
-                    FrameworkArg::Fastify => ssot_core::config::Framework::Fastify,
-                };
-            }
-            if let Some(m) = mode {
-                project.config.mode = match m {
-                    ModeArg::Registry => ssot_core::config::ServerMode::Registry,
-                    ModeArg::Controller => ssot_core::config::ServerMode::Controller,
-                };
-            }
+        Command::Generate { common, out, ir, check } => {
+            let (project, loaded) = load(&common)?;
             if ir {
                 println!("{}", serde_json::to_string_pretty(&loaded.ir)?);
             }
-            let rust_out = rust_out.or_else(|| project.configured_rust_out());
-            let mut stale = false;
-            if !no_ts {
-                let dir = ts_out.or_else(|| project.configured_ts_out()).unwrap_or_else(|| project.root.join("generated"));
-                let t = std::time::Instant::now();
-                let files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
-                let report = ssot_core::writer::write_tree(&dir, &files, &loaded.ir.skipped, check)?;
-                stale |= report.changed();
-                let would = if check { "would be " } else { "" };
-                eprintln!("ts: {} {would}{} ({:.1} ms)", dir.display(), report.summary(), t.elapsed().as_secs_f64() * 1000.0);
+            let report = generate(project, &loaded, &out, check)?;
+            for line in &report.lines {
+                eprintln!("{line}");
             }
-            if let Some(path) = rust_out {
-                let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
-                let text = files.values().next().cloned().unwrap_or_default();
-                let current = std::fs::read_to_string(&path).ok();
-                let state = match &current {
-                    Some(c) if *c == text => "unchanged",
-                    Some(_) => "updated",
-                    None => "created",
-                };
-                if check {
-                    stale |= state != "unchanged";
-                } else {
-                    ssot_core::writer::write_if_changed(&path, &text)?;
-                }
-                eprintln!("rust: {} {}", path.display(), state);
-            }
-            if check && stale {
+            if check && report.stale {
                 eprintln!("error: generated files are stale; run `ssot generate`");
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Init { root } => init::run(&root),
+        Command::Watch { common, out } => watch::run(&common, &out),
     }
+}
+
+/// What one run of `generate` did: a line per output, and whether anything was stale.
+pub(crate) struct GenReport {
+    pub lines: Vec<String>,
+    pub stale: bool,
+    pub changed: bool,
+}
+
+/// Writes (or with `check`, compares) every output of a loaded schema.
+pub(crate) fn generate(
+    mut project: ssot_core::Project,
+    loaded: &ssot_core::Loaded,
+    out: &Outputs,
+    check: bool,
+) -> Result<GenReport, Box<dyn std::error::Error>> {
+    if let Some(f) = out.framework {
+        project.config.framework = match f {
+            FrameworkArg::Express => ssot_core::config::Framework::Express,
+            FrameworkArg::Fastify => ssot_core::config::Framework::Fastify,
+        };
+    }
+    if let Some(m) = out.mode {
+        project.config.mode = match m {
+            ModeArg::Registry => ssot_core::config::ServerMode::Registry,
+            ModeArg::Controller => ssot_core::config::ServerMode::Controller,
+        };
+    }
+    let rust_out = out.rust_out.clone().or_else(|| project.configured_rust_out());
+    let mut report = GenReport { lines: Vec::new(), stale: false, changed: false };
+    if !out.no_ts {
+        let dir = out.ts_out.clone().or_else(|| project.configured_ts_out()).unwrap_or_else(|| project.root.join("generated"));
+        let t = std::time::Instant::now();
+        let files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
+        let written = ssot_core::writer::write_tree(&dir, &files, &loaded.ir.skipped, check)?;
+        report.stale |= written.changed();
+        report.changed |= written.changed();
+        let would = if check { "would be " } else { "" };
+        report.lines.push(format!("ts: {} {would}{} ({:.1} ms)", dir.display(), written.summary(), t.elapsed().as_secs_f64() * 1000.0));
+    }
+    if let Some(path) = rust_out {
+        let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
+        let text = files.values().next().cloned().unwrap_or_default();
+        let current = std::fs::read_to_string(&path).ok();
+        let state = match &current {
+            Some(c) if *c == text => "unchanged",
+            Some(_) => "updated",
+            None => "created",
+        };
+        if check {
+            report.stale |= state != "unchanged";
+        } else {
+            ssot_core::writer::write_if_changed(&path, &text)?;
+            report.changed |= state != "unchanged";
+        }
+        report.lines.push(format!("rust: {} {}", path.display(), state));
+    }
+    Ok(report)
 }

@@ -92,3 +92,156 @@ fn generate_reports_changes_and_check_detects_stale_output() {
     assert_eq!(ir["provider"], "sqlite");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ssot-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn init_adopts_a_prisma_project_wherever_prisma_finds_its_schema() {
+    let schema = std::fs::read_to_string(repo().join("tests/fixtures/sqlite/schema.prisma")).unwrap();
+    // The default location, package.json's `prisma.schema`, and prisma.config.ts.
+    for (name, path, extra) in [
+        ("default", "prisma/schema.prisma", None),
+        ("package-json", "db/main.prisma", Some(("package.json", r#"{ "name": "app", "prisma": { "schema": "db/main.prisma" } }"#))),
+        (
+            "prisma-config",
+            "database/schema.prisma",
+            Some((
+                "prisma.config.ts",
+                "import { defineConfig } from \"prisma/config\";\nexport default defineConfig({\n  schema: \"database/schema.prisma\",\n});\n",
+            )),
+        ),
+    ] {
+        let dir = temp(&format!("init-{name}"));
+        std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(path), &schema).unwrap();
+        if let Some((file, text)) = extra {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        let root = dir.to_str().unwrap();
+        let (code, _, err) = ssot(&["init", "--root", root]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(err.contains(&format!("found the Prisma schema {path}")) && err.contains("Next:"), "{name}: {err}");
+        let config = std::fs::read_to_string(dir.join("ssot.toml")).unwrap();
+        assert!(config.contains(&format!("schema = \"{path}\"")), "{name}: {config}");
+        // The written config works as it is, and a second init changes nothing.
+        let (code, _, err) = ssot(&["generate", "--root", root]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(dir.join("generated/src/index.ts").exists(), "{name}: {err}");
+        let (code, _, err) = ssot(&["init", "--root", root]);
+        assert_eq!((code, std::fs::read_to_string(dir.join("ssot.toml")).unwrap()), (0, config), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn init_scaffolds_an_empty_folder_and_refuses_a_folder_without_a_schema() {
+    let dir = temp("init-empty");
+    let root = dir.to_str().unwrap();
+    let (code, _, err) = ssot(&["init", "--root", root]);
+    assert_eq!(code, 0, "{err}");
+    for f in ["schema.prisma", "ssot.toml", "api/Cargo.toml", "api/build.rs", "api/src/main.rs", "web/package.json", "README.md"] {
+        assert!(dir.join(f).is_file(), "{f} missing: {err}");
+    }
+    let (code, _, err) = ssot(&["generate", "--root", root]);
+    assert_eq!(code, 0, "the scaffold generates: {err}");
+    assert!(dir.join("web/src/generated/src/contracts/note.ts").exists(), "{err}");
+    let build = std::fs::read_to_string(dir.join("api/build.rs")).unwrap();
+    assert!(build.contains("ssot_build::Config::new().schema(\"../schema.prisma\")"), "{build}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let dir = temp("init-other");
+    std::fs::write(dir.join("notes.txt"), "not a Prisma project").unwrap();
+    let (code, _, err) = ssot(&["init", "--root", dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no Prisma schema found"), "{err}");
+    assert!(!dir.join("ssot.toml").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Lines of a running `ssot watch`, read on a thread.
+struct Watch {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watch {
+    fn start(args: &[&str]) -> Watch {
+        use std::io::BufRead;
+        let mut child =
+            Command::new(env!("CARGO_BIN_EXE_ssot")).arg("watch").args(args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Watch { child, lines }
+    }
+
+    /// Waits (at most 10 s) for a `[watch]` line, returning it with the lines before it.
+    fn next_run(&self) -> String {
+        let mut seen = String::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while let Ok(line) = self.lines.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.starts_with("[watch]") {
+                return seen;
+            }
+        }
+        panic!("no run of ssot watch within 10 s; saw:\n{seen}");
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn watch_regenerates_on_change_and_writes_nothing_while_the_schema_is_invalid() {
+    let dir = temp("watch");
+    let schema = dir.join("schema.prisma");
+    std::fs::copy(repo().join("tests/fixtures/sqlite/schema.prisma"), &schema).unwrap();
+    let out = dir.join("out.rs");
+    let w =
+        Watch::start(&["--root", dir.to_str().unwrap(), "--rust-out", out.to_str().unwrap(), "--ts-out", dir.join("ts").to_str().unwrap()]);
+    let first = w.next_run();
+    assert!(first.contains("rust:") && first.contains("created") && first.contains(" ms)"), "{first}");
+    assert!(out.exists());
+
+    // A new model: one line that says what changed.
+    let valid = std::fs::read_to_string(&schema).unwrap() + "\nmodel Extra {\n  id Int @id\n}\n";
+    std::fs::write(&schema, &valid).unwrap();
+    let run = w.next_run();
+    assert!(run.contains("rust:") && run.contains("updated") && run.contains("created"), "{run}");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("pub struct Extra"));
+    assert!(dir.join("ts/src/contracts/extra.ts").exists());
+
+    // A broken schema: the error with its location, the watch goes on, nothing is written.
+    let before = std::fs::read_to_string(&out).unwrap();
+    std::fs::write(&schema, valid.replace("model Extra {", "model Extra {\n  broken Strin")).unwrap();
+    let run = w.next_run();
+    assert!(run.contains("schema.prisma:") && run.contains("nothing written"), "{run}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), before);
+
+    // Fixed again, as an editor saves: a new file renamed over the old one.
+    let tmp = dir.join("schema.prisma.tmp");
+    std::fs::write(&tmp, valid.replace("model Extra {", "model Extra {\n  label String?")).unwrap();
+    std::fs::rename(&tmp, &schema).unwrap();
+    let run = w.next_run();
+    assert!(run.contains("updated"), "{run}");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("pub label"));
+    drop(w);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
