@@ -85,13 +85,13 @@ struct Outputs {
     mode: Option<ModeArg>,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub(crate) enum FrameworkArg {
     Express,
     Fastify,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub(crate) enum ModeArg {
     Registry,
     Controller,
@@ -129,6 +129,15 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { common, out, ir, check } => {
+            if !ir
+                && !check
+                && let Some(lines) = up_to_date(&common, &out)
+            {
+                for line in lines {
+                    eprintln!("{line}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let (project, loaded) = load(&common)?;
             if ir {
                 println!("{}", serde_json::to_string_pretty(&loaded.ir)?);
@@ -146,6 +155,44 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Init { root } => init::run(&root),
         Command::Watch { common, out } => watch::run(&common, &out),
     }
+}
+
+/// The stamp of a run: the inputs' paths and bytes and every setting that shapes the output.
+fn stamp_of(project: &ssot_core::Project, out: &Outputs) -> Option<String> {
+    let inputs = project.inputs().ok()?;
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for p in inputs {
+        parts.push(p.to_string_lossy().as_bytes().to_vec());
+        parts.push(std::fs::read(&p).ok()?);
+    }
+    parts.push(format!("{:?} {:?} {:?} {:?} {}", out.framework, out.mode, out.ts_out, out.rust_out, out.no_ts).into_bytes());
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    Some(ssot_core::writer::stamp(&refs))
+}
+
+fn ts_dir(project: &ssot_core::Project, out: &Outputs) -> PathBuf {
+    out.ts_out.clone().or_else(|| project.configured_ts_out()).unwrap_or_else(|| project.root.join("generated"))
+}
+
+/// The lines of a run that can be skipped: same generator, same inputs, outputs untouched since
+/// (decided from the manifest and file metadata, without reading the schema).
+fn up_to_date(common: &Common, out: &Outputs) -> Option<Vec<String>> {
+    let t = std::time::Instant::now();
+    let project = ssot_core::Project::discover(&common.root, common.schema.as_deref(), common.config.as_deref()).ok()?;
+    if out.no_ts {
+        return None;
+    }
+    let dir = ts_dir(&project, out);
+    let stamp = stamp_of(&project, out)?;
+    if !ssot_core::writer::fresh(&dir, &stamp) {
+        return None;
+    }
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let mut lines = vec![format!("ts: {} unchanged: same schema, settings and generator ({ms:.1} ms)", dir.display())];
+    if let Some(path) = out.rust_out.clone().or_else(|| project.configured_rust_out()) {
+        lines.push(format!("rust: {} unchanged", path.display()));
+    }
+    Some(lines)
 }
 
 /// What one run of `generate` did: a line per output, and whether anything was stale.
@@ -176,20 +223,12 @@ pub(crate) fn generate(
     }
     let rust_out = out.rust_out.clone().or_else(|| project.configured_rust_out());
     let mut report = GenReport { lines: Vec::new(), stale: false, changed: false };
-    if !out.no_ts {
-        let dir = out.ts_out.clone().or_else(|| project.configured_ts_out()).unwrap_or_else(|| project.root.join("generated"));
-        let t = std::time::Instant::now();
-        let files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
-        let written = ssot_core::writer::write_tree(&dir, &files, &loaded.ir.skipped, check)?;
-        report.stale |= written.changed();
-        report.changed |= written.changed();
-        let would = if check { "would be " } else { "" };
-        report.lines.push(format!("ts: {} {would}{} ({:.1} ms)", dir.display(), written.summary(), t.elapsed().as_secs_f64() * 1000.0));
-    }
-    if let Some(path) = rust_out {
+    // The Rust file first: the tree's manifest records its state too (see `up_to_date`).
+    let mut rust_line = None;
+    if let Some(path) = &rust_out {
         let files = ssot_core::generate::rust::generate(&loaded.ir, &project.config);
         let text = files.values().next().cloned().unwrap_or_default();
-        let current = std::fs::read_to_string(&path).ok();
+        let current = std::fs::read_to_string(path).ok();
         let state = match &current {
             Some(c) if *c == text => "unchanged",
             Some(_) => "updated",
@@ -198,10 +237,29 @@ pub(crate) fn generate(
         if check {
             report.stale |= state != "unchanged";
         } else {
-            ssot_core::writer::write_if_changed(&path, &text)?;
+            ssot_core::writer::write_if_changed(path, &text)?;
             report.changed |= state != "unchanged";
         }
-        report.lines.push(format!("rust: {} {}", path.display(), state));
+        rust_line = Some(format!("rust: {} {}", path.display(), state));
     }
+    if !out.no_ts {
+        let dir = ts_dir(&project, out);
+        let t = std::time::Instant::now();
+        let stamp = stamp_of(&project, out);
+        let files = ssot_core::generate::ts::generate(&loaded.ir, &project.config);
+        let extra: Vec<PathBuf> = rust_out.iter().cloned().collect();
+        let written = ssot_core::writer::write_tree_stamped(
+            &dir,
+            &files,
+            &loaded.ir.skipped,
+            check,
+            stamp.as_deref().map(|s| (s, extra.as_slice())),
+        )?;
+        report.stale |= written.changed();
+        report.changed |= written.changed();
+        let would = if check { "would be " } else { "" };
+        report.lines.push(format!("ts: {} {would}{} ({:.1} ms)", dir.display(), written.summary(), t.elapsed().as_secs_f64() * 1000.0));
+    }
+    report.lines.extend(rust_line);
     Ok(report)
 }

@@ -20,6 +20,9 @@ pub fn run(common: &Common, out: &Outputs) -> Result<ExitCode, Box<dyn std::erro
     loop {
         // What to watch can change with the config (`schema = ...`): rediscover each run.
         let t = Instant::now();
+        // Taken before the inputs are read: a change made while this run reads them is seen
+        // as a change afterwards, and runs again.
+        let seen = fingerprint(&inputs_of(common));
         match crate::load(common) {
             Ok((project, loaded)) => {
                 let mut paths = vec![project.schema.clone()];
@@ -49,14 +52,13 @@ pub fn run(common: &Common, out: &Outputs) -> Result<ExitCode, Box<dyn std::erro
             }
         }
         first = false;
-        let seen = fingerprint(&relevant);
         // Wait for the next batch of changes (errors of the watcher are reported, not fatal).
         loop {
             match rx.recv() {
                 // Only the inputs count (a folder is watched for its schema file, see below), and
                 // only when they did change: reading them is an event too.
                 Ok(Ok(events)) if events.iter().any(|e| relevant.iter().any(|r| e.path.starts_with(r))) => {
-                    if fingerprint(&relevant) != seen {
+                    if fingerprint(&inputs_of(common)) != seen {
                         break;
                     }
                 }
@@ -66,6 +68,20 @@ pub fn run(common: &Common, out: &Outputs) -> Result<ExitCode, Box<dyn std::erro
             }
         }
     }
+}
+
+/// The inputs as far as they can be found (the schema may be broken or missing).
+fn inputs_of(common: &Common) -> Vec<PathBuf> {
+    let root = &common.root;
+    let mut paths = vec![root.join(ssot_core::CONFIG_FILE), root.join("schema.prisma"), root.join("prisma")];
+    if let Ok(p) = ssot_core::Project::discover(root, common.schema.as_deref(), common.config.as_deref()) {
+        paths.push(p.schema);
+        paths.extend(p.config_path);
+    }
+    if let Some(s) = &common.schema {
+        paths.push(root.join(s));
+    }
+    paths.iter().map(|p| resolved(p)).collect()
 }
 
 /// Size and modification time of every input (the `.prisma` files of a folder too).

@@ -69,7 +69,7 @@ fn generate_reports_changes_and_check_detects_stale_output() {
     assert!(ts.join("src/validators/note.ts").is_file() && ts.join(".ssot/manifest.json").is_file());
     std::fs::write(ts.join("src/mine.ts"), "export const mine = 1;\n").unwrap();
     let (_, _, err) = ssot(&["generate", "--root", root, "--ts-out", ts_s]);
-    assert!(err.contains("0 created, 0 updated, 0 removed"), "{err}");
+    assert!(err.contains("unchanged: same schema, settings and generator"), "the no-op run: {err}");
     let schema = std::fs::read_to_string(dir.join("schema.prisma")).unwrap();
     let without_author = schema.replace("  author    Author?  @relation(fields: [authorId], references: [id], onDelete: SetNull)\n", "");
     let start = without_author.find("model Author").unwrap();
@@ -243,5 +243,51 @@ fn watch_regenerates_on_change_and_writes_nothing_while_the_schema_is_invalid() 
     assert!(run.contains("updated"), "{run}");
     assert!(std::fs::read_to_string(&out).unwrap().contains("pub label"));
     drop(w);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unchanged_schema_is_skipped_but_outputs_edited_or_deleted_by_hand_are_restored() {
+    let dir = temp("noop");
+    std::fs::copy(repo().join("tests/fixtures/sqlite/schema.prisma"), dir.join("schema.prisma")).unwrap();
+    let (root, ts, rs) = (dir.to_str().unwrap(), dir.join("ts"), dir.join("out.rs"));
+    let args = ["generate", "--root", root, "--ts-out", ts.to_str().unwrap(), "--rust-out", rs.to_str().unwrap()];
+    let (code, _, err) = ssot(&args);
+    assert_eq!(code, 0, "{err}");
+    let validator = ts.join("src/validators/note.ts");
+    let original = std::fs::read_to_string(&validator).unwrap();
+    let rust = std::fs::read_to_string(&rs).unwrap();
+    let manifest = std::fs::read(ts.join(".ssot/manifest.json")).unwrap();
+
+    // Nothing changed: decided without reading the schema, and nothing is written.
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let before = (mtime(&validator), mtime(&rs), mtime(&ts.join(".ssot/manifest.json")));
+    let (_, _, err) = ssot(&args);
+    assert!(err.contains("unchanged: same schema") && err.contains("rust:") && err.contains("unchanged"), "{err}");
+    assert_eq!(before, (mtime(&validator), mtime(&rs), mtime(&ts.join(".ssot/manifest.json"))));
+
+    // A generated file edited by hand, another deleted, the Rust file truncated: a full run
+    // puts each back, and the run after it is a no-op again.
+    std::fs::write(&validator, "// edited by hand\n").unwrap();
+    std::fs::remove_file(ts.join("src/contracts/note.ts")).unwrap();
+    std::fs::write(&rs, "").unwrap();
+    let (code, _, err) = ssot(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 created, 1 updated") && err.contains("rust:") && err.contains("updated"), "{err}");
+    assert_eq!(std::fs::read_to_string(&validator).unwrap(), original);
+    assert!(ts.join("src/contracts/note.ts").exists());
+    assert_eq!(std::fs::read_to_string(&rs).unwrap(), rust);
+    let (_, _, err) = ssot(&args);
+    assert!(err.contains("unchanged: same schema"), "{err}");
+    assert_eq!(std::fs::read(ts.join(".ssot/manifest.json")).unwrap().len(), manifest.len());
+
+    // A changed schema or other settings: a full run.
+    let (_, _, err) =
+        ssot(&["generate", "--root", root, "--ts-out", ts.to_str().unwrap(), "--rust-out", rs.to_str().unwrap(), "--framework", "fastify"]);
+    assert!(err.contains(" updated,"), "another framework is another stamp: {err}");
+    let schema = std::fs::read_to_string(dir.join("schema.prisma")).unwrap();
+    std::fs::write(dir.join("schema.prisma"), schema + "\nmodel Extra {\n  id Int @id\n}\n").unwrap();
+    let (_, _, err) = ssot(&args);
+    assert!(err.contains(" created,") && !err.contains("unchanged: same schema"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -58,6 +58,68 @@ pub struct Manifest {
     /// Schema items that got no API, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<crate::ir::Skipped>,
+    /// The [`stamp`] of the generator and inputs that made these files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
+    /// Size and modification time of every output when it was last checked (relative paths for
+    /// files of the tree, absolute ones for outputs elsewhere, like the Rust file).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stats: BTreeMap<String, String>,
+}
+
+/// The generator that writes: its version and a fingerprint of its sources and templates.
+pub const GENERATOR: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("SSOT_GENERATOR_FINGERPRINT"));
+
+/// What a run depends on: the generator and every input (`parts`: paths, file contents,
+/// settings). Equal stamps and untouched outputs mean that a run would write nothing.
+pub fn stamp(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    h.update(GENERATOR.as_bytes());
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn stat(path: &Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{}:{}", m.len(), t.as_nanos()))
+}
+
+fn stat_path(root: &Path, key: &str) -> PathBuf {
+    let p = Path::new(key);
+    if p.is_absolute() { p.to_path_buf() } else { root.join(p) }
+}
+
+/// True when the tree at `root` was written from inputs with this `stamp` and none of its
+/// outputs has been edited, deleted or replaced since: the caller may skip the run entirely
+/// (without reading the schema). Any doubt answers false.
+pub fn fresh(root: &Path, stamp: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(root.join(MANIFEST)) else { return false };
+    let Ok(m) = serde_json::from_str::<Manifest>(&text) else { return false };
+    m.inputs.as_deref() == Some(stamp)
+        && !m.stats.is_empty()
+        && m.files.keys().all(|k| m.stats.contains_key(k))
+        && m.stats.iter().all(|(key, s)| stat(&stat_path(root, key)).as_deref() == Some(s.as_str()))
+}
+
+/// The state of every output (the tree's files and `extra` ones), for [`fresh`].
+fn stats(root: &Path, files: &BTreeMap<String, String>, extra: &[PathBuf]) -> Result<BTreeMap<String, String>, WriteError> {
+    let mut out = BTreeMap::new();
+    for key in files.keys() {
+        if let Some(s) = stat(&root.join(key)) {
+            out.insert(key.clone(), s);
+        }
+    }
+    for p in extra {
+        let abs = std::path::absolute(p).map_err(err(p))?;
+        if let Some(s) = stat(&abs) {
+            out.insert(abs.to_string_lossy().into_owned(), s);
+        }
+    }
+    Ok(out)
 }
 
 pub fn hash(text: &str) -> String {
@@ -93,6 +155,19 @@ pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool, WriteError>
 /// Writes a whole output tree under `root` and keeps its manifest. With `check`, nothing is
 /// written and the report says what would change.
 pub fn write_tree(root: &Path, files: &Files, skipped: &[crate::ir::Skipped], check: bool) -> Result<WriteReport, WriteError> {
+    write_tree_stamped(root, files, skipped, check, None)
+}
+
+/// [`write_tree`], recording in the manifest the `stamp` of the inputs and the state of every
+/// output (and of `extra` outputs elsewhere, written before), so that the next run with the same
+/// stamp can be skipped by [`fresh`].
+pub fn write_tree_stamped(
+    root: &Path,
+    files: &Files,
+    skipped: &[crate::ir::Skipped],
+    check: bool,
+    stamp: Option<(&str, &[PathBuf])>,
+) -> Result<WriteReport, WriteError> {
     let manifest_path = root.join(MANIFEST);
     let old: Manifest = match std::fs::read_to_string(&manifest_path) {
         Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
@@ -100,7 +175,7 @@ pub fn write_tree(root: &Path, files: &Files, skipped: &[crate::ir::Skipped], ch
         Err(e) => return Err(err(&manifest_path)(e)),
     };
     let mut report = WriteReport::default();
-    let mut new = Manifest { files: BTreeMap::new(), skipped: skipped.to_vec() };
+    let mut new = Manifest { files: BTreeMap::new(), skipped: skipped.to_vec(), inputs: None, stats: BTreeMap::new() };
     for (rel, contents) in files {
         let path = root.join(rel);
         let key = rel.to_string_lossy().replace('\\', "/");
@@ -131,6 +206,10 @@ pub fn write_tree(root: &Path, files: &Files, skipped: &[crate::ir::Skipped], ch
             }
             _ => {}
         }
+    }
+    if let (Some((stamp, extra)), false) = (stamp, check) {
+        new.inputs = Some(stamp.to_owned());
+        new.stats = stats(root, &new.files, extra)?;
     }
     let manifest_text = format!("{}\n", serde_json::to_string_pretty(&new).unwrap_or_default());
     if !check {
