@@ -18,7 +18,6 @@ import { presentRow } from "../server/engine.js";
 import { HttpError } from "../server/errors.js";
 import type { Logger } from "../server/logger.js";
 import type { RateLimits } from "../server/ratelimit.js";
-import { Unserializable, typedRow } from "../server/wire.js";
 import { InProcessBus, RedisBus } from "./bus.js";
 import type { Bus } from "./bus.js";
 import { checkFilter, matches } from "./filter.js";
@@ -95,12 +94,6 @@ function reject(socket: Duplex, status: number, reason: string): void {
 
 function idOf(m: ModelSpec, row: Row): Row {
   return Object.fromEntries(m.id.map((f) => [f, row[f]]));
-}
-
-function scalars(m: ModelSpec, row: Row): Row {
-  const out: Row = {};
-  for (const f of m.fields) if (row[f.name] !== undefined) out[f.name] = row[f.name];
-  return out;
 }
 
 export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
@@ -227,31 +220,19 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   }
 
   /** What one subscription sees of a change: an event, or nothing. */
-  function deliver(
-    c: Connection,
-    subId: string,
-    sub: Subscription,
-    e: ChangeEvent,
-    typed: { before: Row | null; after: Row | null },
-  ): void {
-    // Policies and masks see typed values (as over HTTP); filters match the wire values.
-    const visible = (row: Row | null, t: Row | null): boolean =>
-      row !== null &&
-      t !== null &&
-      canRead(sub.model, t, c.auth) &&
-      matches(sub.model, sub.filter, row);
-    const before = visible(e.before, typed.before);
-    const after = visible(e.after, typed.after);
+  function deliver(c: Connection, subId: string, sub: Subscription, e: ChangeEvent): void {
+    // The rows are JSON; the policy module types BigInt, Decimal and DateTime values itself, so
+    // `level != 9` means here what it means in SQL over HTTP.
+    const visible = (row: Row | null): row is Row =>
+      row !== null && canRead(sub.model, row, c.auth) && matches(sub.model, sub.filter, row);
+    const before = visible(e.before);
+    const after = visible(e.after);
     let event: Event;
     let data: Row;
-    if (after && typed.after !== null) {
+    if (after && e.after !== null) {
       event = before ? "updated" : "created";
-      try {
-        data = presentRow(sub.model, scalars(sub.model, typed.after), typed.after, c.auth);
-      } catch (err) {
-        if (err instanceof Unserializable) return;
-        throw err;
-      }
+      // Rules read the snapshot's relations; the event carries the fields only.
+      data = presentRow(sub.model, e.after, e.after, c.auth);
     } else if (before && e.before !== null) {
       event = "deleted";
       data = idOf(sub.model, e.before);
@@ -262,16 +243,8 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   }
 
   bus.onEvent((e) => {
-    const m = models[e.model];
-    if (m === undefined) return;
-    const typed = {
-      before: e.before !== null ? typedRow(m, e.before) : null,
-      after: e.after !== null ? typedRow(m, e.after) : null,
-    };
     for (const c of connections) {
-      for (const [subId, sub] of c.subs) {
-        if (sub.model.name === e.model) deliver(c, subId, sub, e, typed);
-      }
+      for (const [subId, sub] of c.subs) if (sub.model.name === e.model) deliver(c, subId, sub, e);
     }
   });
 

@@ -276,22 +276,15 @@ function idKey(m: ModelSpec, row: Row): string {
 }
 
 /**
- * A row as the API returns it: only output fields, each `@readable` rule evaluated on `rules`
- * (the row with whatever the rules look at), included relations likewise. Throws
- * `Unserializable` when a value cannot be written in the wire format.
+ * The fields of a row as the API returns them: output fields only, each `@readable` rule
+ * evaluated on `rules` (the row with whatever the rules look at); relations are not included.
+ * Throws `Unserializable` when a value cannot be written in the wire format.
  */
 export function presentRow(m: ModelSpec, row: Row, rules: Row, auth: Auth): Row {
   const out: Row = {};
   for (const f of m.fields) {
     if (!f.output || !fieldReadable(f, rules, auth)) continue;
     out[f.name] = toWire(f, row[f.name]);
-  }
-  for (const rel of m.relations) {
-    const v = row[rel.name];
-    if (v === undefined) continue;
-    const target = model(rel.model);
-    if (Array.isArray(v)) out[rel.name] = v.map((x: Row) => presentRow(target, x, x, auth));
-    else out[rel.name] = v === null ? null : presentRow(target, v as Row, v as Row, auth);
   }
   return out;
 }
@@ -334,9 +327,7 @@ async function presentAll(
   }
   return rows.map((row) => {
     try {
-      const own: Row = {};
-      for (const f of m.fields) own[f.name] = row[f.name];
-      const out = presentRow(m, own, stored.get(idKey(m, row)) ?? row, auth);
+      const out = presentRow(m, row, stored.get(idKey(m, row)) ?? row, auth);
       for (const rel of m.relations) attachNested(out, rel, row[rel.name], nested);
       return out;
     } catch (e) {

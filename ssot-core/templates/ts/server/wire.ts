@@ -2,8 +2,7 @@
 // in UTC, BigInt and Decimal as strings, Bytes as base64.
 
 import { Prisma } from "../generated/prisma/client.js";
-import { model } from "../policies/index.js";
-import type { FieldSpec, ModelSpec } from "../policies/index.js";
+import type { FieldSpec } from "../policies/index.js";
 import { isBase64, isDateTime, uuid } from "../validators/common.js";
 
 /** A stored value the wire format cannot carry (a DateTime past year 9999 written by another program). */
@@ -107,41 +106,4 @@ export function parseParam(f: FieldSpec, raw: string): unknown {
     default:
       throw new Error("this field cannot be filtered");
   }
-}
-
-function revive(f: FieldSpec, v: unknown): unknown {
-  if (v === null || v === undefined) return v;
-  switch (f.type) {
-    case "DateTime":
-      return typeof v === "string" ? new Date(v) : v;
-    case "BigInt":
-      return typeof v === "string" ? BigInt(v) : v;
-    case "Decimal":
-      return typeof v === "string" ? new Prisma.Decimal(v) : v;
-    default:
-      return v;
-  }
-}
-
-/**
- * A row of JSON (a realtime event's snapshot) with the typed values Prisma gives: BigInt as
- * `bigint`, Decimal as `Prisma.Decimal`, DateTime as `Date`. Policies and masks evaluate on
- * these, so that `level != 9` on a BigInt means over WebSocket what it means over HTTP.
- */
-export function typedRow(m: ModelSpec, row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...row };
-  for (const f of m.fields) {
-    const v = row[f.name];
-    if (v === undefined) continue;
-    out[f.name] = f.list && Array.isArray(v) ? v.map((x) => revive(f, x)) : revive(f, v);
-  }
-  for (const rel of m.relations) {
-    const v = row[rel.name];
-    if (typeof v !== "object" || v === null) continue;
-    const target = model(rel.model);
-    out[rel.name] = Array.isArray(v)
-      ? v.map((x: Record<string, unknown>) => typedRow(target, x))
-      : typedRow(target, v as Record<string, unknown>);
-  }
-  return out;
 }
