@@ -3,6 +3,8 @@
 //! Views are computed here; the askama templates in `templates/ts/` only print them. The
 //! output is formatted the way prettier formats it (the CI checks `prettier --check`).
 
+pub(crate) mod doc;
+pub(crate) mod js;
 mod openapi;
 mod project;
 mod server;
@@ -13,6 +15,7 @@ use crate::config::Config;
 use crate::ir::*;
 use crate::names::{file_stem, model_path, ts_key, ts_type};
 use askama::Template;
+use js::{E, P, T, call, call_path, id, member, param, ty, ty_args};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -43,8 +46,7 @@ export function createHybridClient(
 }
 "#;
 
-/// Longest line prettier keeps on one line (`printWidth` in the generated `.prettierrc`).
-pub const PRINT_WIDTH: usize = 100;
+pub use doc::PRINT_WIDTH;
 
 #[derive(Template)]
 #[template(path = "ts/module.ts", escape = "none")]
@@ -276,12 +278,13 @@ impl Presence {
         }
     }
 
-    fn zod(self, expr: &str) -> String {
+    fn zod(self, expr: E) -> E {
+        let then = |e: E, method: &str| call(member(e, method), vec![]);
         match self {
-            Presence::Required => expr.to_owned(),
-            Presence::Nullable => format!("{expr}.nullable()"),
-            Presence::Optional => format!("{expr}.optional()"),
-            Presence::OptionalNullable => format!("{expr}.nullable().optional()"),
+            Presence::Required => expr,
+            Presence::Nullable => then(expr, "nullable"),
+            Presence::Optional => then(expr, "optional"),
+            Presence::OptionalNullable => then(then(expr, "nullable"), "optional"),
         }
     }
 }
@@ -369,15 +372,22 @@ impl Gen<'_> {
                 b.push_str(&doc);
                 b.push('\n');
             }
-            b.push_str(&format!("export const {name} = {{\n"));
-            for v in &e.values {
-                if let Some(doc) = tsdoc(v.documentation.as_deref(), 2) {
-                    b.push_str(&doc);
-                    b.push('\n');
-                }
-                b.push_str(&format!("  {}: {},\n", ts_key(&v.name), quoted(&v.name)));
-            }
-            b.push_str("} as const;\n");
+            let props = e
+                .values
+                .iter()
+                .map(|v| {
+                    let p = P::Kv(ts_key(&v.name), js::str_lit(&v.name));
+                    match tsdoc(v.documentation.as_deref(), 2) {
+                        // The printer indents the comment with the property.
+                        Some(d) => {
+                            P::Commented(doc::verbatim(&d.lines().map(str::trim_start).collect::<Vec<_>>().join("\n ")), Box::new(p))
+                        }
+                        None => p,
+                    }
+                })
+                .collect();
+            b.push_str(&js::render(&js::const_decl(true, &name, None, &E::As(Box::new(E::Obj(props, true)), ty("const")))));
+            b.push('\n');
             let values: Vec<String> = e.values.iter().map(|v| quoted(&v.name)).collect();
             b.push_str(&union_type(&name, &values));
             blocks.push(b);
@@ -391,14 +401,8 @@ impl Gen<'_> {
         for e in &self.ir.enums {
             let name = ts_type(&e.name);
             names.push(name.clone());
-            let values: Vec<String> = e.values.iter().map(|v| quoted(&v.name)).collect();
-            let one = format!("export const {name}Schema = z.enum([{}]);", values.join(", "));
-            blocks.push(if one.len() <= PRINT_WIDTH {
-                one
-            } else {
-                let items: Vec<String> = values.iter().map(|v| format!("  {v},")).collect();
-                format!("export const {name}Schema = z.enum([\n{}\n]);", items.join("\n"))
-            });
+            let items = e.values.iter().map(|v| js::str_lit(&v.name)).collect();
+            blocks.push(js::render(&js::const_decl(true, &format!("{name}Schema"), None, &js::call_path("z.enum", vec![E::Arr(items)]))));
         }
         module(vec!["import { z } from \"zod\";".into()], blocks)
     }
@@ -516,8 +520,13 @@ impl Gen<'_> {
         blocks.push(format!("/** Fields a {{@link {name}}} list can be sorted by. */\n{}", union_type(&format!("{name}Field"), &fields)));
         let incl: Vec<String> = includes.iter().map(|(f, _)| quoted(&f.name)).collect();
         blocks.push(format!("/** Relations a {{@link {name}}} response can include. */\n{}", union_type(&format!("{name}Include"), &incl)));
-        if let Some(id) = self.id_type(m) {
-            blocks.push(format!("/** Identifies a {{@link {name}}}. */\nexport type {name}Id = {id};"));
+        if self.id_type(m).is_some() {
+            let ids: Vec<&Field> = m.id_fields().iter().filter_map(|n| m.field(n)).collect();
+            let id_ty = match ids.as_slice() {
+                [one] => ty(self.ts_base(&one.ty)),
+                many => T::Object(many.iter().map(|f| (ts_key(&f.name), false, ty(self.ts_base(&f.ty)))).collect()),
+            };
+            blocks.push(format!("/** Identifies a {{@link {name}}}. */\n{}", js::render(&js::type_alias(&format!("{name}Id"), &id_ty))));
         }
         module(imports, blocks)
     }
@@ -537,7 +546,7 @@ impl Gen<'_> {
     }
 
     /// A field's Zod expression, with `@validate` rules when `rules` is set.
-    fn zod_expr(&self, f: &Field, rules: bool, regexes: &mut Vec<String>, helpers: &mut BTreeSet<&'static str>) -> String {
+    fn zod_expr(&self, f: &Field, rules: bool, regexes: &mut Vec<String>, helpers: &mut BTreeSet<&'static str>) -> E {
         let r: &[ValidateRule] = if rules { &f.annotations.validate } else { &[] };
         let mut opts: Vec<String> = Vec::new();
         let mut list_non_empty = false;
@@ -568,7 +577,13 @@ impl Gen<'_> {
                 }
             }
         }
-        let args = if opts.is_empty() { String::new() } else { format!("{{ {} }}", opts.join(", ")) };
+        // `key: value` options: quoted values are string literals, the rest are printed as is.
+        let opts: Vec<P> = opts
+            .iter()
+            .filter_map(|o| o.split_once(": "))
+            .map(|(k, v)| P::Kv(k.to_owned(), if v.starts_with('"') { E::Str(v.to_owned()) } else { id(v) }))
+            .collect();
+        let args = if opts.is_empty() { vec![] } else { vec![E::Obj(opts, false)] };
         let base = match &f.ty {
             FieldType::Scalar(s) => {
                 let h = match s {
@@ -583,64 +598,45 @@ impl Gen<'_> {
                     ScalarType::Bytes => "bytes",
                 };
                 helpers.insert(h);
-                format!("{h}({args})")
+                call(id(h), args)
             }
-            FieldType::Enum(e) | FieldType::Composite(e) => format!("{}Schema", ts_type(e)),
-            FieldType::Relation(r) => format!("{}Schema", ts_type(&r.model)),
-            FieldType::Unsupported(_) => "z.unknown()".into(),
+            FieldType::Enum(e) | FieldType::Composite(e) => id(format!("{}Schema", ts_type(e))),
+            FieldType::Relation(r) => id(format!("{}Schema", ts_type(&r.model))),
+            FieldType::Unsupported(_) => call_path("z.unknown", vec![]),
         };
         if f.is_list() {
             helpers.insert("list");
-            if list_non_empty { format!("list({base}, {{ nonEmpty: true }})") } else { format!("list({base})") }
+            let mut args = vec![base];
+            if list_non_empty {
+                args.push(E::Obj(vec![P::Kv("nonEmpty".into(), id("true"))], false));
+            }
+            call(id("list"), args)
         } else {
             base
         }
     }
 
     /// `export const XSchema: z.ZodType<X> = z.object({ ... });`
-    fn zod_object(&self, name: &str, strict: bool, doc: &str, props: Vec<String>) -> String {
+    fn zod_object(&self, name: &str, strict: bool, doc: &str, props: Vec<P>) -> String {
         let ctor = if strict { "z.strictObject" } else { "z.object" };
-        let lhs = format!("export const {name}Schema: z.ZodType<{name}> =");
-        let head = format!("{lhs} {ctor}(");
-        // Prettier's three layouts: the object hugged by the call; `...(` fits but `...({` does
-        // not: the argument on lines of its own; `...(` does not fit: a break after `=`.
-        let (open, pad, close) = if head.len() < PRINT_WIDTH {
-            (format!("{head}{{\n"), "", "});".to_owned())
-        } else if head.len() == PRINT_WIDTH {
-            (format!("{head}\n  {{\n"), "  ", "  },\n);".to_owned())
-        } else {
-            (format!("{lhs}\n  {ctor}({{\n"), "  ", "  });".to_owned())
-        };
-        let mut b = format!("/** {doc} */\n");
-        if props.is_empty() {
-            if head.len() + 4 <= PRINT_WIDTH {
-                b.push_str(&format!("{head}{{}});"));
-            } else {
-                b.push_str(&format!("{lhs}\n  {ctor}({{}});"));
-            }
-            return b;
-        }
-        b.push_str(&open);
-        for p in props {
-            for line in p.lines() {
-                b.push_str(pad);
-                b.push_str(line);
-                b.push('\n');
-            }
-        }
-        b.push_str(&close);
-        b
+        let decl = js::const_decl(
+            true,
+            &format!("{name}Schema"),
+            Some(&ty_args("z.ZodType", vec![ty(name)])),
+            &call_path(ctor, vec![E::Obj(props, true)]),
+        );
+        js::render(&doc::concat([doc::Doc::text(format!("/** {doc} */")), doc::hardline(), decl]))
     }
 
     /// A property of a Zod object; fields that refer to other schemas use a getter, so modules
     /// that import each other work in any order.
-    fn zod_prop(&self, f: &Field, expr: String, presence: Presence) -> String {
+    fn zod_prop(&self, f: &Field, expr: E, presence: Presence) -> P {
         let key = ts_key(&f.name);
-        let full = presence.zod(&expr);
+        let full = presence.zod(expr);
         if matches!(f.ty, FieldType::Composite(_) | FieldType::Relation(_)) {
-            format!("  get {key}() {{\n    return {full};\n  }},")
+            P::Method(format!("get {key}"), vec![], None, js::return_stmt(&full))
         } else {
-            format!("  {key}: {full},")
+            P::Kv(key, full)
         }
     }
 
@@ -699,7 +695,7 @@ impl Gen<'_> {
         let mut regexes = Vec::new();
         let mut helpers = BTreeSet::new();
         let mut all_fields: Vec<&Field> = Vec::new();
-        let mut out_props: Vec<String> = m
+        let mut out_props: Vec<P> = m
             .output_fields()
             .map(|f| {
                 all_fields.push(f);
@@ -709,20 +705,20 @@ impl Gen<'_> {
             .collect();
         for (f, r) in self.includes(m) {
             all_fields.push(f);
-            let target = format!("{}Schema", ts_type(&r.model));
-            let e = if r.is_to_many() {
-                format!("z.array({target}).optional()")
+            let target = id(format!("{}Schema", ts_type(&r.model)));
+            let (e, presence) = if r.is_to_many() {
+                (call_path("z.array", vec![target]), Presence::Optional)
             } else if f.is_optional() {
-                format!("{target}.nullable().optional()")
+                (target, Presence::OptionalNullable)
             } else {
-                format!("{target}.optional()")
+                (target, Presence::Optional)
             };
-            out_props.push(self.zod_prop(f, e, Presence::Required));
+            out_props.push(self.zod_prop(f, e, presence));
         }
         let mut blocks = vec![self.zod_object(&name, false, &format!("Validates a {{@link {name}}} as the API returns it."), out_props)];
         let mut contract_types = vec![name.clone()];
         if m.kind == ModelKind::Model {
-            let create: Vec<String> = m
+            let create: Vec<P> = m
                 .create_fields()
                 .map(|f| {
                     all_fields.push(f);
@@ -730,7 +726,7 @@ impl Gen<'_> {
                     self.zod_prop(f, e, Presence::of_create(f))
                 })
                 .collect();
-            let update: Vec<String> = m
+            let update: Vec<P> = m
                 .update_fields()
                 .map(|f| {
                     let e = self.zod_expr(f, true, &mut regexes, &mut helpers);
@@ -782,80 +778,111 @@ impl Gen<'_> {
             import_line(true, &sdk_types, "../types.js"),
         ];
         let imports = merge_type_and_value(imports);
-        let generics = format!("{name}, {name}CreateInput, {name}UpdateInput, {name}Where, {name}Id, {name}Field, {name}Include");
-        let iface = if writable {
-            format!("ModelClient<{generics}>")
-        } else {
-            format!("ReadClient<{name}, {name}Where, {name}Field, {name}Include>")
-        };
         let id_path = match m.id_fields().as_slice() {
             [_] => "${encodeURIComponent(String(id))}".to_owned(),
             many => many.iter().map(|f| format!("${{encodeURIComponent(String(id.{f}))}}")).collect::<Vec<_>>().join("/"),
         };
-        let mut b = String::new();
-        b.push_str(&format!(
-            "/** `/api/{path}`: {} */\n",
+        let doc = format!(
+            "/** `/api/{path}`: {} */",
             m.documentation.as_deref().and_then(|d| d.lines().next()).unwrap_or("the API of this model.")
-        ));
-        let header = format!("export class {name}Client implements {iface} {{");
-        if header.len() <= PRINT_WIDTH {
-            b.push_str(&header);
-            b.push('\n');
-        } else {
-            // Prettier breaks the type arguments one per line, without a trailing comma.
-            let (head, args) = iface.split_once('<').unwrap_or((&iface, ""));
-            let args: Vec<&str> = args.trim_end_matches('>').split(", ").collect();
-            b.push_str(&format!("export class {name}Client implements {head}<\n  {}\n> {{\n", args.join(",\n  ")));
-        }
-        b.push_str(
-            "  constructor(\n    private readonly transport: Transport,\n    private readonly options: ClientOptions = {},\n  ) {}\n\n",
         );
-        let ternary = format!("    return this.options.validateResponses ? {name}Schema.parse(data) : (data as {name});");
-        if ternary.len() <= PRINT_WIDTH {
-            b.push_str(&format!("  private row(data: unknown): {name} {{\n{ternary}\n  }}\n\n"));
+        let t = |s: String| ty(s);
+        let iface = if writable {
+            let args = ["", "CreateInput", "UpdateInput", "Where", "Id", "Field", "Include"];
+            ty_args("ModelClient", args.iter().map(|a| t(format!("{name}{a}"))).collect())
         } else {
-            b.push_str(&format!(
-                "  private row(data: unknown): {name} {{\n    return this.options.validateResponses\n      ? {name}Schema.parse(data)\n      : (data as {name});\n  }}\n\n"
-            ));
-        }
-        b.push_str(&signature(
-            2,
+            ty_args("ReadClient", ["", "Where", "Field", "Include"].iter().map(|a| t(format!("{name}{a}"))).collect())
+        };
+        let header = doc::concat([format!("export class {name}Client implements ").into(), js::type_doc(&iface), " {".into()]);
+        let promise = |inner: T| ty_args("Promise", vec![inner]);
+        let list_result = ty_args("ListResult", vec![t(name.clone())]);
+        // `async name(params): Ret {` and the body's statements.
+        let method = |name_: &str, params: Vec<js::Param>, ret: T, body: doc::Doc| {
+            doc::concat([name_.into(), js::signature(&params, Some(&ret)), " ".into(), js::block(&body)])
+        };
+        let v = |text: &str| doc::verbatim(text);
+        let opt = |mut p: js::Param| {
+            p.optional = true;
+            p
+        };
+        let mut members = vec![doc::verbatim(
+            "constructor(\n  private readonly transport: Transport,\n  private readonly options: ClientOptions = {},\n) {}",
+        )];
+        let row_body = js::return_stmt(&E::Cond(
+            Box::new(js::path("this.options.validateResponses")),
+            Box::new(js::call_path(&format!("{name}Schema.parse"), vec![id("data")])),
+            Box::new(id(format!("(data as {name})"))),
+        ));
+        members.push(method("private row", vec![param("data", Some(t("unknown".into())))], t(name.clone()), row_body));
+        let mut list_params =
+            param("params", Some(ty_args("ListParams", ["Where", "Field", "Include"].iter().map(|a| t(format!("{name}{a}"))).collect())));
+        list_params.default = Some(E::Obj(vec![], false));
+        members.push(method(
             "async list",
-            &[format!("params: ListParams<{name}Where, {name}Field, {name}Include> = {{}}")],
-            &format!(": Promise<ListResult<{name}>> {{"),
+            vec![list_params],
+            promise(list_result.clone()),
+            v(&format!("const res = (await this.transport.request({{\n  method: \"GET\",\n  path: \"/api/{path}\",\n  query: {{\n    ...filterQuery(params.where),\n    orderBy: params.orderBy?.join(\",\"),\n    take: params.take,\n    skip: params.skip,\n    cursor: params.cursor,\n    include: params.include?.join(\",\"),\n  }},\n}})) as ListResult<unknown>;\nreturn {{ data: res.data.map((row) => this.row(row)), meta: res.meta }};")),
         ));
-        b.push('\n');
-        b.push_str(&format!(
-            "    const res = (await this.transport.request({{\n      method: \"GET\",\n      path: \"/api/{path}\",\n      query: {{\n        ...filterQuery(params.where),\n        orderBy: params.orderBy?.join(\",\"),\n        take: params.take,\n        skip: params.skip,\n        cursor: params.cursor,\n        include: params.include?.join(\",\"),\n      }},\n    }})) as ListResult<unknown>;\n"
-        ));
-        b.push_str("    return { data: res.data.map((row) => this.row(row)), meta: res.meta };\n  }\n\n");
-        b.push_str(&format!(
-            "  async count(where?: {name}Where): Promise<number> {{\n    const res = (await this.transport.request({{\n      method: \"GET\",\n      path: \"/api/{path}/count\",\n      query: filterQuery(where),\n    }})) as {{ count: number }};\n    return res.count;\n  }}\n"
+        members.push(method(
+            "async count",
+            vec![opt(param("where", Some(t(format!("{name}Where")))))],
+            promise(t("number".into())),
+            v(&format!("const res = (await this.transport.request({{\n  method: \"GET\",\n  path: \"/api/{path}/count\",\n  query: filterQuery(where),\n}})) as {{ count: number }};\nreturn res.count;")),
         ));
         if writable {
-            b.push_str(&format!(
-                "\n{}\n    return this.row(\n      await this.transport.request({{\n        method: \"GET\",\n        path: `/api/{path}/{id_path}`,\n        query: {{ include: include?.join(\",\") }},\n      }}),\n    );\n  }}\n",
-                signature(2, "async get", &[format!("id: {name}Id"), format!("include?: {name}Include[]")], &format!(": Promise<{name}> {{"))
+            let id_param = || param("id", Some(t(format!("{name}Id"))));
+            let row_call = |method_: &str, path_: &str, extra: &str| {
+                format!(
+                    "return this.row(\n  await this.transport.request({{\n    method: \"{method_}\",\n    path: {path_},\n    {extra},\n  }}),\n);"
+                )
+            };
+            let one_path = format!("`/api/{path}/{id_path}`");
+            members.push(method(
+                "async get",
+                vec![id_param(), opt(param("include", Some(T::Array(Box::new(t(format!("{name}Include")))))))],
+                promise(t(name.clone())),
+                v(&row_call("GET", &one_path, "query: { include: include?.join(\",\") }")),
             ));
-            b.push_str(&format!(
-                "\n  async create(input: {name}CreateInput): Promise<{name}> {{\n    return this.row(\n      await this.transport.request({{\n        method: \"POST\",\n        path: \"/api/{path}\",\n        body: input,\n      }}),\n    );\n  }}\n"
+            members.push(method(
+                "async create",
+                vec![param("input", Some(t(format!("{name}CreateInput"))))],
+                promise(t(name.clone())),
+                v(&row_call("POST", &format!("\"/api/{path}\""), "body: input")),
             ));
-            b.push_str(&format!(
-                "\n{}\n    return this.row(\n      await this.transport.request({{\n        method: \"PATCH\",\n        path: `/api/{path}/{id_path}`,\n        body: input,\n      }}),\n    );\n  }}\n",
-                signature(2, "async update", &[format!("id: {name}Id"), format!("input: {name}UpdateInput")], &format!(": Promise<{name}> {{"))
+            members.push(method(
+                "async update",
+                vec![id_param(), param("input", Some(t(format!("{name}UpdateInput"))))],
+                promise(t(name.clone())),
+                v(&row_call("PATCH", &one_path, "body: input")),
             ));
-            b.push_str(&format!(
-                "\n  async delete(id: {name}Id): Promise<void> {{\n    await this.transport.request({{\n      method: \"DELETE\",\n      path: `/api/{path}/{id_path}`,\n    }});\n  }}\n"
+            members.push(method(
+                "async delete",
+                vec![id_param()],
+                promise(t("void".into())),
+                v(&format!("await this.transport.request({{\n  method: \"DELETE\",\n  path: {one_path},\n}});")),
             ));
         }
-        if m.annotations.search.is_some() {
-            b.push_str(&format!(
-                "\n  /** Full-text search over {}. */\n  async search(q: string, take?: number): Promise<ListResult<{name}>> {{\n    const res = (await this.transport.request({{\n      method: \"GET\",\n      path: \"/api/{path}/search\",\n      query: {{ q, take }},\n    }})) as ListResult<unknown>;\n    return {{ data: res.data.map((row) => this.row(row)), meta: res.meta }};\n  }}\n",
-                m.annotations.search.as_deref().unwrap_or_default().join(", ")
-            ));
+        if let Some(fields) = &m.annotations.search {
+            members.push(doc::concat([
+                doc::Doc::text(format!("/** Full-text search over {}. */", fields.join(", "))),
+                doc::hardline(),
+                method(
+                    "async search",
+                    vec![param("q", Some(t("string".into()))), opt(param("take", Some(t("number".into()))))],
+                    promise(list_result),
+                    v(&format!("const res = (await this.transport.request({{\n  method: \"GET\",\n  path: \"/api/{path}/search\",\n  query: {{ q, take }},\n}})) as ListResult<unknown>;\nreturn {{ data: res.data.map((row) => this.row(row)), meta: res.meta }};")),
+                ),
+            ]));
         }
-        b.push('}');
-        module(imports, vec![b])
+        let class = doc::concat([
+            doc.into(),
+            doc::hardline(),
+            header,
+            doc::indent(doc::concat([doc::hardline(), doc::join(doc::concat([doc::hardline(), doc::hardline()]), members)])),
+            doc::hardline(),
+            "}".into(),
+        ]);
+        module(imports, vec![js::render(&class)])
     }
 
     fn sdk_index(&self, models: &[&Model]) -> String {
@@ -870,27 +897,28 @@ impl Gen<'_> {
             let name = ts_type(&m.name);
             let stem = file_stem(&m.name);
             let key = lower_first(&name);
-            imports.push(format!("import {{ {name}Client }} from \"./models/{stem}.js\";"));
+            imports.push(import_line(false, &[format!("{name}Client")], &format!("./models/{stem}.js")));
             exports.push(format!("export * from \"./models/{stem}.js\";"));
             props.push(format!("  readonly {key}: {name}Client;"));
-            inits.push(format!("    {key}: new {name}Client(transport, options),"));
+            inits.push(P::Kv(key, E::New(format!("{name}Client"), vec![id("transport"), id("options")])));
         }
         let iface = if props.is_empty() {
             "/** Every model's client, over one transport. */\nexport type DataClient = Record<string, never>;".to_owned()
         } else {
             format!("/** Every model's client, over one transport. */\nexport interface DataClient {{\n{}\n}}", props.join("\n"))
         };
+        let mut options = param("options", Some(ty("ClientOptions")));
+        options.default = Some(E::Obj(vec![], false));
         let create = format!(
-            "/** A {{@link DataClient}} over any transport. */\n{}\n  return {{\n{}\n  }};\n}}",
-            signature(
-                0,
-                "export function createDataClient",
-                &["transport: Transport".into(), "options: ClientOptions = {}".into()],
-                ": DataClient {"
-            ),
-            inits.join("\n")
+            "/** A {{@link DataClient}} over any transport. */\n{}",
+            js::render(&js::function(
+                true,
+                "createDataClient",
+                &[param("transport", Some(ty("Transport"))), options],
+                Some(&ty("DataClient")),
+                &js::return_stmt(&E::Obj(inits, true)),
+            ))
         );
-        let create = if inits.is_empty() { create.replace("  return {\n\n  };", "  return {};") } else { create };
         let http = format!(
             "/** A {{@link DataClient}} over HTTP. */\n{}\n  return createDataClient(new HttpTransport(options), options);\n}}",
             signature(0, "export function createHttpClient", &["options: HttpTransportOptions & ClientOptions".into()], ": DataClient {")
@@ -903,13 +931,23 @@ impl Gen<'_> {
             let mut rows = Vec::new();
             for m in &channels {
                 let name = ts_type(&m.name);
-                imports.push(format!("import type {{ {name}, {name}Where }} from \"../contracts/{}.js\";", file_stem(&m.name)));
-                rows.push(format!("  {}: {{ row: {name}; filter: {name}Where }};", lower_first(&name)));
+                imports.push(import_line(
+                    true,
+                    &[name.clone(), format!("{name}Where")],
+                    &format!("../contracts/{}.js", file_stem(&m.name)),
+                ));
+                let row = T::Object(vec![("row".into(), false, ty(name.clone())), ("filter".into(), false, ty(format!("{name}Where")))]);
+                rows.push(doc::concat([format!("{}: ", lower_first(&name)).into(), js::type_doc(&row), ";".into()]));
             }
             blocks[0].push_str("\nexport * from \"./realtime.js\";");
             blocks.push(format!(
-                "/** Channels of the realtime gateway: models with `@@realtime`, their rows and filters. */\nexport interface Channels {{\n{}\n}}",
-                rows.join("\n")
+                "/** Channels of the realtime gateway: models with `@@realtime`, their rows and filters. */\n{}",
+                js::render(&doc::concat([
+                    "export interface Channels {".into(),
+                    doc::indent(doc::concat([doc::hardline(), doc::join(doc::hardline(), rows)])),
+                    doc::hardline(),
+                    "}".into()
+                ]))
             ));
             blocks.push(HYBRID.trim_end().to_owned());
         }
@@ -925,15 +963,9 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-/// `import [type] { a, b } from "x";`, broken over lines as prettier does when too long.
+/// `import [type] { a, b } from "x";`, laid out by the document printer.
 fn import_line(type_only: bool, names: &[String], from: &str) -> String {
-    let kw = if type_only { "import type" } else { "import" };
-    let one = format!("{kw} {{ {} }} from \"{from}\";", names.join(", "));
-    if one.len() <= PRINT_WIDTH {
-        return one;
-    }
-    let items: Vec<String> = names.iter().map(|n| format!("  {n},")).collect();
-    format!("{kw} {{\n{}\n}} from \"{from}\";", items.join("\n"))
+    js::render(&js::import(type_only, names, from))
 }
 
 /// Joins a leading `import type { .. } from "./common.js"` with a later one from the same file.

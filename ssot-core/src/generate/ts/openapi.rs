@@ -540,6 +540,11 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
 /// JSON the way prettier prints it: objects expanded, arrays of scalars on one line when they
 /// fit, everything else one item per line.
 pub fn print_json(v: &Value, indent: usize, out: &mut String) {
+    print_json_value(v, indent, 0, out);
+}
+
+/// `tail`: the width of what follows the value on its line (a comma).
+fn print_json_value(v: &Value, indent: usize, tail: usize, out: &mut String) {
     match v {
         Value::Object(o) if o.is_empty() => out.push_str("{}"),
         Value::Object(o) => {
@@ -549,7 +554,7 @@ pub fn print_json(v: &Value, indent: usize, out: &mut String) {
                 pad(out, indent + 1);
                 push_str_lit(out, k);
                 out.push_str(": ");
-                print_json(val, indent + 1, out);
+                print_json_value(val, indent + 1, usize::from(i + 1 < n), out);
                 if i + 1 < n {
                     out.push(',');
                 }
@@ -569,10 +574,10 @@ pub fn print_json(v: &Value, indent: usize, out: &mut String) {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    print_json(x, indent + 1, out);
+                    print_json_value(x, indent + 1, 0, out);
                 }
                 out.push(']');
-                if out.len() - line_start < PRINT_WIDTH {
+                if super::doc::width(&out[line_start..]) + tail <= PRINT_WIDTH {
                     return;
                 }
                 out.truncate(mark);
@@ -580,7 +585,7 @@ pub fn print_json(v: &Value, indent: usize, out: &mut String) {
             out.push_str("[\n");
             for (i, x) in a.iter().enumerate() {
                 pad(out, indent + 1);
-                print_json(x, indent + 1, out);
+                print_json_value(x, indent + 1, usize::from(i + 1 < a.len()), out);
                 if i + 1 < a.len() {
                     out.push(',');
                 }

@@ -164,8 +164,11 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     let example = ir.api_models().find(|m| m.annotations.expose.api).map(|m| {
         let name = ts_type(&m.name);
         let key = name[..1].to_lowercase() + &name[1..];
+        use super::js::{E, P, call_path, const_decl, id, render};
+        let list = call_path(&format!("api.{key}.list"), vec![E::Obj(vec![P::Kv("take".into(), id("20"))], false)]);
         format!(
-            "\n```ts\nimport {{ createHttpClient }} from \"./src/index.js\";\n\nconst api = createHttpClient({{ baseUrl: \"http://127.0.0.1:3000\" }});\nconst page = await api.{key}.list({{ take: 20 }});\n```\n"
+            "\n```ts\nimport {{ createHttpClient }} from \"./src/index.js\";\n\nconst api = createHttpClient({{ baseUrl: \"http://127.0.0.1:3000\" }});\n{}\n```\n",
+            render(&const_decl(false, "page", None, &E::Await(Box::new(list))))
         )
     });
     let (_, dropped) = super::server::prisma7_preview_features(ir);

@@ -5,13 +5,15 @@
 //! The runtime is hand-written TypeScript in `templates/ts/server/`, copied as is; what depends on
 //! the schema is data (`src/policies/schema.json`) and a few short modules printed here.
 
+use super::doc::{self, Doc, verbatim};
+use super::js::{self, Body, E, P, T, call, id, param, str_lit, ty, ty_args};
 use super::lower_first;
 use super::openapi::print_json;
 use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::{Config, Framework, ServerMode};
 use crate::generate::HEADER;
 use crate::ir::*;
-use crate::names::{file_stem, model_path, ts_type};
+use crate::names::{file_stem, model_path, ts_key, ts_type};
 use serde_json::{Value, json};
 
 /// Static runtime files: (path in the tree, text without the header line).
@@ -370,22 +372,15 @@ fn db(ir: &Ir) -> String {
     )
 }
 
-/// `{ spec, create, update }` of a model: on one line when it fits, else one property per line.
-fn binding(m: &Model, head: &str, tail: &str, indent: usize) -> String {
+/// `{ spec, create, update }` of a model.
+fn binding(m: &Model) -> E {
     let name = ts_type(&m.name);
-    let spec = format!("spec: model({})", super::quoted(&m.name));
-    let mut props = vec![spec];
+    let mut props = vec![P::Kv("spec".into(), call(id("model"), vec![str_lit(&m.name)]))];
     if m.kind != ModelKind::View {
-        props.push(format!("create: {name}CreateInputSchema"));
-        props.push(format!("update: {name}UpdateInputSchema"));
+        props.push(P::Kv("create".into(), id(format!("{name}CreateInputSchema"))));
+        props.push(P::Kv("update".into(), id(format!("{name}UpdateInputSchema"))));
     }
-    let pad = " ".repeat(indent);
-    let one = format!("{pad}{head}{{ {} }}{tail}", props.join(", "));
-    if one.len() <= super::PRINT_WIDTH {
-        return one;
-    }
-    let items: String = props.iter().map(|p| format!("{pad}  {p},\n")).collect();
-    format!("{pad}{head}{{\n{items}{pad}}}{tail}")
+    E::Obj(props, false)
 }
 
 fn validator_import(m: &Model, from: &str) -> Option<String> {
@@ -410,12 +405,10 @@ fn registry_routes(models: &[&Model]) -> String {
         s.push('\n');
     }
     s.push_str("import type { Binding } from \"./engine.js\";\nimport type { Route } from \"./http.js\";\nimport { modelRoutes, systemRoutes } from \"./http.js\";\n\n");
-    s.push_str("/** Every model the API serves, with its input schemas. */\nexport const registry: Binding[] = [\n");
-    for m in models {
-        s.push_str(&binding(m, "", ",", 2));
-        s.push('\n');
-    }
-    s.push_str("];\n\nexport const routes: Route[] = [...systemRoutes(), ...registry.flatMap((b) => modelRoutes(b))];\n");
+    s.push_str("/** Every model the API serves, with its input schemas. */\n");
+    let registry = E::Arr(models.iter().map(|m| binding(m)).collect());
+    s.push_str(&js::render(&js::const_decl(true, "registry", Some(&T::Array(Box::new(ty("Binding")))), &registry)));
+    s.push_str("\n\nexport const routes: Route[] = [...systemRoutes(), ...registry.flatMap((b) => modelRoutes(b))];\n");
     s
 }
 
@@ -430,14 +423,16 @@ fn controller(m: &Model) -> String {
         s.push('\n');
     }
     s.push_str("import type { Binding } from \"../engine.js\";\nimport type { Handler, Route } from \"../http.js\";\nimport { idOf, modelRoutes } from \"../http.js\";\n\n");
-    s.push_str(&binding(m, &format!("export const {var}Binding: Binding = "), ";", 0));
+    s.push_str(&js::render(&js::const_decl(true, &format!("{var}Binding"), Some(&ty("Binding")), &binding(m))));
     s.push('\n');
     s.push_str(&format!(
         "\n/** List {name} rows: filter, sort, paginate, include. */\nexport const list: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.list(b, req.query, auth),\n}});\n\n/** Count {name} rows matching the filter. */\nexport const count: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.count(b, req.query, auth),\n}});\n\n/** Full-text search (models with `@@search`). */\nexport const search: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.search(b, req.query, auth),\n}});\n\n/** One {name} by id. */\nexport const get: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.get(b, idOf(b, req), req.query, auth),\n}});\n\n/** Create a {name}. */\nexport const create: Handler = async (s, b, req, auth) => ({{\n  status: 201,\n  body: await s.engine.create(b, req.body, auth),\n}});\n\n/** Update a {name}. */\nexport const update: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.update(b, idOf(b, req), req.body, auth),\n}});\n\n/** Delete a {name}. */\nexport const remove: Handler = async (s, b, req, auth) => {{\n  await s.engine.delete(b, idOf(b, req), auth);\n  return {{ status: 204 }};\n}};\n\n"
     ));
-    s.push_str(&format!(
-        "export const {var}Routes: Route[] = modelRoutes({var}Binding, {{\n  list,\n  count,\n  search,\n  get,\n  create,\n  update,\n  delete: remove,\n}});\n"
-    ));
+    let handlers = ["list", "count", "search", "get", "create", "update"].iter().map(|h| P::Shorthand((*h).into()));
+    let handlers = E::Obj(handlers.chain([P::Kv("delete".into(), id("remove"))]).collect(), true);
+    let routes = call(id("modelRoutes"), vec![id(format!("{var}Binding")), handlers]);
+    s.push_str(&js::render(&js::const_decl(true, &format!("{var}Routes"), Some(&T::Array(Box::new(ty("Route")))), &routes)));
+    s.push('\n');
     s
 }
 
@@ -459,20 +454,11 @@ fn controller_routes(models: &[&Model]) -> String {
         s.push('\n');
     }
     s.push_str("import type { Route } from \"./http.js\";\nimport { systemRoutes } from \"./http.js\";\n\n");
-    let items: Vec<String> = std::iter::once("...systemRoutes()".to_owned())
-        .chain(models.iter().map(|m| format!("...{}Routes", lower_first(&ts_type(&m.name)))))
+    let items = std::iter::once(E::Spread(Box::new(call(id("systemRoutes"), vec![]))))
+        .chain(models.iter().map(|m| E::Spread(Box::new(id(format!("{}Routes", lower_first(&ts_type(&m.name))))))))
         .collect();
-    let one = format!("export const routes: Route[] = [{}];", items.join(", "));
-    if one.len() <= super::PRINT_WIDTH {
-        s.push_str(&one);
-        s.push('\n');
-    } else {
-        s.push_str("export const routes: Route[] = [\n");
-        for i in items {
-            s.push_str(&format!("  {i},\n"));
-        }
-        s.push_str("];\n");
-    }
+    s.push_str(&js::render(&js::const_decl(true, "routes", Some(&T::Array(Box::new(ty("Route")))), &E::Arr(items))));
+    s.push('\n');
     s
 }
 
@@ -487,9 +473,8 @@ fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
         let via = credential(m, config);
         let outer = std::mem::take(&mut s);
         s.push_str(&format!("\ndescribe({}, () => {{\n", super::quoted(&m.name)));
-        s.push_str(&format!(
-            "  const path = \"/api/{path}\";\n  const call = (method: string, url: string, body?: unknown) => api(method, url, body, \"{via}\");\n\n"
-        ));
+        s.push_str(&js::render_at(&js::const_decl(false, "path", None, &str_lit(&format!("/api/{path}"))), 2));
+        s.push_str(&format!("\n  const call = (method: string, url: string, body?: unknown) => api(method, url, body, \"{via}\");\n\n"));
         s.push_str(
             "  it(\"lists with meta and counts\", async () => {\n    const list = await call(\"GET\", `${path}?take=2`);\n    expect(list.status).toBe(200);\n    const page = list.body as { data: unknown[]; meta: { total: number } };\n    expect(page.data.length).toBeLessThanOrEqual(2);\n    const count = await call(\"GET\", `${path}/count`);\n    expect(count.status).toBe(200);\n    expect((count.body as { count: number }).count).toBe(page.meta.total);\n  });\n\n  it(\"rejects bad query parameters with 400\", async () => {\n    expect((await call(\"GET\", `${path}?take=-1`)).status).toBe(400);\n    expect((await call(\"GET\", `${path}?filter[noSuchField][equals]=1`)).status).toBe(400);\n  });\n",
         );
@@ -577,12 +562,12 @@ struct Parent {
     path: String,
     via: &'static str,
     open: bool,
-    body: Vec<(String, String)>,
+    body: Vec<(String, E)>,
 }
 
 struct Sample {
     parents: Vec<Parent>,
-    body: Vec<(String, String)>,
+    body: Vec<(String, E)>,
 }
 
 /// Calls with a bearer token unless the model only takes API keys.
@@ -610,7 +595,7 @@ fn sample_fields<'a>(
     depth: usize,
     parents: &mut Vec<Parent>,
     chain: &mut Vec<&'a str>,
-) -> Option<Vec<(String, String)>> {
+) -> Option<Vec<(String, E)>> {
     if m.kind != ModelKind::Model
         || m.id_fields().is_empty()
         || !m.id_fields().iter().all(|f| m.field(f).is_some_and(|f| f.annotations.in_output()))
@@ -636,7 +621,7 @@ fn sample_fields<'a>(
             chain.pop();
             let var = format!("parent{}", parents.len() + 1);
             let key = crate::names::ts_key(&r.references[0]);
-            body.push((crate::names::ts_key(&f.name), format!("{var}.{key}")));
+            body.push((crate::names::ts_key(&f.name), js::member(id(&var), key)));
             parents.push(Parent {
                 var,
                 path: model_path(target),
@@ -653,39 +638,39 @@ fn sample_fields<'a>(
             (lo.ceil() as i64, hi.floor() as i64)
         };
         let value = match &f.ty {
-            FieldType::Enum(e) => super::quoted(&ir.enum_(e)?.values.first()?.name),
+            FieldType::Enum(e) => str_lit(&ir.enum_(e)?.values.first()?.name),
             FieldType::Composite(_) | FieldType::Relation(_) | FieldType::Unsupported(_) => return None,
             FieldType::Scalar(st) => match st {
                 ScalarType::String => {
                     if rules.iter().any(|r| matches!(r, ValidateRule::Regex(_))) {
                         return None;
                     } else if rules.contains(&ValidateRule::Email) {
-                        "`${unique()}@example.com`".to_owned()
+                        id("`${unique()}@example.com`")
                     } else if rules.contains(&ValidateRule::Url) {
-                        "`https://example.com/${unique()}`".to_owned()
+                        id("`https://example.com/${unique()}`")
                     } else if rules.contains(&ValidateRule::Uuid) {
-                        "uuid()".to_owned()
+                        call(id("uuid"), vec![])
                     } else {
                         let min = rules.iter().find_map(|r| if let ValidateRule::MinLength(v) = r { Some(*v) } else { None }).unwrap_or(1);
                         let max = rules.iter().find_map(|r| if let ValidateRule::MaxLength(v) = r { Some(*v) } else { None }).unwrap_or(64);
-                        format!("text({min}, {max})")
+                        call(id("text"), vec![id(min.to_string()), id(max.to_string())])
                     }
                 }
                 ScalarType::Int => {
                     let (lo, hi) = num(1.0, 1_000_000.0);
-                    format!("int({lo}, {hi})")
+                    call(id("int"), vec![id(lo.to_string()), id(hi.to_string())])
                 }
-                ScalarType::BigInt => "String(int(1, 1_000_000))".to_owned(),
+                ScalarType::BigInt => call(id("String"), vec![call(id("int"), vec![id("1"), id("1_000_000")])]),
                 ScalarType::Float => {
                     let (lo, hi) = num(0.0, 1000.0);
-                    format!("int({lo}, {hi})")
+                    call(id("int"), vec![id(lo.to_string()), id(hi.to_string())])
                 }
-                ScalarType::Decimal => "decimal()".to_owned(),
-                ScalarType::Boolean => "true".to_owned(),
-                ScalarType::DateTime => "new Date().toISOString()".to_owned(),
-                ScalarType::Json => "{}".to_owned(),
+                ScalarType::Decimal => call(id("decimal"), vec![]),
+                ScalarType::Boolean => id("true"),
+                ScalarType::DateTime => call(js::member(E::New("Date".into(), vec![]), "toISOString"), vec![]),
+                ScalarType::Json => E::Obj(vec![], false),
                 // Random: a `Bytes @unique` (or id) must not collide with the last run's row.
-                ScalarType::Bytes => "bytes()".to_owned(),
+                ScalarType::Bytes => call(id("bytes"), vec![]),
             },
         };
         if f.is_list() {
@@ -696,19 +681,10 @@ fn sample_fields<'a>(
     Some(body)
 }
 
-/// `head{ props }tail` on one line when it fits, else one property per line (as prettier does
-/// for a last-argument object).
-fn object_call(indent: usize, head: &str, props: &[(String, String)], tail: &str) -> String {
-    let pad = " ".repeat(indent);
-    let items: Vec<String> = props.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    if items.is_empty() {
-        return format!("{pad}{head}{{}}{tail}");
-    }
-    let one = format!("{pad}{head}{{ {} }}{tail}", items.join(", "));
-    if one.len() <= super::PRINT_WIDTH {
-        return one;
-    }
-    format!("{pad}{head}{{\n{}{pad}}}{tail}", items.iter().map(|p| format!("{pad}  {p},\n")).collect::<String>())
+/// `const name = await callee(args..., { props });`, four columns in (a test body).
+fn await_call(name: &str, callee: &str, mut args: Vec<E>, props: &[(String, E)]) -> String {
+    args.push(E::Obj(props.iter().map(|(k, v)| P::Kv(k.clone(), v.clone())).collect(), false));
+    js::render_at(&js::const_decl(false, name, None, &E::Await(Box::new(call(id(callee), args)))), 4)
 }
 
 /// Create, read, update, delete one row; strict for models without `@@policy`, where a policy
@@ -718,7 +694,7 @@ fn crud_test(m: &Model, sample: &Sample) -> String {
     let mut pre = String::new();
     for p in &sample.parents {
         let res = format!("{}Res", p.var);
-        pre.push_str(&object_call(4, &format!("const {res} = await createAs(\"{}\", \"/api/{}\", ", p.via, p.path), &p.body, ");"));
+        pre.push_str(&await_call(&res, "createAs", vec![str_lit(p.via), str_lit(&format!("/api/{}", p.path))], &p.body));
         pre.push('\n');
         if p.open {
             pre.push_str(&format!("    expect({res}.status).toBe(201);\n"));
@@ -727,7 +703,7 @@ fn crud_test(m: &Model, sample: &Sample) -> String {
         }
         pre.push_str(&format!("    const {} = {res}.body as Record<string, unknown>;\n", p.var));
     }
-    let create = format!("{pre}{}", object_call(4, "const created = await call(\"POST\", path, ", &sample.body, ");"));
+    let create = format!("{pre}{}", await_call("created", "call", vec![str_lit("POST"), id("path")], &sample.body));
     let ids: Vec<String> = m
         .id_fields()
         .iter()
@@ -805,61 +781,164 @@ fn hooks(m: &Model, realtime: bool) -> String {
     imports.push("import { useDataClient } from \"./context.js\";".into());
 
     let mut s = format!(
-        "// {HEADER}\n\n// TanStack Query hooks of {name}: queries and mutations through the client of `SsotProvider`{}.\n{}\n\n{}\n\n",
+        "// {HEADER}\n\n// TanStack Query hooks of {name}: queries and mutations through the client of `SsotProvider`{}.\n{}\n\n",
         if live { ", live\n// cache updates from the realtime gateway" } else { "" },
         imports.join("\n"),
-        {
-            let one = format!("export type {name}ListParams = ListParams<{name}Where, {name}Field, {name}Include>;");
-            if one.len() <= super::PRINT_WIDTH {
-                one
-            } else {
-                format!("export type {name}ListParams = ListParams<\n  {name}Where,\n  {name}Field,\n  {name}Include\n>;")
-            }
-        }
     );
-    s.push_str(&format!("/** Stable query keys of {name}; mutations invalidate `{var}Keys.all`. */\nexport const {var}Keys = {{\n  all: [\"{var}\"] as const,\n  list(params: {name}ListParams = {{}}) {{\n    return [\"{var}\", \"list\", params] as const;\n  }},\n  count(where: {name}Where = {{}}) {{\n    return [\"{var}\", \"count\", where] as const;\n  }},\n"));
+    let t = |s: String| ty(s);
+    let tn = |suffix: &str| ty(format!("{name}{suffix}"));
+    let as_const = |items: Vec<E>| E::As(Box::new(E::Arr(items)), ty("const"));
+    let key_tuple = |op: &str, rest: &[&str]| {
+        let mut items = vec![str_lit(&var), str_lit(op)];
+        items.extend(rest.iter().map(|r| id(*r)));
+        Doc::Concat(std::rc::Rc::from([js::return_stmt(&as_const(items))]))
+    };
+    let with_default = |mut p: js::Param, d: E| {
+        p.default = Some(d);
+        p
+    };
+    let list_params = || with_default(param("params", Some(tn("ListParams"))), E::Obj(vec![], false));
+    let where_param = || with_default(param("where", Some(tn("Where"))), E::Obj(vec![], false));
+    let include_param = || with_default(param("include", Some(T::Array(Box::new(tn("Include"))))), E::Arr(vec![]));
+    let id_param = || param("id", Some(tn("Id")));
+    let mut blocks =
+        vec![js::type_alias(&format!("{name}ListParams"), &ty_args("ListParams", vec![tn("Where"), tn("Field"), tn("Include")]))];
+    let mut keys = vec![
+        P::Kv("all".into(), as_const(vec![str_lit(&var)])),
+        P::Method("list".into(), vec![list_params()], None, key_tuple("list", &["params"])),
+        P::Method("count".into(), vec![where_param()], None, key_tuple("count", &["where"])),
+    ];
     if has_id {
-        s.push_str(&format!(
-            "  one(id: {name}Id, include: {name}Include[] = []) {{\n    return [\"{var}\", \"one\", id, include] as const;\n  }},\n"
-        ));
+        keys.push(P::Method("one".into(), vec![id_param(), include_param()], None, key_tuple("one", &["id", "include"])));
     }
-    s.push_str("};\n");
+    blocks.push(doc::concat([
+        Doc::text(format!("/** Stable query keys of {name}; mutations invalidate `{var}Keys.all`. */")),
+        doc::hardline(),
+        js::const_decl(true, &format!("{var}Keys"), None, &E::Obj(keys, true)),
+    ]));
     if has_id {
         let ids = m.id_fields();
-        let expr = if ids.len() == 1 {
-            format!("row.{}", ids[0])
+        let body = if ids.len() == 1 {
+            js::path(&format!("row.{}", ids[0]))
         } else {
-            format!("({{\n{}}})", ids.iter().map(|f| format!("  {f}: row.{f},\n")).collect::<String>())
+            E::Obj(ids.iter().map(|f| P::Kv(ts_key(f), js::path(&format!("row.{f}")))).collect(), true)
         };
-        s.push_str(&format!(
-            "\n/** The id of a {name} row, as `{var}Keys.one` takes it. */\nexport const {var}IdOf = (row: {name}): {name}Id => {expr};\n"
-        ));
+        blocks.push(doc::concat([
+            Doc::text(format!("/** The id of a {name} row, as `{var}Keys.one` takes it. */")),
+            doc::hardline(),
+            js::const_decl(
+                true,
+                &format!("{var}IdOf"),
+                None,
+                &js::arrow(vec![param("row", Some(t(name.clone())))], Some(tn("Id")), Body::Expr(body)),
+            ),
+        ]));
     }
-    let list_sig = super::signature(0, &format!("export function use{name}List"), &[format!("params: {name}ListParams = {{}}")], " {");
-    let count_sig = super::signature(0, &format!("export function use{name}Count"), &[format!("where: {name}Where = {{}}")], " {");
-    s.push_str(&format!(
-        "\n/** A page of {name} rows. */\n{list_sig}\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.list(params),\n    queryFn: () => client.{var}.list(params),\n  }});\n}}\n\n/** The number of {name} rows matching `where`. */\n{count_sig}\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.count(where),\n    queryFn: () => client.{var}.count(where),\n  }});\n}}\n"
+    let client_var = verbatim("const client = useDataClient();");
+    let qc_var = verbatim("const qc = useQueryClient();");
+    let no_params = |body: E| js::arrow(vec![], None, Body::Expr(body));
+    let query_hook = |doc_: String, fname: String, params: Vec<js::Param>, key: E, query: E| {
+        let call_ =
+            call(id("useQuery"), vec![E::Obj(vec![P::Kv("queryKey".into(), key), P::Kv("queryFn".into(), no_params(query))], true)]);
+        doc::concat([
+            Doc::text(doc_),
+            doc::hardline(),
+            js::function(true, &fname, &params, None, &js::statements([client_var.clone(), js::return_stmt(&call_)])),
+        ])
+    };
+    blocks.push(query_hook(
+        format!("/** A page of {name} rows. */"),
+        format!("use{name}List"),
+        vec![list_params()],
+        js::call_path(&format!("{var}Keys.list"), vec![id("params")]),
+        js::call_path(&format!("client.{var}.list"), vec![id("params")]),
+    ));
+    blocks.push(query_hook(
+        format!("/** The number of {name} rows matching `where`. */"),
+        format!("use{name}Count"),
+        vec![where_param()],
+        js::call_path(&format!("{var}Keys.count"), vec![id("where")]),
+        js::call_path(&format!("client.{var}.count"), vec![id("where")]),
     ));
     if has_id {
-        s.push_str(&format!(
-            "\n/** One {name} row. */\n{}\n  const client = useDataClient();\n  return useQuery({{\n    queryKey: {var}Keys.one(id, include),\n    queryFn: () => client.{var}.get(id, include),\n  }});\n}}\n",
-            super::signature(0, &format!("export function use{name}"), &[format!("id: {name}Id"), format!("include: {name}Include[] = []")], " {")
+        blocks.push(query_hook(
+            format!("/** One {name} row. */"),
+            format!("use{name}"),
+            vec![id_param(), include_param()],
+            js::call_path(&format!("{var}Keys.one"), vec![id("id"), id("include")]),
+            js::call_path(&format!("client.{var}.get"), vec![id("id"), id("include")]),
         ));
     }
+    let invalidate = P::Kv(
+        "onSuccess".into(),
+        no_params(js::call_path(
+            "qc.invalidateQueries",
+            vec![E::Obj(vec![P::Kv("queryKey".into(), js::path(&format!("{var}Keys.all")))], false)],
+        )),
+    );
+    let mutation_hook = |fname: String, mutation: P| {
+        let call_ = call(id("useMutation"), vec![E::Obj(vec![mutation, invalidate.clone()], true)]);
+        js::function(true, &fname, &[], None, &js::statements([client_var.clone(), qc_var.clone(), js::return_stmt(&call_)]))
+    };
     if writable {
-        s.push_str(&format!(
-            "\nexport function useCreate{name}() {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  return useMutation({{\n    mutationFn: (input: {name}CreateInput) => client.{var}.create(input),\n    onSuccess: () => qc.invalidateQueries({{ queryKey: {var}Keys.all }}),\n  }});\n}}\n"
+        blocks.push(mutation_hook(
+            format!("useCreate{name}"),
+            P::Kv(
+                "mutationFn".into(),
+                js::arrow(
+                    vec![param("input", Some(tn("CreateInput")))],
+                    None,
+                    Body::Expr(js::call_path(&format!("client.{var}.create"), vec![id("input")])),
+                ),
+            ),
         ));
     }
     if has_id {
-        s.push_str(&format!(
-            "\nexport function useUpdate{name}() {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  return useMutation({{\n    mutationFn(v: {{ id: {name}Id; input: {name}UpdateInput }}) {{\n      return client.{var}.update(v.id, v.input);\n    }},\n    onSuccess: () => qc.invalidateQueries({{ queryKey: {var}Keys.all }}),\n  }});\n}}\n\nexport function useDelete{name}() {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  return useMutation({{\n    mutationFn: (id: {name}Id) => client.{var}.delete(id),\n    onSuccess: () => qc.invalidateQueries({{ queryKey: {var}Keys.all }}),\n  }});\n}}\n"
+        let v = param("v", Some(T::Object(vec![("id".into(), false, tn("Id")), ("input".into(), false, tn("UpdateInput"))])));
+        let update = js::return_stmt(&js::call_path(&format!("client.{var}.update"), vec![js::path("v.id"), js::path("v.input")]));
+        blocks.push(mutation_hook(format!("useUpdate{name}"), P::Method("mutationFn".into(), vec![v], None, update)));
+        blocks.push(mutation_hook(
+            format!("useDelete{name}"),
+            P::Kv(
+                "mutationFn".into(),
+                js::arrow(vec![id_param()], None, Body::Expr(js::call_path(&format!("client.{var}.delete"), vec![id("id")]))),
+            ),
         ));
     }
     if live && has_id {
-        s.push_str(&format!(
-            "\n/**\n * While mounted, subscribes to {name} changes (with a `HybridDataClient`) and applies them to\n * the cached {name} queries; `onEvent` sees every event too.\n */\nexport function use{name}Subscription(\n  filter?: {name}Where,\n  onEvent?: (e: RealtimeEvent<{name}>) => void,\n): void {{\n  const client = useDataClient();\n  const qc = useQueryClient();\n  const handler = useRef(onEvent);\n  handler.current = onEvent;\n  const key = JSON.stringify(filter ?? {{}});\n  useEffect(() => {{\n    if (!(\"subscribe\" in client)) return undefined;\n    const where = JSON.parse(key) as {name}Where;\n    return (client as HybridDataClient).subscribe(\n      \"{var}\",\n      (e) => {{\n        applyEvent(qc, \"{var}\", {var}IdOf, e);\n        handler.current?.(e);\n      }},\n      where,\n    );\n  }}, [client, qc, key]);\n}}\n"
-        ));
+        let on_event = js::Param {
+            optional: true,
+            ..param("onEvent", Some(T::Fn(vec![param("e", Some(ty_args("RealtimeEvent", vec![t(name.clone())])))], Box::new(ty("void")))))
+        };
+        let filter = js::Param { optional: true, ..param("filter", Some(tn("Where"))) };
+        let handler = js::arrow(
+            vec![param("e", None)],
+            None,
+            Body::Block(js::statements([
+                js::expr_stmt(&call(id("applyEvent"), vec![id("qc"), str_lit(&var), id(format!("{var}IdOf")), id("e")])),
+                verbatim("handler.current?.(e);"),
+            ])),
+        );
+        let subscribe = js::call_path("(client as HybridDataClient).subscribe", vec![str_lit(&var), handler, id("where")]);
+        let effect = js::statements([
+            verbatim("if (!(\"subscribe\" in client)) return undefined;"),
+            js::const_decl(false, "where", None, &E::As(Box::new(js::call_path("JSON.parse", vec![id("key")])), tn("Where"))),
+            js::return_stmt(&subscribe),
+        ]);
+        let body = js::statements([
+            client_var.clone(),
+            qc_var.clone(),
+            verbatim("const handler = useRef(onEvent);\nhandler.current = onEvent;\nconst key = JSON.stringify(filter ?? {});"),
+            doc::concat(["useEffect(() => ".into(), js::block(&effect), ", [client, qc, key]);".into()]),
+        ]);
+        blocks.push(doc::concat([
+            verbatim(&format!("/**\n * While mounted, subscribes to {name} changes (with a `HybridDataClient`) and applies them to\n * the cached {name} queries; `onEvent` sees every event too.\n */")),
+            doc::hardline(),
+            js::function(true, &format!("use{name}Subscription"), &[filter, on_event], Some(&ty("void")), &body),
+        ]));
     }
+    let blank = doc::concat([doc::hardline(), doc::hardline()]);
+    s.push_str(&js::render(&doc::join(blank, blocks)));
+    s.push('\n');
     s
 }
