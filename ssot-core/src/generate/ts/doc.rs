@@ -226,7 +226,9 @@ pub fn print(doc: &Doc) -> String {
                 let chosen = match mode {
                     // After a hard line inside a flat group, the groups that follow are measured
                     // again (prettier's `shouldRemeasure`).
-                    Mode::Flat if !remeasure => Cmd { indent: ind, mode: if g.broken { Mode::Break } else { Mode::Flat }, doc: &g.contents },
+                    Mode::Flat if !remeasure => {
+                        Cmd { indent: ind, mode: if g.broken { Mode::Break } else { Mode::Flat }, doc: &g.contents }
+                    }
                     _ => {
                         remeasure = false;
                         let rem = PRINT_WIDTH as isize - pos as isize;
