@@ -4,8 +4,11 @@
 //! (see [`crate::annotations`]); generators never look at Prisma's types. It serializes with
 //! serde so tests can snapshot it. Spans are kept for diagnostics but left out of snapshots.
 
-use crate::annotations::{FieldAnnotations, ModelAnnotations};
+pub mod annotations;
+pub mod policy;
+
 use crate::diagnostics::Span;
+use annotations::{FieldAnnotations, ModelAnnotations};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
