@@ -366,7 +366,7 @@ fn db(ir: &Ir) -> String {
     };
     let insensitive = matches!(ir.provider.as_str(), "postgresql" | "postgres" | "cockroachdb");
     format!(
-        "// {HEADER}\n\n// The Prisma 7 client on the driver adapter of the schema's provider ({}).\n{import}\nimport {{ PrismaClient }} from \"../generated/prisma/client.js\";\n\nexport {{ PrismaClient }};\n\n/** Case-insensitive `contains` in search (PostgreSQL and CockroachDB). */\nexport const INSENSITIVE_SEARCH = {insensitive};\n\nexport function createDb(url: string): PrismaClient {{\n  if (url === \"\") throw new Error(\"DATABASE_URL is not set\");\n  return new PrismaClient({{ adapter: {make} }});\n}}\n",
+        "// {HEADER}\n\n// The Prisma 7 client on the driver adapter of the schema's provider ({}).\n{import}\n\n/**\n * What the server uses of the Prisma client; the engine reaches the model delegates by name.\n * The client (`../generated/prisma/client.ts`) is loaded at run time without its types, so tsc\n * does not check Prisma's generated code for every model (most of its memory on large schemas);\n * modules of yours that import the client still get its types.\n */\nexport interface Db {{\n  $queryRawUnsafe(query: string): Promise<unknown>;\n  $disconnect(): Promise<void>;\n}}\n\nconst clientModule = \"../generated/prisma/client.js\";\nconst {{ PrismaClient }} = (await import(clientModule)) as {{\n  PrismaClient: new (options: {{ adapter: unknown }}) => Db;\n}};\n\n/** Case-insensitive `contains` in search (PostgreSQL and CockroachDB). */\nexport const INSENSITIVE_SEARCH = {insensitive};\n\nexport function createDb(url: string): Db {{\n  if (url === \"\") throw new Error(\"DATABASE_URL is not set\");\n  return new PrismaClient({{ adapter: {make} }});\n}}\n",
         ir.provider
     )
 }
@@ -463,7 +463,7 @@ fn controller_routes(models: &[&Model]) -> String {
 
 fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
     let mut s = format!(
-        "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ spawn }} from \"node:child_process\";\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\n__SUPPORT_IMPORTS__\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n\n  it(\"starts the way `npm start` does\", async () => {{\n    // Not in process: a module that only fails when Node loads it must fail the suite too.\n    const child = spawn(process.execPath, [\"--import\", \"tsx\", \"src/server/main.ts\"], {{\n      env: {{ ...process.env, PORT: \"0\", LOG_LEVEL: \"info\", REDIS_URL: \"\" }},\n      stdio: [\"ignore\", \"pipe\", \"pipe\"],\n    }});\n    let output = \"\";\n    const listening = await new Promise<boolean>((resolve) => {{\n      const timer = setTimeout(() => resolve(false), 20_000);\n      const read = (chunk: Buffer) => {{\n        output += chunk.toString();\n        if (output.includes('\"msg\":\"listening\"')) {{\n          clearTimeout(timer);\n          resolve(true);\n        }}\n      }};\n      child.stdout.on(\"data\", read);\n      child.stderr.on(\"data\", read);\n      child.on(\"exit\", () => {{\n        clearTimeout(timer);\n        resolve(false);\n      }});\n    }});\n    child.kill(\"SIGTERM\");\n    expect(listening, output).toBe(true);\n  }}, 30_000);\n}});\n"
+        "// {HEADER}\n\n// API tests for this schema, against the database in DATABASE_URL (tables created with\n// `npm run db:push`). Run with `npm test`.\nimport {{ spawn }} from \"node:child_process\";\nimport {{ afterAll, beforeAll, describe, expect, it }} from \"vitest\";\n__SUPPORT_IMPORTS__\n\nbeforeAll(startTestServer);\nafterAll(stopTestServer);\n\n/** Models whose create, read, update and delete all succeeded. */\nconst roundTrips = new Set<string>();\n\ndescribe(\"system routes\", () => {{\n  it(\"answers /health, /ready and /openapi.json\", async () => {{\n    expect((await anonymous(\"GET\", \"/health\")).status).toBe(200);\n    expect((await anonymous(\"GET\", \"/ready\")).status).toBe(200);\n    const doc = await anonymous(\"GET\", \"/openapi.json\");\n    expect(doc.status).toBe(200);\n    expect((doc.body as {{ openapi: string }}).openapi).toMatch(/^3\\.1/);\n  }});\n\n  it(\"answers unknown routes with problem+json and a request id\", async () => {{\n    const res = await anonymous(\"GET\", \"/api/no-such-model\");\n    expect(res.status).toBe(404);\n    expect(res.headers.get(\"content-type\")).toContain(\"application/problem+json\");\n    expect(res.headers.get(\"x-request-id\")).toBeTruthy();\n  }});\n\n  it(\"starts the way `npm start` does\", async () => {{\n    // Not in process: a module that only fails when Node loads it must fail the suite too.\n    const child = spawn(process.execPath, [\"--import\", \"tsx\", \"src/server/main.ts\"], {{\n      env: {{ ...process.env, PORT: \"0\", LOG_LEVEL: \"info\", REDIS_URL: \"\" }},\n      stdio: [\"ignore\", \"pipe\", \"pipe\"],\n    }});\n    let output = \"\";\n    const listening = await new Promise<boolean>((resolve) => {{\n      const timer = setTimeout(() => resolve(false), 20_000);\n      const read = (chunk: Buffer) => {{\n        output += chunk.toString();\n        if (output.includes('\"msg\":\"listening\"')) {{\n          clearTimeout(timer);\n          resolve(true);\n        }}\n      }};\n      child.stdout.on(\"data\", read);\n      child.stderr.on(\"data\", read);\n      child.on(\"exit\", () => {{\n        clearTimeout(timer);\n        resolve(false);\n      }});\n    }});\n    child.kill(\"SIGTERM\");\n    expect(listening, output).toBe(true);\n  }}, 30_000);\n}});\n"
     );
     for m in models {
         let path = model_path(m);
@@ -527,6 +527,17 @@ fn api_tests(ir: &Ir, config: &Config, models: &[&Model]) -> String {
             names.push(helper.into());
         }
     }
+    // Coverage: how many models made a full round trip; every model without a policy that has a
+    // CRUD test must (a policy may deny the test principal).
+    let must = models
+        .iter()
+        .filter(|m| m.annotations.policy.is_none() && sample_body(ir, config, m, true).is_some_and(|s| s.parents.iter().all(|p| p.open)))
+        .count();
+    let all = E::Arr(models.iter().map(|m| str_lit(&m.name)).collect());
+    s.push_str(&format!(
+        "\ndescribe(\"coverage\", () => {{\n  it(\"round-trips every model whose rows can be created\", () => {{\n{}\n    const missed = models.filter((m) => !roundTrips.has(m));\n    console.log(`ssot: CRUD round trips for ${{roundTrips.size}} of ${{models.length}} models`);\n    if (missed.length > 0) console.log(`ssot: no round trip for ${{missed.join(\", \")}}`);\n    expect(roundTrips.size).toBeGreaterThanOrEqual({must});\n  }});\n}});\n",
+        js::render_at(&js::const_decl(false, "models", None, &all), 4)
+    ));
     names.sort();
     s.replace("__SUPPORT_IMPORTS__", &super::import_line(false, &names, "./support.js"))
 }
@@ -608,26 +619,37 @@ fn sample_fields<'a>(
         return None;
     }
     let mut body = Vec::new();
+    // The parent row created for each relation (by relation field name): every column of a
+    // composite foreign key takes its value from the same parent.
+    let mut created: Vec<(&str, String)> = Vec::new();
     for f in m.create_fields().filter(|f| !f.optional_in_create()) {
-        if let Some((_, r)) = m.relation_fields().find(|(_, r)| r.fields.contains(&f.name)) {
-            // A required foreign key: create the parent first (and its parents before it).
-            let target = ir.model(&r.model).filter(|t| t.annotations.expose.api)?;
-            if depth == 0 || r.fields.len() != 1 || chain.contains(&target.name.as_str()) {
-                return None;
-            }
-            chain.push(&target.name);
-            let parent_body = sample_fields(ir, config, target, depth - 1, parents, chain)?;
-            chain.pop();
-            let var = format!("parent{}", parents.len() + 1);
-            let key = crate::names::ts_key(&r.references[0]);
+        if let Some((rf, r)) = m.relation_fields().find(|(_, r)| r.fields.contains(&f.name)) {
+            let column = r.fields.iter().position(|x| *x == f.name)?;
+            let var = match created.iter().find(|(rel, _)| *rel == rf.name) {
+                Some((_, var)) => var.clone(),
+                None => {
+                    // A required foreign key: create the parent first (and its parents before it).
+                    let target = ir.model(&r.model).filter(|t| t.annotations.expose.api)?;
+                    if depth == 0 || chain.contains(&target.name.as_str()) {
+                        return None;
+                    }
+                    chain.push(&target.name);
+                    let parent_body = sample_fields(ir, config, target, depth - 1, parents, chain)?;
+                    chain.pop();
+                    let var = format!("parent{}", parents.len() + 1);
+                    parents.push(Parent {
+                        var: var.clone(),
+                        path: model_path(target),
+                        via: credential(target, config),
+                        open: target.annotations.policy.is_none(),
+                        body: parent_body,
+                    });
+                    created.push((&rf.name, var.clone()));
+                    var
+                }
+            };
+            let key = crate::names::ts_key(r.references.get(column)?);
             body.push((crate::names::ts_key(&f.name), js::member(id(&var), key)));
-            parents.push(Parent {
-                var,
-                path: model_path(target),
-                via: credential(target, config),
-                open: target.annotations.policy.is_none(),
-                body: parent_body,
-            });
             continue;
         }
         let rules = &f.annotations.validate;
@@ -725,10 +747,15 @@ fn crud_test(m: &Model, sample: &Sample) -> String {
     t.push_str(&url);
     t.push('\n');
     t.push_str("    const got = await call(\"GET\", url);\n    expect(got.status).toBe(200);\n    expect(got.body).toEqual(row);\n");
+    let done = js::render_at(&js::expr_stmt(&call(js::path("roundTrips.add"), vec![str_lit(&m.name)])), 4);
     if open {
         t.push_str("    expect((await call(\"PATCH\", url, {})).status).toBe(200);\n    expect((await call(\"DELETE\", url)).status).toBe(204);\n    expect((await call(\"GET\", url)).status).toBe(404);\n");
+        t.push_str(&done);
+        t.push('\n');
     } else {
-        t.push_str("    expect([200, 403]).toContain((await call(\"PATCH\", url, {})).status);\n    const deleted = await call(\"DELETE\", url);\n    expect([204, 403]).toContain(deleted.status);\n    if (deleted.status === 204) expect((await call(\"GET\", url)).status).toBe(404);\n");
+        t.push_str("    expect([200, 403]).toContain((await call(\"PATCH\", url, {})).status);\n    const deleted = await call(\"DELETE\", url);\n    expect([204, 403]).toContain(deleted.status);\n    if (deleted.status !== 204) return;\n    expect((await call(\"GET\", url)).status).toBe(404);\n");
+        t.push_str(&done);
+        t.push('\n');
     }
     t.push_str("  });\n");
     t
