@@ -141,6 +141,25 @@ export const json = () =>
     .refine((v) => jsonDepth(v) <= JSON_MAX_DEPTH, `must nest at most ${JSON_MAX_DEPTH} deep`)
     .pipe(z.json());
 
+/** `unknown` when what a shape parses is a `T`, else `never` (no argument fits). */
+type Parses<S extends z.core.$ZodLooseShape, T> =
+  z.output<z.ZodObject<S>> extends T ? unknown : never;
+
+/**
+ * `z.object(shape)` typed as `z.ZodType<T>`: compiles only if what it parses is a `T`. The output
+ * types are compared, not Zod's classes, which keeps tsc fast and small on large schemas.
+ */
+export function object<T>() {
+  return <S extends z.core.$ZodLooseShape>(shape: S & Parses<S, T>): z.ZodType<T> =>
+    z.object(shape) as unknown as z.ZodType<T>;
+}
+
+/** `z.strictObject(shape)` (unknown keys are errors) typed as `z.ZodType<T>`, checked as {@link object}. */
+export function strictObject<T>() {
+  return <S extends z.core.$ZodLooseShape>(shape: S & Parses<S, T>): z.ZodType<T> =>
+    z.strictObject(shape) as unknown as z.ZodType<T>;
+}
+
 /** A list, with `@validate(nonEmpty)`. */
 export function list<T extends z.ZodType>(item: T, rules: { nonEmpty?: true } = {}) {
   const a = z.array(item);

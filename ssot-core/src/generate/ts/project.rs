@@ -133,8 +133,10 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     files.push((
         "tsconfig.json".into(),
         format!(
-            "// {HEADER}\n{{\n  \"compilerOptions\": {{\n    \"target\": \"ES2022\",\n    \"lib\": [\"ES2022\", \"DOM\"],\n    \"module\": \"NodeNext\",\n    \"moduleResolution\": \"NodeNext\",\n    \"strict\": true,\n    \"noUncheckedIndexedAccess\": true,\n    \"noImplicitOverride\": true,\n    \"verbatimModuleSyntax\": true,\n    \"resolveJsonModule\": true,\n    \"skipLibCheck\": true,\n    \"noEmit\": true,\n    \"types\": [\"node\"]\n  }},\n  \"include\": [{}]\n}}\n",
-            if server { "\"src\", \"tests\", \"prisma.config.ts\", \"vitest.config.ts\"" } else { "\"src\"" }
+            "// {HEADER}\n{{\n  \"compilerOptions\": {{\n    \"target\": \"ES2022\",\n    \"lib\": [\"ES2022\", \"DOM\"],\n    \"module\": \"NodeNext\",\n    \"moduleResolution\": \"NodeNext\",\n    \"strict\": true,\n    \"noUncheckedIndexedAccess\": true,\n    \"noImplicitOverride\": true,\n    \"verbatimModuleSyntax\": true,\n    \"resolveJsonModule\": true,\n    \"skipLibCheck\": true,\n    \"noEmit\": true,\n    \"types\": [\"node\"]\n  }},\n  \"include\": [{}]{}\n}}\n",
+            if server { "\"src\", \"tests\", \"prisma.config.ts\", \"vitest.config.ts\"" } else { "\"src\"" },
+            // Prisma's generated client is checked only where a module of the user's imports it.
+            if server { ",\n  \"exclude\": [\"src/generated\"]" } else { "" }
         ),
     ));
     files.push((".prettierignore".into(), format!("# {HEADER}\nsrc/generated\ndist\n")));

@@ -1,7 +1,7 @@
 // Between Prisma's values and the JSON wire format (docs/wire-format.md): DateTime as RFC 3339
 // in UTC, BigInt and Decimal as strings, Bytes as base64.
 
-import { Prisma } from "../generated/prisma/client.js";
+import { DbNull } from "@prisma/client/runtime/client";
 import type { FieldSpec } from "../policies/index.js";
 import { isBase64, isDateTime, uuid } from "../validators/common.js";
 
@@ -57,7 +57,7 @@ function inScalar(f: FieldSpec, v: unknown): unknown {
 
 /** A validated input value as Prisma takes it (`null` on an optional Json field is a database NULL). */
 export function fromWire(f: FieldSpec, v: unknown): unknown {
-  if (f.type === "Json") return v === null && f.nullable ? Prisma.DbNull : v;
+  if (f.type === "Json") return v === null && f.nullable ? DbNull : v;
   if (f.list && Array.isArray(v)) return v.map((x) => inScalar(f, x));
   return inScalar(f, v);
 }
