@@ -123,9 +123,39 @@ model Note {
 }
 "#;
 
+/// How the scaffold's crate names `ssot` and `ssot-build`: the checkout this CLI was built from
+/// when it is still there (`cargo install --path ssot-cli`), else the released version.
+fn dependencies() -> (String, String) {
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+    match checkout.filter(|c| c.join("ssot/Cargo.toml").is_file() && c.join("ssot-build/Cargo.toml").is_file()) {
+        Some(c) => {
+            let path = |name: &str| format!("{{ path = {} }}", toml_string(&c.join(name).to_string_lossy()));
+            (path("ssot"), path("ssot-build"))
+        }
+        None => {
+            let version = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
+            (version.clone(), version)
+        }
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn scaffold(root: &Path) -> Result<ExitCode, Box<dyn std::error::Error>> {
     eprintln!("an empty folder: scaffolding a Rust API and a TypeScript web package around one schema");
-    let version = env!("CARGO_PKG_VERSION");
+    let (ssot, ssot_build) = dependencies();
     let files: Vec<(PathBuf, String)> = vec![
         ("schema.prisma".into(), SCHEMA.to_owned()),
         (
@@ -135,7 +165,7 @@ fn scaffold(root: &Path) -> Result<ExitCode, Box<dyn std::error::Error>> {
         (
             "api/Cargo.toml".into(),
             format!(
-                "[package]\nname = \"api\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nssot = \"{version}\"\nserde_json = \"1\"\n\n[build-dependencies]\nssot-build = \"{version}\"\n"
+                "[package]\nname = \"api\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nssot = {ssot}\nserde_json = \"1\"\n\n[build-dependencies]\nssot-build = {ssot_build}\n"
             ),
         ),
         (

@@ -152,6 +152,20 @@ fn init_scaffolds_an_empty_folder_and_refuses_a_folder_without_a_schema() {
     assert!(dir.join("web/src/generated/src/contracts/note.ts").exists(), "{err}");
     let build = std::fs::read_to_string(dir.join("api/build.rs")).unwrap();
     assert!(build.contains("ssot_build::Config::new().schema(\"../schema.prisma\")"), "{build}");
+    // The crate's manifest resolves: `ssot` and `ssot-build` come from this checkout (they are not
+    // published), every other dependency from the registry index cargo already has.
+    let lock = std::process::Command::new(env!("CARGO"))
+        .args(["generate-lockfile", "--offline", "--manifest-path"])
+        .arg(dir.join("api/Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(lock.status.success(), "cargo generate-lockfile: {}", String::from_utf8_lossy(&lock.stderr));
+    let lock = std::fs::read_to_string(dir.join("api/Cargo.lock")).unwrap();
+    let entry = lock.split("[[package]]").find(|p| p.contains("name = \"ssot\"\n")).expect("ssot in the lock file");
+    assert!(!entry.contains("source ="), "ssot should be a path dependency: {entry}");
+    let manifest = std::fs::read_to_string(dir.join("api/Cargo.toml")).unwrap();
+    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    assert!(manifest.contains(&format!("ssot = {{ path = \"{}\" }}", checkout.join("ssot").display())), "{manifest}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let dir = temp("init-other");

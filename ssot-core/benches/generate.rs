@@ -78,9 +78,12 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("ssot-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     println!(
-        "| models | schema lines | front end + annotations | Rust generation | TypeScript generation | total (Rust + TS) | no-op regeneration | no-op from the stamp | Rust output | TS output |"
+        "| models | schema lines | front end + annotations | Rust generation | TypeScript generation | total (Rust + TS) | no-op regeneration | no-op from the stamp | prisma generate | Rust output | TS output |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    // `prisma generate` (Prisma 7, its TypeScript client) on the same schema, in the same run:
+    // SSOT_BENCH_NODE_MODULES names a node_modules with prisma (tests/ts/node_modules).
+    let node_modules = std::env::var_os("SSOT_BENCH_NODE_MODULES").map(std::path::PathBuf::from);
     for n in [100, 500] {
         let iters = match (quick, n) {
             (true, _) => 3,
@@ -130,8 +133,32 @@ fn main() {
         };
         ssot_core::writer::write_tree_stamped(&ts_dir, &ts_files, &[], false, Some((&stamp_of(), std::slice::from_ref(&out)))).unwrap();
         let fast = time(iters, || assert!(ssot_core::writer::fresh(&ts_dir, &stamp_of()), "the stamped tree is not fresh"));
+        let prisma = node_modules.as_ref().map_or_else(
+            || "-".to_owned(),
+            |modules| {
+                let link = ts_dir.join("node_modules");
+                if !link.exists() {
+                    std::os::unix::fs::symlink(modules, &link).unwrap();
+                }
+                let run = || {
+                    let status = std::process::Command::new("node")
+                        .arg(modules.join("prisma/build/index.js"))
+                        .arg("generate")
+                        .current_dir(&ts_dir)
+                        .env("PRISMA_SCHEMA_ENGINE_BINARY", "/bin/true")
+                        .env("PRISMA_HIDE_UPDATE_MESSAGE", "1")
+                        .env("DATABASE_URL", "postgresql://unused@127.0.0.1/unused")
+                        .stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::null())
+                        .status()
+                        .expect("node runs");
+                    assert!(status.success(), "prisma generate failed in {}", ts_dir.display());
+                };
+                ms(time(if quick { 1 } else { 3 }, run))
+            },
+        );
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} KiB | {} files, {} KiB |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {} | {prisma} | {} KiB | {} files, {} KiB |",
             schema.lines().count(),
             ms(front),
             ms(gen_time),
