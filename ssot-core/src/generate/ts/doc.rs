@@ -16,6 +16,8 @@ pub const PRINT_WIDTH: usize = 100;
 
 #[derive(Clone, Debug)]
 pub enum Doc {
+    /// Text without a line break (a literal of the generator: no allocation).
+    Static(&'static str),
     Text(Rc<str>),
     Concat(Rc<[Doc]>),
     Group(Rc<Group>),
@@ -46,6 +48,8 @@ pub enum Line {
 #[derive(Debug)]
 pub struct Group {
     contents: Doc,
+    /// `will_break` of the group, computed once.
+    will_break: bool,
     /// Broken by a hard line inside, or asked for.
     broken: bool,
     id: Option<usize>,
@@ -61,9 +65,9 @@ impl Doc {
     /// Does printing this doc force a line break (prettier's `willBreak`)?
     pub fn will_break(&self) -> bool {
         match self {
-            Doc::Text(_) => false,
+            Doc::Text(_) | Doc::Static(_) => false,
             Doc::Concat(parts) => parts.iter().any(Doc::will_break),
-            Doc::Group(g) => g.broken || g.contents.will_break(),
+            Doc::Group(g) => g.will_break,
             Doc::Indent(d) | Doc::IndentIfBreak(_, d) => d.will_break(),
             Doc::Line(l) => *l == Line::Hard,
             Doc::IfBreak { broken, flat, .. } => broken.will_break() || flat.will_break(),
@@ -75,7 +79,7 @@ impl Doc {
     /// not through a conditional group, whose states handle breaks themselves.)
     fn propagates(&self) -> bool {
         match self {
-            Doc::Text(_) => false,
+            Doc::Text(_) | Doc::Static(_) => false,
             Doc::Concat(parts) => parts.iter().any(Doc::propagates),
             Doc::Group(g) => g.states.is_empty() && g.broken,
             Doc::Indent(d) | Doc::IndentIfBreak(_, d) => d.propagates(),
@@ -86,9 +90,9 @@ impl Doc {
     }
 }
 
-impl From<&str> for Doc {
-    fn from(s: &str) -> Doc {
-        Doc::text(s)
+impl From<&'static str> for Doc {
+    fn from(s: &'static str) -> Doc {
+        Doc::Static(s)
     }
 }
 
@@ -113,13 +117,15 @@ pub fn broken_group(contents: Doc) -> Doc {
 
 pub fn group_with(contents: Doc, broken: bool, id: Option<usize>) -> Doc {
     let broken = broken || contents.propagates();
-    Doc::Group(Rc::new(Group { contents, broken, id, states: Vec::new() }))
+    let will_break = broken || contents.will_break();
+    Doc::Group(Rc::new(Group { contents, will_break, broken, id, states: Vec::new() }))
 }
 
 /// prettier's `conditionalGroup`: the first state that fits flat (or the last, broken).
 pub fn conditional_group(states: Vec<Doc>) -> Doc {
     let contents = states[0].clone();
-    Doc::Group(Rc::new(Group { contents, broken: false, id: None, states }))
+    let will_break = contents.will_break();
+    Doc::Group(Rc::new(Group { contents, will_break, broken: false, id: None, states }))
 }
 
 pub fn indent(contents: Doc) -> Doc {
@@ -196,7 +202,8 @@ struct Cmd<'a> {
 
 /// Lays `doc` out at `PRINT_WIDTH`, as prettier's printer does.
 pub fn print(doc: &Doc) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(4096);
+    let mut scratch = Vec::new();
     let mut pos = 0usize;
     let mut modes: std::collections::HashMap<usize, Mode> = Default::default();
     let mut cmds = vec![Cmd { indent: 0, mode: Mode::Break, doc }];
@@ -204,6 +211,10 @@ pub fn print(doc: &Doc) -> String {
     while let Some(Cmd { indent: ind, mode, doc }) = cmds.pop() {
         match doc {
             Doc::Text(s) => {
+                out.push_str(s);
+                pos += width(s);
+            }
+            Doc::Static(s) => {
                 out.push_str(s);
                 pos += width(s);
             }
@@ -233,7 +244,7 @@ pub fn print(doc: &Doc) -> String {
                         remeasure = false;
                         let rem = PRINT_WIDTH as isize - pos as isize;
                         let next = Cmd { indent: ind, mode: Mode::Flat, doc: &g.contents };
-                        if !g.broken && fits(&next, &cmds, rem, &modes) {
+                        if !g.broken && fits(&next, &cmds, rem, &modes, &mut scratch) {
                             next
                         } else if g.states.is_empty() {
                             Cmd { indent: ind, mode: Mode::Break, doc: &g.contents }
@@ -243,7 +254,7 @@ pub fn print(doc: &Doc) -> String {
                             if !g.broken {
                                 for state in &g.states[1..] {
                                     let c = Cmd { indent: ind, mode: Mode::Flat, doc: state };
-                                    if fits(&c, &cmds, rem, &modes) {
+                                    if fits(&c, &cmds, rem, &modes, &mut scratch) {
                                         pick = c;
                                         break;
                                     }
@@ -284,10 +295,17 @@ pub fn print(doc: &Doc) -> String {
 
 /// prettier's `fits`: does `next`, followed by the rest of the commands up to their first line
 /// break, fit in `width` columns?
-fn fits(next: &Cmd, rest: &[Cmd], width: isize, modes: &std::collections::HashMap<usize, Mode>) -> bool {
+fn fits<'a>(
+    next: &Cmd<'a>,
+    rest: &[Cmd<'a>],
+    width: isize,
+    modes: &std::collections::HashMap<usize, Mode>,
+    stack: &mut Vec<(Mode, &'a Doc)>,
+) -> bool {
     let mut width = width;
     let mut rest_idx = rest.len();
-    let mut stack: Vec<(Mode, &Doc)> = vec![(next.mode, next.doc)];
+    stack.clear();
+    stack.push((next.mode, next.doc));
     while width >= 0 {
         let Some((mode, doc)) = stack.pop() else {
             if rest_idx == 0 {
@@ -299,6 +317,7 @@ fn fits(next: &Cmd, rest: &[Cmd], width: isize, modes: &std::collections::HashMa
         };
         match doc {
             Doc::Text(s) => width -= self::width(s) as isize,
+            Doc::Static(s) => width -= self::width(s) as isize,
             Doc::Concat(parts) => {
                 for p in parts.iter().rev() {
                     stack.push((mode, p));

@@ -187,9 +187,9 @@ fn object(props: &[P], expanded: bool) -> Doc {
 
 fn prop(p: &P) -> Doc {
     match p {
-        P::Kv(key, value) => assignment(key.as_str().into(), ":", value, Some(key)),
-        P::Shorthand(name) => name.as_str().into(),
-        P::Method(name, params, ret, body) => concat([name.as_str().into(), signature(params, ret.as_ref()), " ".into(), block(body)]),
+        P::Kv(key, value) => assignment(Doc::text(key.as_str()), ":", value, Some(key)),
+        P::Shorthand(name) => Doc::text(name.as_str()),
+        P::Method(name, params, ret, body) => concat([Doc::text(name.as_str()), signature(params, ret.as_ref()), " ".into(), block(body)]),
         P::Commented(comment, p) => concat([comment.clone(), hardline(), prop(p)]),
     }
 }
@@ -237,7 +237,7 @@ pub fn signature(params: &[Param], ret: Option<&T>) -> Doc {
 }
 
 fn param_doc(p: &Param) -> Doc {
-    let mut parts: Vec<Doc> = vec![p.name.as_str().into()];
+    let mut parts: Vec<Doc> = vec![Doc::text(p.name.as_str())];
     if p.optional {
         parts.push("?".into());
     }
@@ -254,16 +254,16 @@ fn param_doc(p: &Param) -> Doc {
 
 pub fn type_doc(t: &T) -> Doc {
     match t {
-        T::Ref(name, args) if args.is_empty() => name.as_str().into(),
+        T::Ref(name, args) if args.is_empty() => Doc::text(name.as_str()),
         T::Ref(name, args) => {
             // One simple or object argument is never broken around (prettier's `shouldHugType`).
             if let [one] = args.as_slice()
                 && matches!(one, T::Ref(_, a) if a.is_empty()) | matches!(one, T::Object(_))
             {
-                return concat([name.as_str().into(), "<".into(), type_doc(one), ">".into()]);
+                return concat([Doc::text(name.as_str()), "<".into(), type_doc(one), ">".into()]);
             }
             concat([
-                name.as_str().into(),
+                Doc::text(name.as_str()),
                 group(concat([
                     "<".into(),
                     indent(concat([softline(), join(comma_line(), args.iter().map(type_doc))])),
@@ -275,8 +275,9 @@ pub fn type_doc(t: &T) -> Doc {
         T::Array(inner) => concat([type_doc(inner), "[]".into()]),
         T::Fn(params, ret) => group(concat([signature(params, None), " => ".into(), type_doc(ret)])),
         T::Object(members) => {
-            let printed =
-                members.iter().map(|(k, opt, t)| group(concat([k.as_str().into(), if *opt { "?: " } else { ": " }.into(), type_doc(t)])));
+            let printed = members
+                .iter()
+                .map(|(k, opt, t)| group(concat([Doc::text(k.as_str()), if *opt { "?: " } else { ": " }.into(), type_doc(t)])));
             group(concat([
                 "{".into(),
                 indent(concat([line(), join(concat([";".into(), line()]), printed), if_break(";", "")])),
@@ -314,7 +315,7 @@ enum Op<'a> {
 
 fn op_doc(op: Op) -> Doc {
     match op {
-        Op::Member(name) => concat([".".into(), name.into()]),
+        Op::Member(name) => concat([".".into(), Doc::text(name)]),
         Op::Call(args) => arguments(args),
     }
 }
@@ -388,6 +389,22 @@ fn chain_groups<'a>(root: &'a E, ops: Vec<Op<'a>>) -> (Vec<Vec<Op<'a>>>, bool) {
 fn is_member_chain(e: &E) -> bool {
     let E::Call(callee, _) = e else { return false };
     if !matches!(**callee, E::Member(..)) {
+        return false;
+    }
+    // More groups than the cutoff (2) need at least two calls after the root's own.
+    let mut calls = 0;
+    let mut cur = e;
+    loop {
+        match cur {
+            E::Call(c, _) => {
+                calls += 1;
+                cur = c;
+            }
+            E::Member(o, _) => cur = o,
+            _ => break,
+        }
+    }
+    if calls < 2 {
         return false;
     }
     let (root, ops) = flatten(e);
@@ -489,7 +506,9 @@ pub fn arguments(args: &[E]) -> Doc {
         && (n < 2 || !same_kind(&args[n - 2], last))
         && !(n == 2 && matches!(args[0], E::Arrow(_)) && matches!(last, E::Arr(_)));
     if group_last {
-        let expanded_last = print_expr(last, true);
+        // Only an arrow function prints differently as a hugged last argument; anything else is
+        // printed once (printing it again would double the work at every level of nesting).
+        let expanded_last = if matches!(last, E::Arrow(_)) { print_expr(last, true) } else { printed[n - 1].clone() };
         let head: Vec<Doc> = printed[..n - 1].to_vec();
         if head.iter().any(Doc::will_break) {
             return concat([Doc::BreakParent, all_broken()]);
@@ -567,7 +586,7 @@ fn choose_layout(right: &E, short_key: bool) -> Layout {
 
 /// prettier's `printAssignment`: `left op right` (a property when `key` is given: very short
 /// keys never break after the colon).
-pub fn assignment(left: Doc, op: &str, right: &E, key: Option<&str>) -> Doc {
+pub fn assignment(left: Doc, op: &'static str, right: &E, key: Option<&str>) -> Doc {
     let short_key = key.is_some_and(|k| width(k) < 2 + 3);
     let right_doc = expr(right);
     match choose_layout(right, short_key) {

@@ -75,7 +75,7 @@ impl Gen<'_> {
         let list_result = ty_args("ListResult", vec![t(name.clone())]);
         // `async name(params): Ret {` and the body's statements.
         let method = |name_: &str, params: Vec<js::Param>, ret: T, body: doc::Doc| {
-            doc::concat([name_.into(), js::signature(&params, Some(&ret)), " ".into(), js::block(&body)])
+            doc::concat([doc::Doc::text(name_), js::signature(&params, Some(&ret)), " ".into(), js::block(&body)])
         };
         let v = |text: &str| doc::verbatim(text);
         let opt = |mut p: js::Param| {
