@@ -4,6 +4,7 @@ pub use ssot_macros::{include_ssot, ssot};
 
 pub mod meta;
 pub mod policy;
+pub mod schema;
 pub mod validate;
 pub mod wire;
 

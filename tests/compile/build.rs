@@ -21,6 +21,8 @@ fn main() {
     cases.sort();
 
     let mut modules = String::new();
+    // Every fixture's schema document, as the generated Rust embeds it.
+    let mut schemas = String::from("pub static SCHEMAS: &[(&str, &ssot::schema::Source)] = &[\n");
     let mut samples = String::from("pub const SAMPLES: &[(&str, &str, &str)] = &[\n");
     // Output fields a response may leave out: those masked by @readable.
     let mut absent = String::from("pub const MAY_BE_ABSENT: &[(&str, &str, &str)] = &[\n");
@@ -39,6 +41,7 @@ fn main() {
         std::fs::write(out.join(format!("{name}.rs")), files.values().next().unwrap()).unwrap();
         writeln!(modules, "#[allow(dead_code, clippy::all)]\npub mod {name} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{name}.rs\")); }}")
             .unwrap();
+        writeln!(schemas, "    (\"{name}\", &{name}::SCHEMA),").unwrap();
         for m in loaded.ir.api_models() {
             let ty = ssot_core::names::camel(&m.name);
             writeln!(
@@ -68,10 +71,11 @@ fn main() {
         }
     }
     samples.push_str("];\n");
+    schemas.push_str("];\n");
     absent.push_str("];\n");
     dispatch.push_str("        _ => Err(format!(\"no model {model} in {fixture}\")),\n    }\n}\n");
     check.push_str("        _ => Err(format!(\"no {kind} of {model} in {fixture}\")),\n    }\n}\n");
-    std::fs::write(out.join("fixtures.rs"), format!("{modules}\n{samples}\n{absent}\n{dispatch}\n{check}")).unwrap();
+    std::fs::write(out.join("fixtures.rs"), format!("{modules}\n{schemas}\n{samples}\n{absent}\n{dispatch}\n{check}")).unwrap();
 }
 
 /// A JSON object in field order: every value canonical in the wire format, so serializing the

@@ -71,6 +71,16 @@ impl Code {
     }
 }
 
+/// A raw Rust string literal for `s` (`r#"..."#` with as many `#` as it needs).
+pub fn rust_raw_str(s: &str) -> String {
+    let mut hashes = 1;
+    while s.contains(&format!("\"{}", "#".repeat(hashes))) {
+        hashes += 1;
+    }
+    let h = "#".repeat(hashes);
+    format!("r{h}\"{s}\"{h}")
+}
+
 /// A Rust string literal for `s`.
 pub fn rust_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

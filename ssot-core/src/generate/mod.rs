@@ -3,6 +3,7 @@
 
 pub mod code;
 pub mod rust;
+pub mod schema;
 pub mod ts;
 
 use std::collections::BTreeMap;

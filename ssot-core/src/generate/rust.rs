@@ -6,7 +6,7 @@
 //! The code is written as formatted text (see [`super::code`]); the `ssot!` macro parses the
 //! same text into tokens.
 
-use super::code::{Code, rust_str};
+use super::code::{Code, rust_raw_str, rust_str};
 use super::{Files, HEADER};
 use crate::annotations::{CmpOp, Expr, Hop, Operand, Quant, Rule, ValidateRule};
 use crate::config::Config;
@@ -32,6 +32,14 @@ pub fn items(ir: &Ir, config: &Config) -> String {
     let metas: Vec<String> = ir.api_models().map(|m| format!("&{}::META", camel(&m.name))).collect();
     c.line("#[allow(deprecated)]");
     c.line(format!("pub const MODELS: &[&::ssot::meta::ModelMeta] = &[{}];", metas.join(", ")));
+    c.line("");
+    // The schema as data, the same document the TypeScript server reads (policies/schema.json).
+    let doc = super::schema::document(ir, config);
+    c.line("/// The schema as data: models, fields and their flags, policies as checked ASTs, enums,");
+    c.line("/// auth, routes, realtime, rate limits, database names (`SCHEMA.get()`; the same document");
+    c.line("/// as the TypeScript server's `schema.json`).");
+    c.line(format!("pub const SCHEMA_JSON: &str = {};", rust_raw_str(&serde_json::to_string(&doc).unwrap_or_default())));
+    c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON);");
     c.line("");
     g.principal(&mut c, config);
     for e in &ir.enums {

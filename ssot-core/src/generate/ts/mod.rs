@@ -26,6 +26,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 pub use doc::PRINT_WIDTH;
+pub(crate) use openapi::print_json;
 
 #[derive(Template)]
 #[template(path = "ts/module.ts", escape = "none")]
@@ -269,7 +270,7 @@ impl Presence {
 }
 
 /// Fields a list may filter and sort by: plain scalars and enums the caller may always see.
-fn filter_fields(m: &Model) -> impl Iterator<Item = &Field> {
+pub(crate) fn filter_fields(m: &Model) -> impl Iterator<Item = &Field> {
     m.output_fields().filter(|f| {
         !f.is_list()
             && f.annotations.readable.is_none()
@@ -288,7 +289,7 @@ impl Gen<'_> {
     }
 }
 
-fn lower_first(s: &str) -> String {
+pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),

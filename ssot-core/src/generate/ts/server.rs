@@ -7,13 +7,12 @@
 
 use super::js::{self, E, P, T, call, id, str_lit, ty};
 use super::lower_first;
-use super::openapi::print_json;
 use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::{Config, Framework, ServerMode};
 use crate::generate::HEADER;
 use crate::ir::*;
 use crate::names::{file_stem, model_path, ts_type};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Static runtime files: (path in the tree, text without the header line).
 const STATIC: &[(&str, &str)] = &[
@@ -105,7 +104,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         hook_files.push(stem);
     }
     files.push(("src/hooks/index.ts".into(), super::barrel(&hook_files)));
-    files.push(("src/policies/schema.json".into(), schema_json(ir, config)));
+    files.push(("src/policies/schema.json".into(), crate::generate::schema::render(&crate::generate::schema::document(ir, config))));
     files.push(("src/server/claims.ts".into(), claims(ir, config)));
     files.push(("src/server/db.ts".into(), db(ir)));
     let models = served(ir);
@@ -208,109 +207,6 @@ fn generator_block(ir: &Ir) -> String {
     }
     s.push_str("}\n");
     s
-}
-
-fn id_key(m: &Model) -> Option<String> {
-    let ids = m.id_fields();
-    if ids.len() < 2 {
-        return None;
-    }
-    let name = match &m.primary_key {
-        Some(pk) => pk.name.clone(),
-        None => m.uniques.first().and_then(|u| u.name.clone()),
-    };
-    Some(name.unwrap_or_else(|| ids.join("_")))
-}
-
-fn field_json(ir: &Ir, m: &Model, f: &Field) -> Value {
-    let (ty, values) = match &f.ty {
-        FieldType::Scalar(s) => (s.as_str().to_owned(), None),
-        FieldType::Enum(e) => ("enum".to_owned(), ir.enum_(e).map(|e| e.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>())),
-        FieldType::Composite(_) => ("composite".to_owned(), None),
-        _ => ("unsupported".to_owned(), None),
-    };
-    let filter = super::filter_fields(m).any(|x| x.name == f.name);
-    let mut o = serde_json::Map::new();
-    o.insert("name".into(), json!(f.name));
-    o.insert("type".into(), json!(ty));
-    if let Some(v) = values {
-        o.insert("enumValues".into(), json!(v));
-    }
-    o.insert("list".into(), json!(f.is_list()));
-    o.insert("nullable".into(), json!(f.is_optional()));
-    o.insert("output".into(), json!(f.annotations.in_output()));
-    o.insert("create".into(), json!(m.create_fields().any(|x| x.name == f.name)));
-    o.insert("update".into(), json!(m.update_fields().any(|x| x.name == f.name)));
-    o.insert("filter".into(), json!(filter));
-    if f.annotations.validate.contains(&crate::annotations::ValidateRule::Uuid) {
-        // Filters and path ids of a `@db.Uuid` (or `@validate(uuid)`) field are checked as UUIDs:
-        // the database would refuse the query with no field to blame.
-        o.insert("uuid".into(), json!(true));
-    }
-    if let Some(r) = &f.annotations.readable {
-        o.insert("readable".into(), serde_json::to_value(&r.expr).unwrap_or(Value::Null));
-    }
-    if let Some(w) = &f.annotations.writable {
-        o.insert("writable".into(), serde_json::to_value(&w.expr).unwrap_or(Value::Null));
-    }
-    Value::Object(o)
-}
-
-fn schema_json(ir: &Ir, config: &Config) -> String {
-    let mut models = serde_json::Map::new();
-    for m in ir.api_models() {
-        let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
-        let relations: Vec<Value> = m
-            .relation_fields()
-            .filter(|(f, r)| !f.annotations.hidden && ir.model(&r.model).is_some_and(|t| !t.ignored))
-            .map(|(f, r)| {
-                let mut o = json!({ "name": f.name, "model": r.model, "list": r.is_to_many(), "nullable": f.is_optional() });
-                // The foreign key this side holds: inputs that set it must name a row the caller can read.
-                if !r.fields.is_empty() {
-                    o["fields"] = json!(r.fields);
-                    o["references"] = json!(r.references);
-                }
-                o
-            })
-            .collect();
-        let policy = m.annotations.policy.as_ref().map(|p| {
-            let mut o = serde_json::Map::new();
-            for (op, rule) in [("read", &p.read), ("create", &p.create), ("update", &p.update), ("delete", &p.delete)] {
-                if let Some(rule) = rule {
-                    o.insert(op.into(), serde_json::to_value(&rule.expr).unwrap_or(Value::Null));
-                }
-            }
-            Value::Object(o)
-        });
-        models.insert(
-            m.name.clone(),
-            json!({
-                "name": m.name,
-                "delegate": lower_first(&m.name),
-                "path": model_path(m),
-                "view": m.kind == ModelKind::View,
-                "api": m.annotations.expose.api,
-                "id": m.id_fields(),
-                "idKey": id_key(m),
-                "auth": auth.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-                "rateLimit": m.annotations.rate_limit.as_ref().map(|r| json!({ "limit": r.limit, "windowSeconds": r.window_seconds })),
-                "search": m.annotations.search,
-                "realtime": m.annotations.realtime.as_ref().map(|e| e.iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect::<Vec<_>>()),
-                "fields": m.data_fields().map(|f| field_json(ir, m, f)).collect::<Vec<_>>(),
-                "relations": relations,
-                "policy": policy,
-            }),
-        );
-    }
-    let doc = json!({
-        "//": HEADER,
-        "provider": ir.provider,
-        "readableAfterUpdate": config.readable_after_update,
-        "models": Value::Object(models),
-    });
-    let mut text = String::new();
-    print_json(&doc, 0, &mut text);
-    text + "\n"
 }
 
 fn claims(ir: &Ir, config: &Config) -> String {
