@@ -63,7 +63,7 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
     let key_tuple = |op: &str, rest: &[&str]| {
         let mut items = vec![str_lit(&var), str_lit(op)];
         items.extend(rest.iter().map(|r| id(*r)));
-        Doc::Concat(std::rc::Rc::from([js::return_stmt(&as_const(items))]))
+        js::return_stmt(&as_const(items))
     };
     let with_default = |mut p: js::Param, d: E| {
         p.default = Some(d);

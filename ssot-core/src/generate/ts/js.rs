@@ -50,7 +50,6 @@ pub enum P {
 
 #[derive(Clone, Debug)]
 pub struct Arrow {
-    pub is_async: bool,
     pub params: Vec<Param>,
     pub ret: Option<T>,
     pub body: Body,
@@ -118,7 +117,7 @@ pub fn call_path(dotted: &str, args: Vec<E>) -> E {
 }
 
 pub fn arrow(params: Vec<Param>, ret: Option<T>, body: Body) -> E {
-    E::Arrow(Box::new(Arrow { is_async: false, params, ret, body }))
+    E::Arrow(Box::new(Arrow { params, ret, body }))
 }
 
 pub fn param(name: impl Into<String>, ty: Option<T>) -> Param {
@@ -290,12 +289,7 @@ pub fn type_doc(t: &T) -> Doc {
 
 /// prettier's `printArrowFunction` (one arrow, not a chain).
 fn arrow_doc(a: &Arrow, expand_last_arg: bool) -> Doc {
-    let mut sig = Vec::new();
-    if a.is_async {
-        sig.push("async ".into());
-    }
-    sig.push(signature(&a.params, a.ret.as_ref()));
-    let sig = group(group(concat(sig)));
+    let sig = group(group(signature(&a.params, a.ret.as_ref())));
     match &a.body {
         Body::Block(b) => group(concat([sig, " => ".into(), block(b)])),
         Body::Expr(e @ E::Obj(..)) => group(concat([sig, " => (".into(), expr(e), ")".into()])),

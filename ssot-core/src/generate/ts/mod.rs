@@ -73,21 +73,6 @@ fn render(t: &impl Template) -> String {
     text
 }
 
-/// `head(params) tail` on one line when it fits, else one parameter per line, as prettier does.
-pub(super) fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> String {
-    let pad = " ".repeat(indent);
-    let one = format!("{pad}{head}({}){tail}", params.join(", "));
-    if one.len() <= PRINT_WIDTH {
-        return one;
-    }
-    let mut out = format!("{pad}{head}(\n");
-    for p in params {
-        out.push_str(&format!("{pad}  {p},\n"));
-    }
-    out.push_str(&format!("{pad}){tail}"));
-    out
-}
-
 fn module(imports: Vec<String>, blocks: Vec<String>) -> String {
     render(&Module { header: HEADER, imports, blocks })
 }

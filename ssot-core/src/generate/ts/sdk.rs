@@ -197,8 +197,14 @@ impl Gen<'_> {
             ))
         );
         let http = format!(
-            "/** A {{@link DataClient}} over HTTP. */\n{}\n  return createDataClient(new HttpTransport(options), options);\n}}",
-            signature(0, "export function createHttpClient", &["options: HttpTransportOptions & ClientOptions".into()], ": DataClient {")
+            "/** A {{@link DataClient}} over HTTP. */\n{}",
+            js::render(&js::function(
+                true,
+                "createHttpClient",
+                &[param("options", Some(ty("HttpTransportOptions & ClientOptions")))],
+                Some(&ty("DataClient")),
+                &doc::verbatim("return createDataClient(new HttpTransport(options), options);"),
+            ))
         );
         let mut blocks = vec![exports.join("\n"), iface, create, http];
         let channels: Vec<&&Model> = models.iter().filter(|m| m.annotations.expose.api && m.annotations.realtime.is_some()).collect();

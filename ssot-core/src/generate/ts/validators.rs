@@ -21,41 +21,39 @@ impl Gen<'_> {
     /// A field's Zod expression, with `@validate` rules when `rules` is set.
     pub(super) fn zod_expr(&self, f: &Field, rules: bool, regexes: &mut Vec<String>, helpers: &mut BTreeSet<&'static str>) -> E {
         let r: &[ValidateRule] = if rules { &f.annotations.validate } else { &[] };
-        let mut opts: Vec<String> = Vec::new();
+        let mut opts: Vec<P> = Vec::new();
+        let mut opt = |key: &str, value: E| opts.push(P::Kv(key.to_owned(), value));
         let mut list_non_empty = false;
         for rule in r {
             match rule {
-                ValidateRule::Email => opts.push("email: true".into()),
-                ValidateRule::Url => opts.push("url: true".into()),
-                ValidateRule::Uuid => opts.push("uuid: true".into()),
+                ValidateRule::Email => opt("email", id("true")),
+                ValidateRule::Url => opt("url", id("true")),
+                ValidateRule::Uuid => opt("uuid", id("true")),
                 ValidateRule::NonEmpty if f.is_list() => list_non_empty = true,
-                ValidateRule::NonEmpty => opts.push("nonEmpty: true".into()),
+                ValidateRule::NonEmpty => opt("nonEmpty", id("true")),
                 ValidateRule::Regex(re) => {
                     regexes.push(js_regex(re));
-                    opts.push(format!("regex: RE_{}", regexes.len()));
+                    opt("regex", id(format!("RE_{}", regexes.len())));
                 }
-                ValidateRule::MinLength(n) => opts.push(format!("minLength: {n}")),
-                ValidateRule::MaxLength(n) => opts.push(format!("maxLength: {n}")),
+                ValidateRule::MinLength(n) => opt("minLength", id(n.to_string())),
+                ValidateRule::MaxLength(n) => opt("maxLength", id(n.to_string())),
                 ValidateRule::Min(n) | ValidateRule::Max(n) => {
                     let key = if matches!(rule, ValidateRule::Min(_)) { "min" } else { "max" };
-                    opts.push(match &f.ty {
-                        // Exact integer bounds: the smallest integer ≥ min, the largest ≤ max.
-                        FieldType::Scalar(ScalarType::BigInt) => {
-                            let b = if key == "min" { n.ceil() } else { n.floor() };
-                            format!("{key}: \"{}\"", b as i128)
-                        }
-                        FieldType::Scalar(ScalarType::Decimal) => format!("{key}: \"{n}\""),
-                        _ => format!("{key}: {n}"),
-                    });
+                    opt(
+                        key,
+                        match &f.ty {
+                            // Exact integer bounds: the smallest integer ≥ min, the largest ≤ max.
+                            FieldType::Scalar(ScalarType::BigInt) => {
+                                let b = if key == "min" { n.ceil() } else { n.floor() };
+                                js::str_lit(&(b as i128).to_string())
+                            }
+                            FieldType::Scalar(ScalarType::Decimal) => js::str_lit(&n.to_string()),
+                            _ => id(n.to_string()),
+                        },
+                    );
                 }
             }
         }
-        // `key: value` options: quoted values are string literals, the rest are printed as is.
-        let opts: Vec<P> = opts
-            .iter()
-            .filter_map(|o| o.split_once(": "))
-            .map(|(k, v)| P::Kv(k.to_owned(), if v.starts_with('"') { E::Str(v.to_owned()) } else { id(v) }))
-            .collect();
         let args = if opts.is_empty() { vec![] } else { vec![E::Obj(opts, false)] };
         let base = match &f.ty {
             FieldType::Scalar(s) => {
