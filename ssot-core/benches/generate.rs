@@ -6,42 +6,8 @@
 
 use ssot_core::config::Config;
 use ssot_core::diagnostics::Sources;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// A schema with `n` models: scalars of every type, an enum, a to-one relation to the previous
-/// model, policies and validation rules.
-fn synthetic(n: usize) -> String {
-    let mut s = String::from("datasource db {\n  provider = \"postgresql\"\n}\n\nenum Status {\n  DRAFT\n  LIVE\n  GONE\n}\n\n");
-    for i in 0..n {
-        let prev = if i > 0 { i - 1 } else { n - 1 };
-        let next = (i + 1) % n;
-        writeln!(s, "/// Model number {i}.").unwrap();
-        writeln!(s, "/// @@policy(read: \"status == LIVE || ownerId == auth.id\", create: \"auth != null\", update: \"ownerId == auth.id\", delete: \"auth.role == 'admin'\")").unwrap();
-        writeln!(s, "model M{i} {{").unwrap();
-        writeln!(s, "  id        Int      @id @default(autoincrement())").unwrap();
-        writeln!(s, "  /// @validate(minLength: 1, maxLength: 200)\n  title     String").unwrap();
-        writeln!(s, "  /// @validate(email)\n  email     String   @unique").unwrap();
-        writeln!(s, "  body      String?").unwrap();
-        writeln!(s, "  /// @validate(min: 0)\n  count     Int      @default(0)").unwrap();
-        writeln!(s, "  big       BigInt?").unwrap();
-        writeln!(s, "  ratio     Float?").unwrap();
-        writeln!(s, "  price     Decimal  @db.Decimal(10, 2)").unwrap();
-        writeln!(s, "  flag      Boolean  @default(false)").unwrap();
-        writeln!(s, "  status    Status   @default(DRAFT)").unwrap();
-        writeln!(s, "  meta      Json?").unwrap();
-        writeln!(s, "  tags      String[]").unwrap();
-        writeln!(s, "  /// @hidden\n  ownerId   String").unwrap();
-        writeln!(s, "  createdAt DateTime @default(now())").unwrap();
-        writeln!(s, "  updatedAt DateTime @updatedAt").unwrap();
-        writeln!(s, "  prev      M{prev}?     @relation(\"r{i}\", fields: [prevId], references: [id])").unwrap();
-        writeln!(s, "  prevId    Int?").unwrap();
-        writeln!(s, "  nexts     M{next}[]    @relation(\"r{next}\")").unwrap();
-        writeln!(s, "}}\n").unwrap();
-    }
-    s
-}
 
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
@@ -90,7 +56,7 @@ fn main() {
             (false, 100) => 30,
             (false, _) => 10,
         };
-        let schema = synthetic(n);
+        let schema = ssot_core::synthetic::schema(n);
         let sources = || {
             let mut s = Sources::new();
             s.add("schema.prisma", schema.clone());

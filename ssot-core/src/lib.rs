@@ -20,6 +20,8 @@ pub mod frontend;
 pub mod generate;
 pub mod ir;
 pub mod names;
+#[doc(hidden)]
+pub mod synthetic;
 pub mod writer;
 
 use config::{Config, ConfigError, FileConfig};

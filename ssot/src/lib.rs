@@ -4,11 +4,13 @@ pub use ssot_macros::{include_ssot, ssot};
 
 pub mod meta;
 pub mod policy;
+mod related;
 pub mod schema;
 pub mod validate;
 pub mod wire;
 
 pub use chrono::{DateTime, Utc};
+pub use related::Related;
 pub use rust_decimal::Decimal;
 pub use serde_json::Value as Json;
 

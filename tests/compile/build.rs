@@ -70,6 +70,16 @@ fn main() {
             }
         }
     }
+    // The synthetic benchmark schema: a ring of 100 models, each with a to-one relation to the
+    // previous and a to-many one to the next (it once overflowed rustc's drop check, E0320).
+    let config = ssot_core::config::Config::default();
+    let mut sources = ssot_core::diagnostics::Sources::new();
+    sources.add("synthetic.prisma", ssot_core::synthetic::schema(100));
+    let ir = ssot_core::analyze(sources, &config, &out).expect("the synthetic schema is valid").ir;
+    std::fs::write(out.join("synthetic_100.rs"), ssot_core::generate::rust::items(&ir, &config)).unwrap();
+    modules.push_str(
+        "#[allow(dead_code, clippy::all)]\npub mod synthetic_100 { include!(concat!(env!(\"OUT_DIR\"), \"/synthetic_100.rs\")); }\n",
+    );
     samples.push_str("];\n");
     schemas.push_str("];\n");
     absent.push_str("];\n");

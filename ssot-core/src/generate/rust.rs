@@ -294,13 +294,14 @@ impl Gen<'_> {
                 c.line(format!("/// Present when the relation was included (`include={}`).", f.name));
                 let rename = if bare(&fname) != f.name { format!("rename = {}, ", rust_str(&f.name)) } else { String::new() };
                 c.line(format!("#[serde({rename}default, skip_serializing_if = \"::std::option::Option::is_none\")]"));
+                // Through `Related`, so that a long chain of models compiles (see its docs).
                 if r.is_to_many() {
-                    c.line(format!("pub {fname}: ::std::option::Option<::std::vec::Vec<{target}>>,"));
+                    c.line(format!("pub {fname}: ::std::option::Option<::ssot::Related<::std::vec::Vec<{target}>>>,"));
                 } else if f.is_optional() {
                     c.line(format!("#[serde_as(as = \"::ssot::wire::Patch<{SAME}>\")]"));
-                    c.line(format!("pub {fname}: ::std::option::Option<::std::option::Option<::std::boxed::Box<{target}>>>,"));
+                    c.line(format!("pub {fname}: ::std::option::Option<::std::option::Option<::ssot::Related<{target}>>>,"));
                 } else {
-                    c.line(format!("pub {fname}: ::std::option::Option<::std::boxed::Box<{target}>>,"));
+                    c.line(format!("pub {fname}: ::std::option::Option<::ssot::Related<{target}>>,"));
                 }
                 continue;
             }
@@ -584,7 +585,8 @@ impl PolicyCx<'_> {
             }
             Expr::Quant { quant, hops, relation, model: target, body } => {
                 let rel = snake(relation);
-                let list = self.through_hops(row, hops, &|r| format!("{r}.{rel}.as_deref()"), "Some(&[][..])");
+                let list =
+                    self.through_hops(row, hops, &|r| format!("{r}.{rel}.as_deref().map(::std::vec::Vec::as_slice)"), "Some(&[][..])");
                 let Some(target_model) = self.ir.model(target) else { return "None".into() };
                 self.depth += 1;
                 let var = format!("r{}", self.depth);

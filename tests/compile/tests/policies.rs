@@ -24,7 +24,7 @@ fn document(author: Option<Member>, visibility: Visibility, team: &str) -> Docum
         "tags": [], "keywords": ["k"], "authorId": "a", "tenantId": 1, "publishedAt": null, "words": 3, "attachments": null
     }))
     .unwrap();
-    d.author = author.map(Box::new);
+    d.author = author.map(ssot::Related::new);
     d
 }
 
@@ -84,7 +84,7 @@ fn relation_hops_and_quantifiers() {
     // Load the tenant with an owner: `tenant.members.some(...)` lets the owner read.
     let owner = member("o", 1, Role::Owner);
     let tenant: Tenant = serde_json::from_value(serde_json::json!({"id": 1, "name": "Acme"})).unwrap();
-    d.tenant = Some(Box::new(Tenant { members: Some(vec![owner, member("b", 1, Role::Member)]), ..tenant }));
+    d.tenant = Some(ssot::Related::new(Tenant { members: Some(vec![owner, member("b", 1, Role::Member)].into()), ..tenant }));
     assert!(d.can_read(&principal("o", 1, Role::Member)));
     assert!(!d.can_read(&bob), "bob is a member, not an owner");
     // A null optional relation: `author.manager.id == auth.id` is null == "x", false.
@@ -92,8 +92,8 @@ fn relation_hops_and_quantifiers() {
     let mut boss = member("boss", 1, Role::Manager);
     boss.tenant_id = Some(1);
     let mut author = member("a", 1, Role::Member);
-    author.manager = Some(Some(Box::new(boss)));
-    d.author = Some(Box::new(author));
+    author.manager = Some(Some(boss.into()));
+    d.author = Some(author.into());
     assert!(d.can_delete(&principal("boss", 1, Role::Manager)));
     assert!(d.can_delete(&Some(Principal { level: 2.5, ..principal("z", 9, Role::Member).unwrap() })), "auth.level >= 2.5");
 }
