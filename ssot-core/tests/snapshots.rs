@@ -16,6 +16,21 @@ fn ir_and_rust_of_every_fixture() {
         let text = files.values().next().unwrap();
         assert!(text.starts_with("// @generated"), "{name}: no @generated header");
         insta::assert_snapshot!(format!("{name}__rust"), text);
+        // The macro's items are the same lines with every `/// doc` as `#[doc = " doc"]`.
+        let for_macro = ssot_core::generate::rust::items_for_macro(&loaded.ir, &project.config);
+        let docs_as_comments: String = for_macro
+            .lines()
+            .map(|l| match l.trim_start().strip_prefix("#[doc = ") {
+                Some(rest) => {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    let doc: String = serde_json::from_str(rest.strip_suffix(']').unwrap()).unwrap();
+                    format!("{indent}///{}\n", doc.trim_end())
+                }
+                None => format!("{l}\n"),
+            })
+            .collect();
+        assert!(!for_macro.contains("///"), "{name}: a `///` comment in the macro's items");
+        assert_eq!(text.split_once("\n\n").unwrap().1, docs_as_comments, "{name}");
     }
 }
 

@@ -1,4 +1,4 @@
-//! The `ssot!` and `include_ssot!` macros. Use them through the `ssot` crate.
+//! The `ssot!` macro. Use it through the `ssot` crate (feature `macros`).
 //!
 //! This crate only parses arguments, calls `ssot-core` and turns errors into
 //! `compile_error!`; everything else lives in the core so it can be tested as a library.
@@ -32,7 +32,7 @@ pub fn ssot(input: TokenStream) -> TokenStream {
     let track = quote!(#(const _: &[u8] = include_bytes!(#tracked);)*);
     match project.load() {
         Ok(loaded) => {
-            let text = ssot_core::generate::rust::items(&loaded.ir, &project.config);
+            let text = ssot_core::generate::rust::items_for_macro(&loaded.ir, &project.config);
             match text.parse::<proc_macro2::TokenStream>() {
                 Ok(items) => quote!(#track #items).into(),
                 Err(e) => error(span, &format!("ssot generated code that does not lex ({e}); please report this")),
@@ -43,15 +43,6 @@ pub fn ssot(input: TokenStream) -> TokenStream {
             quote!(#track #err).into()
         }
     }
-}
-
-/// Includes the items `ssot_build` wrote to `$OUT_DIR/ssot.rs`: `ssot::include_ssot!();`.
-#[proc_macro]
-pub fn include_ssot(input: TokenStream) -> TokenStream {
-    if !input.is_empty() {
-        return error(proc_macro2::Span::call_site(), "include_ssot!() takes no arguments; configure the build in build.rs or ssot.toml");
-    }
-    quote!(include!(concat!(env!("OUT_DIR"), "/ssot.rs"));).into()
 }
 
 fn error(span: proc_macro2::Span, message: &str) -> TokenStream {

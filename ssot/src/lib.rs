@@ -1,6 +1,29 @@
 #![doc = include_str!("../README.md")]
 
-pub use ssot_macros::{include_ssot, ssot};
+#[cfg(feature = "macros")]
+pub use ssot_macros::ssot;
+
+/// Without the `macros` feature, `ssot!` says how to turn it on.
+#[cfg(not(feature = "macros"))]
+#[macro_export]
+macro_rules! ssot {
+    ($($t:tt)*) => {
+        ::core::compile_error!(
+            "ssot!(\"schema.prisma\") needs the `macros` feature of the ssot crate: ssot = { version = \"0.1\", features = [\"macros\"] } (or generate in build.rs and use ssot::include_ssot!())"
+        );
+    };
+}
+
+/// Includes the items `ssot_build` wrote to `$OUT_DIR/ssot.rs`: `ssot::include_ssot!();`.
+#[macro_export]
+macro_rules! include_ssot {
+    () => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/ssot.rs"));
+    };
+    ($($t:tt)+) => {
+        ::core::compile_error!("include_ssot!() takes no arguments; configure the build in build.rs or ssot.toml");
+    };
+}
 
 pub mod meta;
 pub mod policy;

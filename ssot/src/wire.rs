@@ -19,6 +19,7 @@ use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serializer};
+pub use serde_with::As;
 use serde_with::{DeserializeAs, SerializeAs};
 use std::fmt;
 use std::marker::PhantomData;
@@ -332,30 +333,28 @@ pub fn parse_bigint(s: &str) -> Option<i64> {
 mod tests {
     use super::*;
     use serde::{Deserialize, Serialize};
-    use serde_with::serde_as;
 
-    #[serde_as]
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct T {
-        #[serde_as(as = "Int32")]
+        #[serde(with = "As::<Int32>")]
         i: i32,
-        #[serde_as(as = "BigIntString")]
+        #[serde(with = "As::<BigIntString>")]
         b: i64,
-        #[serde_as(as = "DecimalString")]
+        #[serde(with = "As::<DecimalString>")]
         d: Decimal,
-        #[serde_as(as = "DateTimeMillis")]
+        #[serde(with = "As::<DateTimeMillis>")]
         t: DateTime<Utc>,
-        #[serde_as(as = "Base64Bytes")]
+        #[serde(with = "As::<Base64Bytes>")]
         y: Vec<u8>,
-        #[serde_as(as = "Float")]
+        #[serde(with = "As::<Float>")]
         f: f64,
-        #[serde_as(as = "Nullable<Int32>")]
+        #[serde(with = "As::<Nullable<Int32>>")]
         n: Option<i32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde_as(as = "Patch<Int32>")]
+        #[serde(with = "As::<Patch<Int32>>")]
         p: Option<Option<i32>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde_as(as = "Present<Int32>")]
+        #[serde(with = "As::<Present<Int32>>")]
         q: Option<i32>,
     }
 
@@ -417,10 +416,9 @@ mod tests {
 
     #[test]
     fn json_nesting_is_bounded() {
-        #[serde_as]
         #[derive(Deserialize, Debug)]
         struct J {
-            #[serde_as(as = "Json")]
+            #[serde(with = "As::<Json>")]
             #[allow(dead_code)]
             j: serde_json::Value,
         }

@@ -10,11 +10,19 @@ use std::fmt::Write as _;
 pub struct Code {
     buf: String,
     indent: usize,
+    /// Docs as `#[doc = "..."]` attributes rather than `///` comments (for proc macros, whose
+    /// output editors show from the attribute's value).
+    doc_attributes: bool,
 }
 
 impl Code {
     pub fn new() -> Self {
-        Code { buf: String::with_capacity(64 * 1024), indent: 0 }
+        Code { buf: String::with_capacity(64 * 1024), indent: 0, doc_attributes: false }
+    }
+
+    /// A writer that prints docs as `#[doc = "..."]` attributes.
+    pub fn with_doc_attributes() -> Self {
+        Code { doc_attributes: true, ..Code::new() }
     }
 
     /// One line at the current indentation (an empty `s` gives an empty line).
@@ -47,7 +55,10 @@ impl Code {
     pub fn doc(&mut self, text: Option<&str>) -> &mut Self {
         if let Some(text) = text {
             for l in text.lines() {
-                if l.is_empty() {
+                if self.doc_attributes {
+                    let l = format!("#[doc = {}]", rust_str(&format!(" {l}")));
+                    self.line(l);
+                } else if l.is_empty() {
                     self.line("///");
                 } else {
                     let l = format!("/// {l}");
@@ -111,6 +122,9 @@ mod tests {
         let mut c = Code::new();
         c.doc(Some("A thing.\n\nMore.")).open("struct A {").line("x: u8,").close("}");
         assert_eq!(c.finish(), "/// A thing.\n///\n/// More.\nstruct A {\n    x: u8,\n}\n");
+        let mut c = Code::with_doc_attributes();
+        c.doc(Some("A \"thing\".\n\nMore."));
+        assert_eq!(c.finish(), "#[doc = \" A \\\"thing\\\".\"]\n#[doc = \" \"]\n#[doc = \" More.\"]\n");
         assert_eq!(rust_str("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u{1}é\"");
     }
 }

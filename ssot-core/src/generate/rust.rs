@@ -22,22 +22,30 @@ pub fn generate(ir: &Ir, config: &Config) -> Files {
     files
 }
 
-/// The items as source text, for the `ssot!` macro and [`generate`].
+/// The items as source text, as [`generate`] writes them (docs as `///` comments).
 pub fn items(ir: &Ir, config: &Config) -> String {
+    render(ir, config, Code::new())
+}
+
+/// The items for the `ssot!` macro: the same, with docs as `#[doc = "..."]` attributes.
+pub fn items_for_macro(ir: &Ir, config: &Config) -> String {
+    render(ir, config, Code::with_doc_attributes())
+}
+
+fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
     let g = Gen { ir };
-    let mut c = Code::new();
-    c.line("/// The datasource provider of the schema.");
+    c.doc(Some("The datasource provider of the schema."));
     c.line(format!("pub const PROVIDER: &str = {};", rust_str(&ir.provider)));
-    c.line("/// Metadata of every model and view with an API.");
+    c.doc(Some("Metadata of every model and view with an API."));
     let metas: Vec<String> = ir.api_models().map(|m| format!("&{}::META", camel(&m.name))).collect();
     c.line("#[allow(deprecated)]");
     c.line(format!("pub const MODELS: &[&::ssot::meta::ModelMeta] = &[{}];", metas.join(", ")));
     c.line("");
     // The schema as data, the same document the TypeScript server reads (policies/schema.json).
     let doc = super::schema::document(ir, config);
-    c.line("/// The schema as data: models, fields and their flags, policies as checked ASTs, enums,");
-    c.line("/// auth, routes, realtime, rate limits, database names (`SCHEMA.get()`; the same document");
-    c.line("/// as the TypeScript server's `schema.json`).");
+    c.doc(Some("The schema as data: models, fields and their flags, policies as checked ASTs, enums,"));
+    c.doc(Some("auth, routes, realtime, rate limits, database names (`SCHEMA.get()`; the same document"));
+    c.doc(Some("as the TypeScript server's `schema.json`)."));
     c.line(format!("pub const SCHEMA_JSON: &str = {};", rust_raw_str(&serde_json::to_string(&doc).unwrap_or_default())));
     c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON);");
     c.line("");
@@ -58,7 +66,6 @@ struct Gen<'a> {
     ir: &'a Ir,
 }
 
-const SERDE_AS: &str = "#[::ssot::__private::serde_with::serde_as(crate = \"::ssot::__private::serde_with\")]";
 const DERIVE: &str = "#[derive(Debug, Clone, PartialEq, ::ssot::__private::serde::Serialize, ::ssot::__private::serde::Deserialize)]";
 const SERDE_CRATE: &str = "#[serde(crate = \"::ssot::__private::serde\")]";
 const SAME: &str = "::ssot::__private::serde_with::Same";
@@ -140,18 +147,19 @@ impl Gen<'_> {
         if optional {
             serde_args.push("default, skip_serializing_if = \"::std::option::Option::is_none\"".to_owned());
         }
+        // The wire adapter through serde_with's `As`, without its `serde_as` attribute macro.
+        if let Some(a) = as_ {
+            serde_args.push(format!("with = {}", rust_str(&format!("::ssot::wire::As::<{a}>"))));
+        }
         if !serde_args.is_empty() {
             c.line(format!("#[serde({})]", serde_args.join(", ")));
-        }
-        if let Some(a) = as_ {
-            c.line(format!("#[serde_as(as = {})]", rust_str(&a)));
         }
         c.line(format!("pub {name}: {ty},"));
     }
 
     fn struct_(&self, c: &mut Code, name: &str, doc: Option<&str>, extra_attrs: &[&str], fields: &[FieldOut<'_>]) {
         c.doc(doc);
-        c.line(SERDE_AS).line(DERIVE);
+        c.line(DERIVE);
         for a in extra_attrs {
             c.line(*a);
         }
@@ -188,10 +196,10 @@ impl Gen<'_> {
         c.close("}");
         c.line("#[allow(deprecated)]");
         c.open(format!("impl {name} {{"));
-        c.line("/// Every value, in schema order.");
+        c.doc(Some("Every value, in schema order."));
         let all: Vec<String> = variants.iter().map(|v| format!("{name}::{v}")).collect();
         c.line(format!("pub const ALL: &'static [{name}] = &[{}];", all.join(", ")));
-        c.line("/// The value as written in the schema (and on the wire).");
+        c.doc(Some("The value as written in the schema (and on the wire)."));
         c.open("pub const fn as_str(self) -> &'static str {");
         c.open("match self {");
         for (v, var) in e.values.iter().zip(&variants) {
@@ -232,8 +240,8 @@ impl Gen<'_> {
     }
 
     fn principal(&self, c: &mut Code, config: &Config) {
-        c.line("/// The calling principal: the claims declared under `[auth.claims]`.");
-        c.line(SERDE_AS).line(DERIVE).line(SERDE_CRATE);
+        c.doc(Some("The calling principal: the claims declared under `[auth.claims]`."));
+        c.line(DERIVE).line(SERDE_CRATE);
         c.open("pub struct Principal {");
         for claim in &config.claims {
             let ty = match ScalarType::from_name(&claim.ty) {
@@ -258,7 +266,7 @@ impl Gen<'_> {
             self.field(c, &f, Shape::Required, None);
         }
         c.close("}");
-        c.line("/// Who is calling: `None` for an anonymous caller (`auth == null` in policies).");
+        c.doc(Some("Who is calling: `None` for an anonymous caller (`auth == null` in policies)."));
         c.line("pub type Auth = ::std::option::Option<Principal>;");
         c.line("");
     }
@@ -281,7 +289,7 @@ impl Gen<'_> {
         if m.relation_fields().any(|(_, r)| self.ir.model(&r.model).is_some_and(|t| t.annotations.deprecated.is_some())) {
             c.line("#[allow(deprecated)]");
         }
-        c.line(SERDE_AS).line(DERIVE).line(SERDE_CRATE);
+        c.line(DERIVE).line(SERDE_CRATE);
         c.open(format!("pub struct {name} {{"));
         for f in &m.fields {
             if let Some(r) = f.relation() {
@@ -291,14 +299,18 @@ impl Gen<'_> {
                 let fname = snake(&f.name);
                 let target = camel(&r.model);
                 c.doc(f.documentation.as_deref());
-                c.line(format!("/// Present when the relation was included (`include={}`).", f.name));
+                c.doc(Some(&format!("Present when the relation was included (`include={}`).", f.name)));
                 let rename = if bare(&fname) != f.name { format!("rename = {}, ", rust_str(&f.name)) } else { String::new() };
-                c.line(format!("#[serde({rename}default, skip_serializing_if = \"::std::option::Option::is_none\")]"));
+                let with = if !r.is_to_many() && f.is_optional() {
+                    format!(", with = \"::ssot::wire::As::<::ssot::wire::Patch<{SAME}>>\"")
+                } else {
+                    String::new()
+                };
+                c.line(format!("#[serde({rename}default, skip_serializing_if = \"::std::option::Option::is_none\"{with})]"));
                 // Through `Related`, so that a long chain of models compiles (see its docs).
                 if r.is_to_many() {
                     c.line(format!("pub {fname}: ::std::option::Option<::ssot::Related<::std::vec::Vec<{target}>>>,"));
                 } else if f.is_optional() {
-                    c.line(format!("#[serde_as(as = \"::ssot::wire::Patch<{SAME}>\")]"));
                     c.line(format!("pub {fname}: ::std::option::Option<::std::option::Option<::ssot::Related<{target}>>>,"));
                 } else {
                     c.line(format!("pub {fname}: ::std::option::Option<::ssot::Related<{target}>>,"));
@@ -319,7 +331,7 @@ impl Gen<'_> {
                 let ty = if f.is_optional() { format!("::std::option::Option<{ty}>") } else { ty };
                 let why = if f.annotations.hidden { "@hidden" } else { "@writeOnly" };
                 c.doc(f.documentation.as_deref());
-                c.line(format!("/// {why}: never serialized. Fill it in on the server for policies that read it."));
+                c.doc(Some(&format!("{why}: never serialized. Fill it in on the server for policies that read it.")));
                 c.line("#[serde(skip)]");
                 c.line(format!("pub {fname}: ::std::option::Option<{ty}>,"));
             }
@@ -366,7 +378,7 @@ impl Gen<'_> {
     fn validate_impl(&self, c: &mut Code, name: &str, fields: &[FieldOut<'_>]) {
         c.line("#[allow(deprecated)]");
         c.open(format!("impl {name} {{"));
-        c.line("/// Checks every `@validate` rule; returns all violations, each with its field path.");
+        c.doc(Some("Checks every `@validate` rule; returns all violations, each with its field path."));
         c.open("pub fn validate(&self) -> ::std::result::Result<(), ::ssot::validate::Violations> {");
         c.line("#[allow(unused_mut)]");
         c.line("let mut c = ::ssot::validate::Collector::new();");
@@ -463,7 +475,7 @@ impl Gen<'_> {
                 policy_fn(c, &fn_name, true, &body);
             }
         }
-        c.line("/// Removes the fields `auth` may not read (`@readable`) before the row is sent.");
+        c.doc(Some("Removes the fields `auth` may not read (`@readable`) before the row is sent."));
         c.open("pub fn mask(&mut self, auth: &Auth) {");
         for l in mask {
             c.line(l);
@@ -475,7 +487,7 @@ impl Gen<'_> {
 
     fn meta(&self, c: &mut Code, m: &Model) {
         let ids: Vec<String> = m.id_fields().iter().map(|f| rust_str(f)).collect();
-        c.line("/// Names, ids and relations of this model.");
+        c.doc(Some("Names, ids and relations of this model."));
         c.open("pub const META: ::ssot::meta::ModelMeta = {");
         c.line("use ::ssot::meta::{FieldKind as K, FieldMeta as F, ModelMeta, RelationMeta as R};");
         c.open("ModelMeta {");
