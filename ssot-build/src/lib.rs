@@ -117,7 +117,34 @@ impl Config {
     /// Validates the schema, writes `ssot.rs` into the output folder and the TypeScript tree
     /// into `ts_out`. Returns the path of the Rust file. Only files whose bytes change are
     /// written.
+    ///
+    /// In a build script (unless [`emit_rerun_if_changed(false)`](Self::emit_rerun_if_changed)),
+    /// problems go to Cargo as one `error:` line each, with `file:line:column`, and the build
+    /// script ends there: Cargo fails the build and prints each error once, without the build
+    /// script's stdout and stderr around it. Warnings become `warning:` lines. Outside a build
+    /// script the error is returned.
     pub fn compile(&self) -> Result<PathBuf, Error> {
+        let in_build_script = self.emit_rerun && std::env::var_os("OUT_DIR").is_some();
+        match self.run() {
+            Err(e) if in_build_script => {
+                match &e {
+                    Error::Schema(report) => {
+                        for (severity, line) in report.short_lines() {
+                            let kind = if severity == ssot_core::diagnostics::Severity::Error { "error" } else { "warning" };
+                            println!("cargo::{kind}={line}");
+                        }
+                    }
+                    other => println!("cargo::error={}", other.to_string().replace('\n', " ")),
+                }
+                // Cargo fails a build whose script logged an error; exiting with success keeps
+                // it from repeating the script's whole output under "failed to run".
+                std::process::exit(0)
+            }
+            result => result,
+        }
+    }
+
+    fn run(&self) -> Result<PathBuf, Error> {
         let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
         let mut project = ssot_core::Project::discover(&root, self.schema.as_deref(), self.config_file.as_deref())?;
         if self.emit_rerun {
@@ -139,8 +166,8 @@ impl Config {
         }
         let loaded = project.load()?;
         if let (Some(w), true) = (&loaded.warnings, self.emit_rerun) {
-            for line in w.render().lines().filter(|l| !l.trim().is_empty()) {
-                println!("cargo:warning={line}");
+            for (_, line) in w.short_lines() {
+                println!("cargo::warning={line}");
             }
         }
         let out_dir = match (&self.out_dir, std::env::var_os("OUT_DIR")) {

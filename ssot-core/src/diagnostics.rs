@@ -140,6 +140,26 @@ impl Report {
         Some(format!("{}:{line}:{col}", self.sources.get(span.file).name))
     }
 
+    /// One line per diagnostic: `file:line:column: message (label; notes)`, for outputs that
+    /// take single lines (cargo's `cargo::error=` and `cargo::warning=`).
+    pub fn short_lines(&self) -> Vec<(Severity, String)> {
+        self.diagnostics
+            .iter()
+            .map(|d| {
+                let mut line = match self.location(d) {
+                    Some(at) => format!("{at}: {}", d.message),
+                    None => d.message.clone(),
+                };
+                let extra: Vec<&str> =
+                    d.label.iter().chain(&d.notes).map(String::as_str).filter(|t| !t.is_empty() && !d.message.contains(t)).collect();
+                if !extra.is_empty() {
+                    line = format!("{line} ({})", extra.join("; "));
+                }
+                (d.severity, line.replace(['\n', '\r'], " "))
+            })
+            .collect()
+    }
+
     /// Renders every diagnostic as plain text: a headline, then `--> file:line:column`, the
     /// source line and a caret under the span.
     pub fn render(&self) -> String {
