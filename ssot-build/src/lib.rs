@@ -34,6 +34,8 @@ pub struct Config {
     out_dir: Option<PathBuf>,
     framework: Option<Framework>,
     mode: Option<ServerMode>,
+    type_attributes: Vec<(String, String)>,
+    field_attributes: Vec<(String, String)>,
     emit_rerun: bool,
 }
 
@@ -103,6 +105,33 @@ impl Config {
         self
     }
 
+    /// Adds an attribute to generated types: `path` is a type's name (`Post`,
+    /// `PostCreateInput`, `Role`, `Principal`) or `.` for every type. After the attributes of
+    /// `[rust.type_attributes]` in `ssot.toml`; the schema check reports unknown names.
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new()
+    ///     .type_attribute(".", "#[derive(utoipa::ToSchema)]")
+    ///     .type_attribute("Post", "#[derive(sqlx::FromRow)]")
+    ///     .compile()
+    ///     .unwrap();
+    /// ```
+    pub fn type_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.type_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Adds an attribute to one field of a generated type: `path` is `Type.field`, with the
+    /// field as the schema names it.
+    ///
+    /// ```no_run
+    /// ssot_build::Config::new().field_attribute("Post.author", "#[sqlx(skip)]").compile().unwrap();
+    /// ```
+    pub fn field_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.field_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
     /// Whether to print `cargo:rerun-if-changed` lines (default: yes). Turn off when calling
     /// from something other than a build script.
     ///
@@ -164,6 +193,11 @@ impl Config {
         if let Some(m) = self.mode {
             project.config.mode = m;
         }
+        fn added(list: &[(String, String)]) -> impl Iterator<Item = ssot_core::config::RustAttribute> + '_ {
+            list.iter().map(|(path, a)| ssot_core::config::RustAttribute { path: path.clone(), attribute: a.trim().to_owned(), span: None })
+        }
+        project.config.type_attributes.extend(added(&self.type_attributes));
+        project.config.field_attributes.extend(added(&self.field_attributes));
         let loaded = project.load()?;
         if let (Some(w), true) = (&loaded.warnings, self.emit_rerun) {
             for (_, line) in w.short_lines() {

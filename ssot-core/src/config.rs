@@ -20,6 +20,13 @@
 //!
 //! [compat]
 //! zod = true                          # read `/// @zod.string.min(1)` tags as @validate rules
+//!
+//! [rust.type_attributes]              # attributes on generated Rust items ("." = every type)
+//! "." = ["#[derive(utoipa::ToSchema)]"]
+//! Post = ["#[derive(sqlx::FromRow)]"]
+//!
+//! [rust.field_attributes]             # "Type.field", the field as the schema names it
+//! "Post.author" = ["#[sqlx(skip)]"]
 //! ```
 
 use crate::annotations::AuthMethod;
@@ -58,8 +65,32 @@ pub struct FileConfig {
     pub policies: FilePolicies,
     #[serde(default)]
     pub compat: FileCompat,
+    #[serde(default)]
+    pub rust: FileRust,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRust {
+    /// Attributes for generated types, by type name or `.` for every type.
+    #[serde(default)]
+    pub type_attributes: std::collections::BTreeMap<String, Vec<String>>,
+    /// Attributes for fields of generated types, by `Type.field`.
+    #[serde(default)]
+    pub field_attributes: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// An attribute a user adds to generated Rust (like prost-build's `type_attribute`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RustAttribute {
+    /// `.` (every type), a type name (`Post`, `PostCreateInput`, `Role`), or for a field
+    /// `Type.field` with the field as the schema names it.
+    pub path: String,
+    /// The attribute as written: `#[derive(sqlx::FromRow)]`.
+    pub attribute: String,
+    /// Where it was written in `ssot.toml`, for diagnostics (`None` when set in build.rs).
+    pub span: Option<std::ops::Range<usize>>,
+}
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileCompat {
@@ -106,6 +137,10 @@ pub struct Config {
     pub readable_after_update: bool,
     /// `[compat] zod`: `@zod.string.min(1)` and the like are read as `@validate` rules.
     pub zod_tags: bool,
+    /// `[rust.type_attributes]` and the builder's `type_attribute`, in order.
+    pub type_attributes: Vec<RustAttribute>,
+    /// `[rust.field_attributes]` and the builder's `field_attribute`, in order.
+    pub field_attributes: Vec<RustAttribute>,
     /// The text of `ssot.toml` and its path, when one was read (diagnostics point into it).
     pub file: Option<(PathBuf, String)>,
 }
@@ -119,6 +154,8 @@ impl Default for Config {
             claims: default_claims(),
             readable_after_update: true,
             zod_tags: true,
+            type_attributes: Vec::new(),
+            field_attributes: Vec::new(),
             file: None,
         }
     }
@@ -172,6 +209,8 @@ impl FileConfig {
             claims: if self.auth.claims.is_empty() { default_claims() } else { claims },
             readable_after_update: self.policies.readable_after_update.unwrap_or(true),
             zod_tags: self.compat.zod.unwrap_or(true),
+            type_attributes: rust_attributes(&self.rust.type_attributes, "type_attributes", file.as_ref()),
+            field_attributes: rust_attributes(&self.rust.field_attributes, "field_attributes", file.as_ref()),
             file,
         })
     }
@@ -191,4 +230,36 @@ fn claim_spans(text: &str) -> Option<std::collections::BTreeMap<String, std::ops
     }
     let f: F = toml::from_str(text).ok()?;
     Some(f.auth?.claims.into_iter().map(|(k, v)| (k, v.span())).collect())
+}
+
+/// The attributes of one `[rust.*]` table in order, each with the place of its list.
+fn rust_attributes(
+    table: &std::collections::BTreeMap<String, Vec<String>>,
+    key: &str,
+    file: Option<&(PathBuf, String)>,
+) -> Vec<RustAttribute> {
+    type Spans = std::collections::BTreeMap<String, Spanned<toml::Value>>;
+    #[derive(Deserialize)]
+    struct F {
+        #[serde(default)]
+        rust: Option<R>,
+    }
+    #[derive(Deserialize)]
+    struct R {
+        #[serde(default)]
+        type_attributes: Spans,
+        #[serde(default)]
+        field_attributes: Spans,
+    }
+    let spans = file.and_then(|(_, text)| toml::from_str::<F>(text).ok()?.rust).map(|r| match key {
+        "type_attributes" => r.type_attributes,
+        _ => r.field_attributes,
+    });
+    table
+        .iter()
+        .flat_map(|(path, attrs)| {
+            let span = spans.as_ref().and_then(|s| s.get(path)).map(|v| v.span());
+            attrs.iter().map(move |a| RustAttribute { path: path.clone(), attribute: a.trim().to_owned(), span: span.clone() })
+        })
+        .collect()
 }

@@ -80,6 +80,19 @@ fn main() {
     modules.push_str(
         "#[allow(dead_code, clippy::all)]\npub mod synthetic_100 { include!(concat!(env!(\"OUT_DIR\"), \"/synthetic_100.rs\")); }\n",
     );
+    // Users' own attributes (`[rust.type_attributes]`, `[rust.field_attributes]`): the blog with
+    // utoipa's ToSchema on its create input and an example on one field.
+    let mut project = ssot_core::Project::discover(&manifest.join("../../examples/blog"), None, None).unwrap();
+    let attr =
+        |path: &str, attribute: &str| ssot_core::config::RustAttribute { path: path.into(), attribute: attribute.into(), span: None };
+    project.config.type_attributes.push(attr("PostCreateInput", "#[derive(::utoipa::ToSchema)]"));
+    project.config.type_attributes.push(attr("Role", "#[derive(::utoipa::ToSchema)]"));
+    project.config.field_attributes.push(attr("PostCreateInput.slug", "#[schema(example = \"hello-world\")]"));
+    let ir = project.load().expect("the blog schema with attributes").ir;
+    std::fs::write(out.join("blog_attributes.rs"), ssot_core::generate::rust::items(&ir, &project.config)).unwrap();
+    modules.push_str(
+        "#[allow(dead_code, clippy::all)]\npub mod blog_attributes { include!(concat!(env!(\"OUT_DIR\"), \"/blog_attributes.rs\")); }\n",
+    );
     samples.push_str("];\n");
     schemas.push_str("];\n");
     absent.push_str("];\n");

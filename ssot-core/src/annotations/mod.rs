@@ -29,6 +29,7 @@ pub fn apply(parsed: Parsed, config: &Config, config_file: Option<usize>) -> Res
     let Parsed { mut ir, docs, enum_docs, composite_docs, .. } = parsed;
     let mut diags = Vec::new();
     check_claims(&ir, config, config_file, &mut diags);
+    check_rust_attributes(&ir, config, config_file, &mut diags);
 
     for lines in enum_docs.iter().chain(&composite_docs) {
         for a in parse_lines(lines, &mut diags) {
@@ -177,6 +178,56 @@ fn check_claims(ir: &Ir, config: &Config, config_file: Option<usize>, diags: &mu
             None => d.with_label("use a scalar type (String, Int, ...) or an enum of the schema"),
         };
         diags.push(d);
+    }
+}
+
+/// `[rust.type_attributes]` / `[rust.field_attributes]` (and the build.rs settings) name types
+/// and fields the Rust items have, and each value looks like an outer attribute.
+fn check_rust_attributes(ir: &Ir, config: &Config, config_file: Option<usize>, diags: &mut Vec<Diagnostic>) {
+    let types = crate::generate::rust::generated_types(ir, config);
+    let at = |msg: String, a: &crate::config::RustAttribute| match (config_file, &a.span) {
+        (Some(file), Some(r)) => Diagnostic::error(msg, Span::new(file, r.start, r.end)),
+        _ => Diagnostic::global(msg),
+    };
+    for (table, attrs, is_field) in
+        [("type_attributes", &config.type_attributes, false), ("field_attributes", &config.field_attributes, true)]
+    {
+        for a in attrs {
+            if !(a.attribute.starts_with("#[") && a.attribute.ends_with(']')) {
+                diags.push(
+                    at(format!("`{}` in [rust.{table}] for `{}` is not an attribute", a.attribute, a.path), a)
+                        .with_label("write it as Rust does, for example \"#[derive(sqlx::FromRow)]\""),
+                );
+                continue;
+            }
+            let (ty, field) = match (is_field, a.path.split_once('.')) {
+                (false, _) if a.path == "." => continue,
+                (false, _) => (a.path.as_str(), None),
+                (true, Some((t, f))) => (t, Some(f)),
+                (true, None) => {
+                    diags.push(
+                        at(format!("`{}` in [rust.field_attributes] names no field", a.path), a)
+                            .with_label("write `Type.field`, like \"Post.author\""),
+                    );
+                    continue;
+                }
+            };
+            let Some((_, fields)) = types.iter().find(|(name, _)| name == ty) else {
+                let d = at(format!("unknown type `{ty}` in [rust.{table}]"), a);
+                diags.push(match did_you_mean(ty, types.iter().map(|(n, _)| n.as_str())) {
+                    Some(h) => d.with_label(format!("did you mean `{h}`?")),
+                    None => d.with_label("name a generated type (a model, `<Model>CreateInput`, `<Model>UpdateInput`, an enum, `Principal`) or \".\" for all"),
+                });
+                continue;
+            };
+            if let Some(field) = field.filter(|f| !fields.iter().any(|n| n == f)) {
+                let d = at(format!("`{ty}` has no field `{field}` (in [rust.field_attributes])"), a);
+                diags.push(match did_you_mean(field, fields.iter().map(String::as_str)) {
+                    Some(h) => d.with_label(format!("did you mean `{h}`?")),
+                    None => d.with_label("use the field's name as the schema writes it"),
+                });
+            }
+        }
     }
 }
 

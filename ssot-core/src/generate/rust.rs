@@ -33,7 +33,7 @@ pub fn items_for_macro(ir: &Ir, config: &Config) -> String {
 }
 
 fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
-    let g = Gen { ir };
+    let g = Gen { ir, config };
     c.doc(Some("The datasource provider of the schema."));
     c.line(format!("pub const PROVIDER: &str = {};", rust_str(&ir.provider)));
     c.doc(Some("Metadata of every model and view with an API."));
@@ -62,8 +62,47 @@ fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
     c.finish()
 }
 
+/// Every type the Rust items define, with the schema names of its fields: what
+/// `[rust.type_attributes]` and `[rust.field_attributes]` may name.
+pub fn generated_types(ir: &Ir, config: &Config) -> Vec<(String, Vec<String>)> {
+    let names = |fields: &mut dyn Iterator<Item = &Field>| fields.map(|f| f.name.clone()).collect::<Vec<_>>();
+    let mut out = vec![("Principal".to_owned(), config.claims.iter().map(|c| c.name.clone()).collect())];
+    out.extend(ir.enums.iter().map(|e| (camel(&e.name), Vec::new())));
+    out.extend(ir.composite_types.iter().map(|c| (camel(&c.name), names(&mut c.fields.iter().filter(|f| f.is_data())))));
+    for m in ir.api_models() {
+        let name = camel(&m.name);
+        out.push((name.clone(), names(&mut m.fields.iter().filter(|f| !f.ignored && !matches!(f.ty, FieldType::Unsupported(_))))));
+        if m.kind == ModelKind::Model {
+            out.push((format!("{name}CreateInput"), names(&mut m.create_fields())));
+            out.push((format!("{name}UpdateInput"), names(&mut m.update_fields())));
+        }
+    }
+    out
+}
+
 struct Gen<'a> {
     ir: &'a Ir,
+    config: &'a Config,
+}
+
+impl Gen<'_> {
+    /// The user's attributes for a type (`[rust.type_attributes]`), `.` ones first.
+    fn type_attributes(&self, c: &mut Code, name: &str) {
+        for all in [true, false] {
+            for a in self.config.type_attributes.iter().filter(|a| (a.path == ".") == all && (all || a.path == name)) {
+                c.line(&a.attribute);
+            }
+        }
+    }
+
+    /// The user's attributes for a field (`[rust.field_attributes]`, `Type.field`).
+    fn field_attributes(&self, c: &mut Code, ty: &str, field: &str) {
+        for a in &self.config.field_attributes {
+            if a.path.split_once('.') == Some((ty, field)) {
+                c.line(&a.attribute);
+            }
+        }
+    }
 }
 
 const DERIVE: &str = "#[derive(Debug, Clone, PartialEq, ::ssot::__private::serde::Serialize, ::ssot::__private::serde::Deserialize)]";
@@ -116,7 +155,7 @@ impl Gen<'_> {
     }
 
     /// Prints one struct field with serde attributes for the wire format.
-    fn field(&self, c: &mut Code, f: &Field, shape: Shape, extra_doc: Option<&str>) {
+    fn field(&self, c: &mut Code, owner: &str, f: &Field, shape: Shape) {
         let name = snake(&f.name);
         let (base, adapter) = self.base(&f.ty);
         let (value_ty, value_as) = if f.is_list() {
@@ -138,7 +177,6 @@ impl Gen<'_> {
         };
         c.doc(f.documentation.as_deref());
         deprecated(c, f.annotations.deprecated.as_deref());
-        c.doc(extra_doc);
         // One serde attribute per field, with only what differs from serde's defaults.
         let mut serde_args = Vec::new();
         if bare(&name) != f.name {
@@ -154,6 +192,7 @@ impl Gen<'_> {
         if !serde_args.is_empty() {
             c.line(format!("#[serde({})]", serde_args.join(", ")));
         }
+        self.field_attributes(c, owner, &f.name);
         c.line(format!("pub {name}: {ty},"));
     }
 
@@ -163,10 +202,11 @@ impl Gen<'_> {
         for a in extra_attrs {
             c.line(*a);
         }
+        self.type_attributes(c, name);
         c.line(SERDE_CRATE);
         c.open(format!("pub struct {name} {{"));
         for f in fields {
-            self.field(c, f.field, f.shape, None);
+            self.field(c, name, f.field, f.shape);
         }
         c.close("}");
     }
@@ -183,6 +223,7 @@ impl Gen<'_> {
         }
         c.doc(e.documentation.as_deref());
         c.line("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::ssot::__private::serde::Serialize, ::ssot::__private::serde::Deserialize)]");
+        self.type_attributes(c, &name);
         c.line(SERDE_CRATE);
         if raw_names {
             c.line("#[allow(non_camel_case_types)]");
@@ -241,7 +282,9 @@ impl Gen<'_> {
 
     fn principal(&self, c: &mut Code, config: &Config) {
         c.doc(Some("The calling principal: the claims declared under `[auth.claims]`."));
-        c.line(DERIVE).line(SERDE_CRATE);
+        c.line(DERIVE);
+        self.type_attributes(c, "Principal");
+        c.line(SERDE_CRATE);
         c.open("pub struct Principal {");
         for claim in &config.claims {
             let ty = match ScalarType::from_name(&claim.ty) {
@@ -263,7 +306,7 @@ impl Gen<'_> {
                 annotations: Default::default(),
                 span: Default::default(),
             };
-            self.field(c, &f, Shape::Required, None);
+            self.field(c, "Principal", &f, Shape::Required);
         }
         c.close("}");
         c.doc(Some("Who is calling: `None` for an anonymous caller (`auth == null` in policies)."));
@@ -289,7 +332,9 @@ impl Gen<'_> {
         if m.relation_fields().any(|(_, r)| self.ir.model(&r.model).is_some_and(|t| t.annotations.deprecated.is_some())) {
             c.line("#[allow(deprecated)]");
         }
-        c.line(DERIVE).line(SERDE_CRATE);
+        c.line(DERIVE);
+        self.type_attributes(c, &name);
+        c.line(SERDE_CRATE);
         c.open(format!("pub struct {name} {{"));
         for f in &m.fields {
             if let Some(r) = f.relation() {
@@ -307,6 +352,7 @@ impl Gen<'_> {
                     String::new()
                 };
                 c.line(format!("#[serde({rename}default, skip_serializing_if = \"::std::option::Option::is_none\"{with})]"));
+                self.field_attributes(c, &name, &f.name);
                 // Through `Related`, so that a long chain of models compiles (see its docs).
                 if r.is_to_many() {
                     c.line(format!("pub {fname}: ::std::option::Option<::ssot::Related<::std::vec::Vec<{target}>>>,"));
@@ -321,7 +367,7 @@ impl Gen<'_> {
                 continue;
             }
             if f.annotations.in_output() {
-                self.field(c, f, self.output_shape(f), None);
+                self.field(c, &name, f, self.output_shape(f));
             } else {
                 // Server-only slot: never on the wire; policies reading it see "unknown" (deny)
                 // unless the backend fills it in.
@@ -333,6 +379,7 @@ impl Gen<'_> {
                 c.doc(f.documentation.as_deref());
                 c.doc(Some(&format!("{why}: never serialized. Fill it in on the server for policies that read it.")));
                 c.line("#[serde(skip)]");
+                self.field_attributes(c, &name, &f.name);
                 c.line(format!("pub {fname}: ::std::option::Option<{ty}>,"));
             }
         }
