@@ -20,7 +20,7 @@ pub fn ssot(input: TokenStream) -> TokenStream {
     let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
     let project = match ssot_core::Project::discover(&root, Some(path.value().as_ref()), None) {
         Ok(p) => p,
-        Err(e) => return error(span, &e.to_string()),
+        Err(e) => return error(span, &relative(&e.to_string(), &root)),
     };
     // Track every input so that an edit triggers a rebuild, even when it fails.
     let tracked: Vec<String> = project
@@ -39,10 +39,16 @@ pub fn ssot(input: TokenStream) -> TokenStream {
             }
         }
         Err(e) => {
-            let err: proc_macro2::TokenStream = error(span, &e.to_string()).into();
+            let err: proc_macro2::TokenStream = error(span, &relative(&e.to_string(), &root)).into();
             quote!(#track #err).into()
         }
     }
+}
+
+/// Paths in a message relative to the crate's folder, as rustc prints its own.
+fn relative(message: &str, root: &std::path::Path) -> String {
+    let prefix = format!("{}/", root.display());
+    message.replace(&prefix, "")
 }
 
 fn error(span: proc_macro2::Span, message: &str) -> TokenStream {

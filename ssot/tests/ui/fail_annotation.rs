@@ -1,3 +1,3 @@
-ssot::ssot!("../../../../ssot/tests/ui/bad_annotation.prisma");
+ssot::ssot!("tests/ui/bad_annotation.prisma");
 
 fn main() {}

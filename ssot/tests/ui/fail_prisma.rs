@@ -1,3 +1,3 @@
-ssot::ssot!("../../../../ssot/tests/ui/bad_prisma.prisma");
+ssot::ssot!("tests/ui/bad_prisma.prisma");
 
 fn main() {}

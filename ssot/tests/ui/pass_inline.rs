@@ -1,6 +1,6 @@
-// Paths are relative to CARGO_MANIFEST_DIR; trybuild's is target/tests/trybuild/ssot.
+// Relative to CARGO_MANIFEST_DIR: trybuild's project folder, where tests/ui.rs puts the schemas.
 mod db {
-    ssot::ssot!("../../../../ssot/tests/ui/good.prisma");
+    ssot::ssot!("tests/ui/good.prisma");
 }
 
 fn main() {
