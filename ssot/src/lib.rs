@@ -28,6 +28,7 @@ macro_rules! include_ssot {
 pub mod meta;
 pub mod policy;
 mod related;
+pub mod rules;
 pub mod schema;
 pub mod validate;
 pub mod wire;

@@ -254,6 +254,16 @@ pub struct NativeType {
 pub struct Relation {
     pub name: String,
     pub model: String,
+    /// The relation's name in the schema (`@relation("...")`, or Prisma's default): for an
+    /// implicit m:n relation, the join table is `_<relationName>`.
+    #[serde(rename = "relationName")]
+    pub relation_name: String,
+    /// The field of the related model that points back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opposite: Option<String>,
+    /// An implicit m:n relation (Prisma's join table with columns `A` and `B`).
+    #[serde(default, rename = "manyToMany", skip_serializing_if = "not")]
+    pub many_to_many: bool,
     pub list: bool,
     pub nullable: bool,
     /// The foreign key this side holds (empty on the other side and for m:n).

@@ -82,7 +82,13 @@ pub fn document(ir: &Ir, config: &Config) -> Value {
             .relation_fields()
             .filter(|(f, r)| !f.annotations.hidden && ir.model(&r.model).is_some_and(|t| !t.ignored))
             .map(|(f, r)| {
-                let mut o = json!({ "name": f.name, "model": r.model, "list": r.is_to_many(), "nullable": f.is_optional() });
+                let mut o = json!({ "name": f.name, "model": r.model, "relationName": r.name, "list": r.is_to_many(), "nullable": f.is_optional() });
+                if let Some(back) = &r.opposite {
+                    o["opposite"] = json!(back);
+                }
+                if r.kind == crate::ir::RelationKind::ManyToMany {
+                    o["manyToMany"] = json!(true);
+                }
                 // The foreign key this side holds: inputs that set it must name a row the caller can read.
                 if !r.fields.is_empty() {
                     o["fields"] = json!(r.fields);
