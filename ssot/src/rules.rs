@@ -9,6 +9,28 @@
 //! `IS NULL` / `IS NOT NULL` guard), so `NOT`, `AND` and `OR` combine them exactly. A negation is
 //! pushed down to the comparisons and relation hops keep their "the related row exists" meaning,
 //! as in the TypeScript server's Prisma filter, so both servers select the same rows.
+//!
+//! Your own queries can take the read policy from the schema instead of a hand-copied `WHERE`:
+//!
+//! ```
+//! mod db {
+//!     ssot::ssot!("../examples/blog/schema.prisma"); // or ssot::include_ssot!() with build.rs
+//! }
+//! use ssot::rules::{self, Bind, Dialect};
+//!
+//! let schema = db::SCHEMA.get();
+//! let post = schema.model("Post").unwrap();
+//! // @@policy(read: "published || authorId == auth.id || auth.role in [EDITOR, ADMIN]")
+//! let read = post.policy.as_ref().and_then(|p| p.read.as_ref()).unwrap();
+//! let auth = serde_json::json!({ "id": 7, "role": "USER" }).as_object().cloned();
+//! let filter = rules::to_sql(schema, post, "p", read, &auth, Dialect::Postgres).unwrap();
+//! assert_eq!(filter.sql, r#"(p."published" = $1 OR p."authorId" = $2::bigint)"#);
+//! assert_eq!(filter.binds, [Bind::Bool(true), Bind::Int(7)]);
+//! // SELECT ... FROM "Post" AS p WHERE <filter.sql>, binding filter.binds in order.
+//!
+//! let editor = serde_json::json!({ "id": 8, "role": "EDITOR" }).as_object().cloned();
+//! assert_eq!(rules::to_sql(schema, post, "p", read, &editor, Dialect::Postgres).unwrap().sql, "TRUE");
+//! ```
 
 use crate::schema::{Base, CmpOp, Expr, Hop, Model, Operand, Quant, ScalarType, Schema, ValueType};
 use rust_decimal::Decimal;
@@ -567,7 +589,7 @@ impl<'a> Sql<'a> {
             let (mine, theirs) = if model.name <= target.name { ("A", "B") } else { ("B", "A") };
             let j = self.fresh();
             let on = format!(
-                "{} = {j}.{theirs} AND {j}.{mine} = {}",
+                "{} = {j}.\"{theirs}\" AND {j}.\"{mine}\" = {}",
                 self.column(target, &child, &single(target)?)?,
                 self.column(model, alias, &single(model)?)?
             );

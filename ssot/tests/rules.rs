@@ -2,12 +2,16 @@
 //! of random expressions (comparisons of every operator with nulls, claims, enums stored under
 //! `@map` names, relation hops, `some`/`every`/`none` over 1:N and implicit m:n relations,
 //! negations) run against a real SQLite database, and the ids they select are compared with
-//! `rules::evaluate` on the same rows loaded as the API includes them.
+//! `rules::evaluate` on the same rows loaded as the API includes them. On PostgreSQL too when
+//! `SSOT_TEST_PG_URL` names a server (`tests/rust-pg.sh`, in CI); the enum is then a real
+//! PostgreSQL enum type and booleans are booleans.
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value as Json, json};
-use sqlx::{Row, SqlitePool};
+use sqlx::AnyPool;
+use sqlx::Row;
+use sqlx::any::AnyPoolOptions;
 use ssot::rules::{self, Bind, Dialect};
 use ssot::schema::{Base, CmpOp, Expr, Hop, Operand, Quant, ScalarType, Schema, ValueType};
 
@@ -70,7 +74,7 @@ fn schema() -> Schema {
 
 const DDL: &str = r#"
 CREATE TABLE "Team" ("id" INTEGER PRIMARY KEY, "name" TEXT);
-CREATE TABLE "User" ("id" INTEGER PRIMARY KEY, "name" TEXT, "years" INTEGER, "role" TEXT NOT NULL, "teamId" INTEGER REFERENCES "Team"("id"));
+CREATE TABLE "User" ("id" INTEGER PRIMARY KEY, "name" TEXT, "years" INTEGER, "role" ROLE_TYPE NOT NULL, "teamId" INTEGER REFERENCES "Team"("id"));
 CREATE TABLE "posts" ("id" INTEGER PRIMARY KEY, "title" TEXT NOT NULL, "the_score" INTEGER, "published" BOOLEAN NOT NULL, "authorId" INTEGER NOT NULL REFERENCES "User"("id"));
 CREATE TABLE "Tag" ("id" INTEGER PRIMARY KEY, "label" TEXT NOT NULL);
 CREATE TABLE "_PostToTag" ("A" INTEGER NOT NULL REFERENCES "posts"("id"), "B" INTEGER NOT NULL REFERENCES "Tag"("id"));
@@ -118,7 +122,28 @@ fn data(rng: &mut StdRng) -> Data {
     Data { teams, users, posts, tags, links }
 }
 
-async fn load(pool: &SqlitePool, d: &Data) {
+/// The database under test with the tables of [`SCHEMA`] (as `prisma db push` would make them).
+async fn database(url: &str) -> (AnyPool, Dialect) {
+    sqlx::any::install_default_drivers();
+    // One connection: an in-memory SQLite database lives in its connection.
+    let pool = AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    let dialect = if url.starts_with("postgres") { Dialect::Postgres } else { Dialect::Sqlite };
+    let ddl = match dialect {
+        Dialect::Postgres => {
+            sqlx::raw_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE TYPE \"Role\" AS ENUM ('USER', 'admin');")
+                .execute(&pool)
+                .await
+                .unwrap();
+            DDL.replace("ROLE_TYPE", "\"Role\"")
+        }
+        Dialect::Sqlite => DDL.replace("ROLE_TYPE", "TEXT"),
+    };
+    sqlx::raw_sql(&ddl).execute(&pool).await.unwrap();
+    (pool, dialect)
+}
+
+async fn load(pool: &AnyPool, dialect: Dialect, d: &Data) {
+    let role_type = if dialect == Dialect::Postgres { "\"Role\"" } else { "TEXT" };
     let mut tx = pool.begin().await.unwrap();
     for stmt in
         ["DELETE FROM \"_PostToTag\"", "DELETE FROM \"posts\"", "DELETE FROM \"Tag\"", "DELETE FROM \"User\"", "DELETE FROM \"Team\""]
@@ -126,11 +151,16 @@ async fn load(pool: &SqlitePool, d: &Data) {
         sqlx::query(stmt).execute(&mut *tx).await.unwrap();
     }
     for t in &d.teams {
-        sqlx::query("INSERT INTO \"Team\" VALUES (?, ?)").bind(t["id"].as_i64()).bind(t["name"].as_str()).execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO \"Team\" VALUES ($1, $2)")
+            .bind(t["id"].as_i64())
+            .bind(t["name"].as_str())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
     }
     for u in &d.users {
         let role = if u["role"] == "ADMIN" { "admin" } else { "USER" };
-        sqlx::query("INSERT INTO \"User\" VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO \"User\" VALUES ($1, $2, $3, CAST($4 AS ROLE_TYPE), $5)".replace("ROLE_TYPE", role_type).as_str())
             .bind(u["id"].as_i64())
             .bind(u["name"].as_str())
             .bind(u["age"].as_i64())
@@ -141,7 +171,7 @@ async fn load(pool: &SqlitePool, d: &Data) {
             .unwrap();
     }
     for p in &d.posts {
-        sqlx::query("INSERT INTO \"posts\" VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO \"posts\" VALUES ($1, $2, $3, $4, $5)")
             .bind(p["id"].as_i64())
             .bind(p["title"].as_str())
             .bind(p["score"].as_i64())
@@ -152,10 +182,15 @@ async fn load(pool: &SqlitePool, d: &Data) {
             .unwrap();
     }
     for t in &d.tags {
-        sqlx::query("INSERT INTO \"Tag\" VALUES (?, ?)").bind(t["id"].as_i64()).bind(t["label"].as_str()).execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO \"Tag\" VALUES ($1, $2)")
+            .bind(t["id"].as_i64())
+            .bind(t["label"].as_str())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
     }
     for (a, b) in &d.links {
-        sqlx::query("INSERT INTO \"_PostToTag\" VALUES (?, ?)").bind(a).bind(b).execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO \"_PostToTag\" VALUES ($1, $2)").bind(a).bind(b).execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();
 }
@@ -296,10 +331,10 @@ fn expr(rng: &mut StdRng, depth: u32) -> Expr {
     }
 }
 
-async fn select(pool: &SqlitePool, schema: &Schema, e: &Expr, auth: &rules::Claims) -> Vec<i64> {
+async fn select(pool: &AnyPool, dialect: Dialect, schema: &Schema, e: &Expr, auth: &rules::Claims) -> Vec<i64> {
     let post = schema.model("Post").unwrap();
-    let f = rules::to_sql(schema, post, "t", e, auth, Dialect::Sqlite).unwrap_or_else(|err| panic!("{err}: {e:?}"));
-    let sql = format!("SELECT t.\"id\" FROM \"posts\" AS t WHERE {} ORDER BY t.\"id\"", f.sql);
+    let f = rules::to_sql(schema, post, "t", e, auth, dialect).unwrap_or_else(|err| panic!("{err}: {e:?}"));
+    let sql = format!("SELECT CAST(t.\"id\" AS BIGINT) FROM \"posts\" AS t WHERE {} ORDER BY t.\"id\"", f.sql);
     let mut q = sqlx::query(&sql);
     for b in f.binds {
         q = match b {
@@ -319,15 +354,26 @@ fn principals() -> Vec<rules::Claims> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn sql_filters_select_what_the_rules_allow() {
+async fn sql_filters_select_what_the_rules_allow_on_sqlite() {
+    agree("sqlite::memory:").await;
+}
+
+/// Run by tests/rust-pg.sh, which starts PostgreSQL (in CI).
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs PostgreSQL: run through tests/rust-pg.sh"]
+async fn sql_filters_select_what_the_rules_allow_on_postgres() {
+    let url = std::env::var("SSOT_TEST_PG_URL").expect("SSOT_TEST_PG_URL names the PostgreSQL database");
+    agree(&url).await;
+}
+
+async fn agree(url: &str) {
     let schema = schema();
-    let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
-    sqlx::raw_sql(DDL).execute(&pool).await.unwrap();
+    let (pool, dialect) = database(url).await;
     let mut rng = StdRng::seed_from_u64(std::env::var("SSOT_RULES_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7));
     let (mut cases, mut selected) = (0, 0);
     for _ in 0..25 {
         let d = data(&mut rng);
-        load(&pool, &d).await;
+        load(&pool, dialect, &d).await;
         let rows = loaded_posts(&d);
         for _ in 0..40 {
             let e = expr(&mut rng, 3);
@@ -337,9 +383,9 @@ async fn sql_filters_select_what_the_rules_allow() {
                     .filter(|r| rules::evaluate(&e, r, &auth).expect("every relation is loaded"))
                     .map(|r| r["id"].as_i64().unwrap())
                     .collect();
-                let got = select(&pool, &schema, &e, &auth).await;
+                let got = select(&pool, dialect, &schema, &e, &auth).await;
                 if got != want {
-                    let f = rules::to_sql(&schema, schema.model("Post").unwrap(), "t", &e, &auth, Dialect::Sqlite).unwrap();
+                    let f = rules::to_sql(&schema, schema.model("Post").unwrap(), "t", &e, &auth, dialect).unwrap();
                     panic!(
                         "SQL selects {got:?}, the rules {want:?} for {auth:?}:\n{}\n{}\n{:?}",
                         serde_json::to_string(&e).unwrap(),
@@ -352,7 +398,7 @@ async fn sql_filters_select_what_the_rules_allow() {
             }
         }
     }
-    println!("ssot: {cases} policy cases agree between SQL and the rules ({selected} rows selected)");
+    println!("ssot: {cases} policy cases agree between SQL ({dialect:?}) and the rules ({selected} rows selected)");
     assert!(selected > cases, "the random cases select too little to mean anything");
 }
 
@@ -362,8 +408,7 @@ async fn a_hop_through_a_null_relation_needs_the_related_row() {
     // Prisma's `is` in the TypeScript server) requires the team to exist; the rules on a loaded
     // row read the missing team's name as null.
     let schema = schema();
-    let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
-    sqlx::raw_sql(DDL).execute(&pool).await.unwrap();
+    let (pool, dialect) = database("sqlite::memory:").await;
     sqlx::raw_sql(r#"INSERT INTO "User" VALUES (1, NULL, NULL, 'admin', NULL); INSERT INTO "posts" VALUES (1, 'a', NULL, 1, 1);"#)
         .execute(&pool)
         .await
@@ -374,9 +419,9 @@ async fn a_hop_through_a_null_relation_needs_the_related_row() {
         ty: ty(ScalarType::String, true),
     };
     let is_null = Expr::Compare { op: CmpOp::Eq, left: name.clone(), right: Operand::Null };
-    assert_eq!(select(&pool, &schema, &is_null, &None).await, Vec::<i64>::new());
+    assert_eq!(select(&pool, dialect, &schema, &is_null, &None).await, Vec::<i64>::new());
     let negated = Expr::Not { expr: Box::new(is_null.clone()) };
-    assert_eq!(select(&pool, &schema, &negated, &None).await, Vec::<i64>::new());
+    assert_eq!(select(&pool, dialect, &schema, &negated, &None).await, Vec::<i64>::new());
     let row = json!({"id": 1, "author": {"id": 1, "team": null}});
     assert_eq!(rules::evaluate(&is_null, &row, &None), Some(true));
     // An enum stored under its @map name matches the schema's name.
@@ -385,7 +430,7 @@ async fn a_hop_through_a_null_relation_needs_the_related_row() {
         left: Operand::Field { hops: vec![hop("author", "User", false)], field: "role".into(), ty: role_ty() },
         right: Operand::Enum { enum_name: "Role".into(), value: "ADMIN".into() },
     };
-    assert_eq!(select(&pool, &schema, &admin, &None).await, vec![1]);
+    assert_eq!(select(&pool, dialect, &schema, &admin, &None).await, vec![1]);
     // A relation the row was loaded without is unknown, which denies.
     assert_eq!(rules::evaluate(&admin, &json!({"id": 1}), &None), None);
 }
