@@ -74,10 +74,10 @@ pub struct FileConfig {
 pub struct FileRust {
     /// Attributes for generated types, by type name or `.` for every type.
     #[serde(default)]
-    pub type_attributes: std::collections::BTreeMap<String, Vec<String>>,
+    pub type_attributes: std::collections::BTreeMap<String, Spanned<Vec<String>>>,
     /// Attributes for fields of generated types, by `Type.field`.
     #[serde(default)]
-    pub field_attributes: std::collections::BTreeMap<String, Vec<String>>,
+    pub field_attributes: std::collections::BTreeMap<String, Spanned<Vec<String>>>,
 }
 
 /// An attribute a user adds to generated Rust (like prost-build's `type_attribute`).
@@ -109,8 +109,9 @@ pub struct FilePolicies {
 #[serde(deny_unknown_fields)]
 pub struct FileAuth {
     pub default: Option<Vec<AuthMethod>>,
+    /// Each claim's type, with its place in the file for diagnostics.
     #[serde(default)]
-    pub claims: toml::map::Map<String, toml::Value>,
+    pub claims: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// A claim of the principal, declared under `[auth.claims]`.
@@ -190,17 +191,15 @@ impl FileConfig {
     /// The resolved [`Config`] with this file's settings over the defaults.
     pub fn resolve(&self, file: Option<(PathBuf, String)>) -> Result<Config, String> {
         let mut claims = Vec::new();
-        let spans = file.as_ref().and_then(|(_, text)| claim_spans(text));
         for (name, value) in &self.auth.claims {
-            let Some(ty) = value.as_str() else {
+            let Some(ty) = value.get_ref().as_str() else {
                 return Err(format!("[auth.claims] {name}: expected a type name as a string, like \"String\" or \"Int[]\""));
             };
             let (ty, list) = match ty.strip_suffix("[]") {
                 Some(t) => (t.to_owned(), true),
                 None => (ty.to_owned(), false),
             };
-            let span = spans.as_ref().and_then(|m| m.get(name).cloned());
-            claims.push(Claim { name: name.clone(), ty, list, span });
+            claims.push(Claim { name: name.clone(), ty, list, span: Some(value.span()) });
         }
         Ok(Config {
             framework: self.framework.unwrap_or_default(),
@@ -209,57 +208,23 @@ impl FileConfig {
             claims: if self.auth.claims.is_empty() { default_claims() } else { claims },
             readable_after_update: self.policies.readable_after_update.unwrap_or(true),
             zod_tags: self.compat.zod.unwrap_or(true),
-            type_attributes: rust_attributes(&self.rust.type_attributes, "type_attributes", file.as_ref()),
-            field_attributes: rust_attributes(&self.rust.field_attributes, "field_attributes", file.as_ref()),
+            type_attributes: rust_attributes(&self.rust.type_attributes),
+            field_attributes: rust_attributes(&self.rust.field_attributes),
             file,
         })
     }
 }
 
-/// Byte ranges of each claim's type string in the file, for diagnostics.
-fn claim_spans(text: &str) -> Option<std::collections::BTreeMap<String, std::ops::Range<usize>>> {
-    #[derive(Deserialize)]
-    struct F {
-        #[serde(default)]
-        auth: Option<A>,
-    }
-    #[derive(Deserialize)]
-    struct A {
-        #[serde(default)]
-        claims: std::collections::BTreeMap<String, Spanned<toml::Value>>,
-    }
-    let f: F = toml::from_str(text).ok()?;
-    Some(f.auth?.claims.into_iter().map(|(k, v)| (k, v.span())).collect())
-}
-
 /// The attributes of one `[rust.*]` table in order, each with the place of its list.
-fn rust_attributes(
-    table: &std::collections::BTreeMap<String, Vec<String>>,
-    key: &str,
-    file: Option<&(PathBuf, String)>,
-) -> Vec<RustAttribute> {
-    type Spans = std::collections::BTreeMap<String, Spanned<toml::Value>>;
-    #[derive(Deserialize)]
-    struct F {
-        #[serde(default)]
-        rust: Option<R>,
-    }
-    #[derive(Deserialize)]
-    struct R {
-        #[serde(default)]
-        type_attributes: Spans,
-        #[serde(default)]
-        field_attributes: Spans,
-    }
-    let spans = file.and_then(|(_, text)| toml::from_str::<F>(text).ok()?.rust).map(|r| match key {
-        "type_attributes" => r.type_attributes,
-        _ => r.field_attributes,
-    });
+fn rust_attributes(table: &std::collections::BTreeMap<String, Spanned<Vec<String>>>) -> Vec<RustAttribute> {
     table
         .iter()
         .flat_map(|(path, attrs)| {
-            let span = spans.as_ref().and_then(|s| s.get(path)).map(|v| v.span());
-            attrs.iter().map(move |a| RustAttribute { path: path.clone(), attribute: a.trim().to_owned(), span: span.clone() })
+            attrs.get_ref().iter().map(move |a| RustAttribute {
+                path: path.clone(),
+                attribute: a.trim().to_owned(),
+                span: Some(attrs.span()),
+            })
         })
         .collect()
 }

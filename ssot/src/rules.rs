@@ -365,6 +365,10 @@ impl<'a> Sql<'a> {
 
     /// A placeholder for `v` (enum values stored under their database names).
     fn bind(&self, v: &V, ty: &ValueType, binds: &mut Vec<Bind>) -> Result<String, PolicyError> {
+        let enum_ = match &ty.base {
+            Base::Enum { enum_name } => Some(self.schema.enum_(enum_name).ok_or_else(|| PolicyError(format!("no enum {enum_name}")))?),
+            Base::Scalar(_) => None,
+        };
         let b = match v {
             V::Bool(b) => Bind::Bool(*b),
             V::Num(d) => match d.fract().is_zero().then(|| d.to_i64()).flatten() {
@@ -372,12 +376,9 @@ impl<'a> Sql<'a> {
                 None => Bind::Text(d.to_string()),
             },
             V::Float(f) => Bind::Float(*f),
-            V::Str(s) => match &ty.base {
-                Base::Enum { enum_name } => {
-                    let e = self.schema.enum_(enum_name).ok_or_else(|| PolicyError(format!("no enum {enum_name}")))?;
-                    Bind::Text(e.values.iter().find(|x| &x.name == s).map_or_else(|| s.clone(), |x| x.db_name.clone()))
-                }
-                _ => Bind::Text(s.clone()),
+            V::Str(s) => match enum_ {
+                Some(e) => Bind::Text(e.values.iter().find(|x| &x.name == s).map_or_else(|| s.clone(), |x| x.db_name.clone())),
+                None => Bind::Text(s.clone()),
             },
             V::Null | V::List(_) | V::Opaque => return Err(PolicyError("this value cannot be compared with a column".into())),
         };
@@ -386,9 +387,8 @@ impl<'a> Sql<'a> {
         if self.dialect == Dialect::Postgres {
             // Text parameters meet typed columns: say the column's type.
             match &ty.base {
-                Base::Enum { enum_name } => {
-                    let db = self.schema.enum_(enum_name).map_or(enum_name.as_str(), |e| e.db_name.as_str());
-                    let _ = write!(p, "::{}", ident(db));
+                Base::Enum { .. } => {
+                    let _ = write!(p, "::{}", ident(enum_.map_or("", |e| e.db_name.as_str())));
                 }
                 Base::Scalar(ScalarType::Decimal) => p.push_str("::numeric"),
                 Base::Scalar(ScalarType::DateTime) => p.push_str("::timestamp"),

@@ -49,7 +49,7 @@ fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
     c.line(format!("pub const SCHEMA_JSON: &str = {};", rust_raw_str(&serde_json::to_string(&doc).unwrap_or_default())));
     c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON);");
     c.line("");
-    g.principal(&mut c, config);
+    g.principal(&mut c);
     for e in &ir.enums {
         g.enum_(&mut c, e);
     }
@@ -71,13 +71,22 @@ pub fn generated_types(ir: &Ir, config: &Config) -> Vec<(String, Vec<String>)> {
     out.extend(ir.composite_types.iter().map(|c| (camel(&c.name), names(&mut c.fields.iter().filter(|f| f.is_data())))));
     for m in ir.api_models() {
         let name = camel(&m.name);
-        out.push((name.clone(), names(&mut m.fields.iter().filter(|f| !f.ignored && !matches!(f.ty, FieldType::Unsupported(_))))));
+        out.push((name.clone(), names(&mut struct_fields(ir, m))));
         if m.kind == ModelKind::Model {
             out.push((format!("{name}CreateInput"), names(&mut m.create_fields())));
             out.push((format!("{name}UpdateInput"), names(&mut m.update_fields())));
         }
     }
     out
+}
+
+/// The fields of a model's struct: its data fields and the relations it can include (not
+/// `@hidden`, not to an ignored model).
+fn struct_fields<'a>(ir: &'a Ir, m: &'a Model) -> impl Iterator<Item = &'a Field> + 'a {
+    m.fields.iter().filter(move |f| match f.relation() {
+        Some(r) => !f.ignored && !f.annotations.hidden && ir.model(&r.model).is_some_and(|t| !t.ignored),
+        None => f.is_data(),
+    })
 }
 
 struct Gen<'a> {
@@ -280,13 +289,13 @@ impl Gen<'_> {
         c.line("");
     }
 
-    fn principal(&self, c: &mut Code, config: &Config) {
+    fn principal(&self, c: &mut Code) {
         c.doc(Some("The calling principal: the claims declared under `[auth.claims]`."));
         c.line(DERIVE);
         self.type_attributes(c, "Principal");
         c.line(SERDE_CRATE);
         c.open("pub struct Principal {");
-        for claim in &config.claims {
+        for claim in &self.config.claims {
             let ty = match ScalarType::from_name(&claim.ty) {
                 Some(s) => FieldType::Scalar(s),
                 None => FieldType::Enum(claim.ty.clone()),
@@ -336,11 +345,8 @@ impl Gen<'_> {
         self.type_attributes(c, &name);
         c.line(SERDE_CRATE);
         c.open(format!("pub struct {name} {{"));
-        for f in &m.fields {
+        for f in struct_fields(self.ir, m) {
             if let Some(r) = f.relation() {
-                if f.ignored || self.ir.model(&r.model).is_none_or(|t| t.ignored) || f.annotations.hidden {
-                    continue;
-                }
                 let fname = snake(&f.name);
                 let target = camel(&r.model);
                 c.doc(f.documentation.as_deref());
@@ -361,9 +367,6 @@ impl Gen<'_> {
                 } else {
                     c.line(format!("pub {fname}: ::std::option::Option<::ssot::Related<{target}>>,"));
                 }
-                continue;
-            }
-            if !f.is_data() {
                 continue;
             }
             if f.annotations.in_output() {
