@@ -30,6 +30,8 @@ pub mod policy;
 mod related;
 pub mod rules;
 pub mod schema;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod validate;
 pub mod wire;
 

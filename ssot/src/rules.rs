@@ -251,6 +251,40 @@ pub fn evaluate(e: &Expr, row: &Json, auth: &Claims) -> Option<bool> {
 pub fn to_sql(schema: &Schema, model: &Model, alias: &str, expr: &Expr, auth: &Claims, dialect: Dialect) -> Result<Filter, PolicyError> {
     let mut cx = Sql { schema, auth, dialect, aliases: 0 };
     let (text, binds) = close(cx.compile(model, alias, expr, false)?);
+    Ok(Filter { sql: number(&text, dialect), binds })
+}
+
+/// A condition before its placeholders are numbered: constant, or SQL with [`MARK`] where each
+/// bound value goes (the server puts several into one query, then numbers them).
+#[cfg(feature = "server")]
+pub(crate) enum Marked {
+    Const(bool),
+    Sql(String, Vec<Bind>),
+}
+
+/// [`to_sql`] with placeholders left as [`MARK`]; `aliases` keeps the subquery aliases of several
+/// conditions in one query apart.
+#[cfg(feature = "server")]
+pub(crate) fn to_marked(
+    schema: &Schema,
+    model: &Model,
+    alias: &str,
+    expr: &Expr,
+    auth: &Claims,
+    dialect: Dialect,
+    aliases: &mut usize,
+) -> Result<Marked, PolicyError> {
+    let mut cx = Sql { schema, auth, dialect, aliases: *aliases };
+    let w = cx.compile(model, alias, expr, false)?;
+    *aliases = cx.aliases;
+    Ok(match w {
+        W::Const(b) => Marked::Const(b),
+        W::Sql(s, b) => Marked::Sql(s, b),
+    })
+}
+
+/// The placeholders of `text` numbered for the dialect (`$1`, `$2`, ... or `?`).
+pub(crate) fn number(text: &str, dialect: Dialect) -> String {
     // Placeholders are numbered once the surviving parts are known.
     let mut sql = String::with_capacity(text.len());
     let mut n = 0;
@@ -267,11 +301,11 @@ pub fn to_sql(schema: &Schema, model: &Model, alias: &str, expr: &Expr, auth: &C
             sql.push(c);
         }
     }
-    Ok(Filter { sql, binds })
+    sql
 }
 
 /// Where a placeholder goes, until [`to_sql`] numbers them.
-const MARK: char = '\u{1}';
+pub(crate) const MARK: char = '\u{1}';
 
 /// A condition with the values of its placeholders, or a constant one (kept apart so that
 /// `and`/`or` can fold it away, and its values with it).
@@ -337,7 +371,7 @@ fn flip_op(op: CmpOp) -> CmpOp {
 }
 
 /// A quoted identifier (`"name"`, quotes doubled).
-fn ident(name: &str) -> String {
+pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

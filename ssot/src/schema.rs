@@ -9,19 +9,59 @@
 //! assert!(post.policy.as_ref().is_some_and(|p| p.read.is_some()));
 //! ```
 
+use crate::validate::{Violation, Violations};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The embedded document, parsed on first use.
+/// The embedded document, parsed on first use, with the input checks of the generated types.
 pub struct Source {
     json: &'static str,
+    inputs: &'static [Inputs],
     parsed: OnceLock<Schema>,
+}
+
+/// A request body checked by a generated input type: parsed with its serde rules (types, required
+/// and unknown fields) and its `validate()` (`@validate` rules), then written back as JSON in the
+/// wire format. `Err` holds every field error found.
+pub type Check = fn(&serde_json::Value) -> Result<serde_json::Value, Violations>;
+
+/// The input types of one model (`PostCreateInput`, `PostUpdateInput`), as the server uses them.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs {
+    pub model: &'static str,
+    pub create: Check,
+    pub update: Check,
+}
+
+/// The [`Check`] of an input type `T` with its `validate` method.
+pub fn check<T>(value: &serde_json::Value, validate: fn(&T) -> Result<(), Violations>) -> Result<serde_json::Value, Violations>
+where
+    T: serde::de::DeserializeOwned + Serialize,
+{
+    let input: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        Violations(vec![Violation { path, rule: "type", message: e.into_inner().to_string() }])
+    })?;
+    validate(&input)?;
+    serde_json::to_value(&input).map_err(|e| Violations(vec![Violation { path: String::new(), rule: "type", message: e.to_string() }]))
 }
 
 impl Source {
     pub const fn new(json: &'static str) -> Self {
-        Source { json, parsed: OnceLock::new() }
+        Source { json, inputs: &[], parsed: OnceLock::new() }
+    }
+
+    /// The same document with the input checks of the generated types.
+    pub const fn with_inputs(mut self, inputs: &'static [Inputs]) -> Self {
+        self.inputs = inputs;
+        self
+    }
+
+    /// The input checks of a model (none for views and for a document without them).
+    pub fn inputs(&self, model: &str) -> Option<&'static Inputs> {
+        self.inputs.iter().find(|i| i.model == model)
     }
 
     /// The schema (the document is written by ssot; it always parses).
@@ -221,6 +261,10 @@ pub struct Field {
     pub write_only: bool,
     #[serde(default, skip_serializing_if = "not")]
     pub hidden: bool,
+    /// A value the Prisma client makes when the input has none (the database has no default for
+    /// it): `uuid`, `cuid`, `ulid`, `nanoid`, `now`, or `updatedAt` (set on every write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
     /// One of the model's `@@search` fields.
     #[serde(default, skip_serializing_if = "not")]
     pub searchable: bool,

@@ -47,7 +47,18 @@ fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
     c.doc(Some("auth, routes, realtime, rate limits, database names (`SCHEMA.get()`; the same document"));
     c.doc(Some("as the TypeScript server's `schema.json`)."));
     c.line(format!("pub const SCHEMA_JSON: &str = {};", rust_raw_str(&serde_json::to_string(&doc).unwrap_or_default())));
-    c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON);");
+    c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON).with_inputs(INPUTS);");
+    c.doc(Some("How a server checks request bodies: each model's input types with their `validate()`."));
+    c.line("#[allow(deprecated)]");
+    c.open("pub const INPUTS: &[::ssot::schema::Inputs] = &[");
+    for m in ir.api_models().filter(|m| m.kind == ModelKind::Model) {
+        let name = camel(&m.name);
+        c.line(format!(
+            "::ssot::schema::Inputs {{ model: {}, create: |v| ::ssot::schema::check(v, {name}CreateInput::validate), update: |v| ::ssot::schema::check(v, {name}UpdateInput::validate) }},",
+            rust_str(&m.name)
+        ));
+    }
+    c.close("];");
     c.line("");
     g.principal(&mut c);
     for e in &ir.enums {

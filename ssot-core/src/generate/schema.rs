@@ -60,6 +60,20 @@ fn field_json(ir: &Ir, m: &Model, f: &Field) -> Value {
             o.insert(key.into(), json!(true));
         }
     }
+    // Values the Prisma client makes itself (not a database default): a server on the tables
+    // without Prisma must make them too.
+    let made = match &f.default {
+        _ if f.updated_at => Some("updatedAt"),
+        Some(crate::ir::DefaultValue::Uuid) => Some("uuid"),
+        Some(crate::ir::DefaultValue::Cuid) => Some("cuid"),
+        Some(crate::ir::DefaultValue::Ulid) => Some("ulid"),
+        Some(crate::ir::DefaultValue::Nanoid) => Some("nanoid"),
+        Some(crate::ir::DefaultValue::Now) => Some("now"),
+        _ => None,
+    };
+    if let Some(made) = made {
+        o.insert("generated".into(), json!(made));
+    }
     if f.annotations.validate.contains(&crate::annotations::ValidateRule::Uuid) {
         // Filters and path ids of a `@db.Uuid` (or `@validate(uuid)`) field are checked as UUIDs:
         // the database would refuse the query with no field to blame.

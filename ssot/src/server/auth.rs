@@ -1,0 +1,173 @@
+//! Who is calling, with the TypeScript server's semantics: a JWT in `Authorization: Bearer`
+//! (HS256 with the secret; `iss`/`aud` checked when configured; `exp` required unless turned
+//! off; `sub` stands in for a missing `id`), an API key in `x-api-key`, or nobody. The claims
+//! become the principal that policies see as `auth`, checked against `[auth.claims]`.
+
+use super::problem::HttpError;
+use crate::rules::Claims;
+use crate::schema::{AuthMethod, Schema};
+use axum::http::HeaderMap;
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+
+/// How tokens and keys are checked.
+#[derive(Debug, Clone, Default)]
+pub struct AuthSettings {
+    /// HS256 secret (`JWT_SECRET`).
+    pub jwt_secret: Option<String>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    /// Tokens must carry `exp` (`JWT_REQUIRE_EXP`, default true).
+    pub jwt_require_exp: bool,
+    /// `API_KEYS`: a JSON object of key → claims.
+    pub api_keys: String,
+}
+
+pub(crate) struct Authenticator {
+    settings: AuthSettings,
+    key: Option<jsonwebtoken::DecodingKey>,
+    keys: HashMap<String, Map<String, Json>>,
+    schema: &'static Schema,
+}
+
+impl Authenticator {
+    pub(crate) fn new(schema: &'static Schema, settings: AuthSettings) -> Result<Self, String> {
+        let raw: Map<String, Json> = if settings.api_keys.trim().is_empty() {
+            Map::new()
+        } else {
+            serde_json::from_str(&settings.api_keys).map_err(|_| "API_KEYS must be a JSON object of key → claims".to_owned())?
+        };
+        let mut keys = HashMap::new();
+        for (key, claims) in raw {
+            let principal = principal(schema, claims).ok_or("API_KEYS: the claims of a key do not match [auth.claims]")?;
+            keys.insert(key, principal);
+        }
+        let key = match &settings.jwt_secret {
+            Some(secret) => Some(jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()).map_err(|e| format!("JWT_SECRET: {e}"))?),
+            None => None,
+        };
+        Ok(Authenticator { settings, key, keys, schema })
+    }
+
+    fn verify(&self, token: &str) -> Result<Map<String, Json>, HttpError> {
+        let Some(key) = &self.key else {
+            return Err(HttpError::new(401, "Token authentication is not configured on this server."));
+        };
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.leeway = 0;
+        v.validate_nbf = true;
+        v.required_spec_claims.clear();
+        if self.settings.jwt_require_exp {
+            v.required_spec_claims.insert("exp".into());
+        }
+        match &self.settings.jwt_audience {
+            Some(aud) => v.set_audience(&[aud]),
+            None => v.validate_aud = false,
+        }
+        if let Some(iss) = &self.settings.jwt_issuer {
+            v.set_issuer(&[iss]);
+        }
+        let invalid = || HttpError::new(401, "The token is invalid or expired.").with_header("www-authenticate", "Bearer");
+        let data = jsonwebtoken::decode::<Map<String, Json>>(token, key, &v).map_err(|_| invalid())?;
+        let mut claims = data.claims;
+        if let (false, Some(sub)) = (claims.contains_key("id"), claims.get("sub").cloned()) {
+            claims.insert("id".into(), sub);
+        }
+        principal(self.schema, Json::Object(claims)).ok_or_else(|| HttpError::new(401, "The token lacks the claims this API needs."))
+    }
+
+    /// The principal of a request to a model that accepts `methods`.
+    pub(crate) fn authenticate(&self, headers: &HeaderMap, methods: &[AuthMethod]) -> Result<Claims, HttpError> {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        let public = methods.contains(&AuthMethod::Public);
+        if let Some(authorization) = header("authorization") {
+            let token = authorization
+                .split_once(char::is_whitespace)
+                .filter(|(scheme, t)| {
+                    scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() && !t.trim().contains(char::is_whitespace)
+                })
+                .map(|(_, t)| t.trim())
+                .ok_or_else(|| HttpError::new(401, "Authorization must be `Bearer <token>`."))?;
+            if !public && !methods.contains(&AuthMethod::Jwt) {
+                return Err(HttpError::new(401, "This API does not take bearer tokens."));
+            }
+            return self.verify(token).map(Some);
+        }
+        if let Some(key) = header("x-api-key") {
+            if !public && !methods.contains(&AuthMethod::ApiKey) {
+                return Err(HttpError::new(401, "This API does not take API keys."));
+            }
+            return self.keys.get(key).cloned().map(Some).ok_or_else(|| HttpError::new(401, "The API key is not valid."));
+        }
+        if public {
+            return Ok(None);
+        }
+        let e = HttpError::new(401, "This API needs credentials.");
+        Err(if methods.contains(&AuthMethod::Jwt) { e.with_header("www-authenticate", "Bearer") } else { e })
+    }
+
+    /// A short, non-secret name of the principal for logs.
+    pub(crate) fn describe(auth: &Claims) -> Option<String> {
+        let a = auth.as_ref()?;
+        Some(match a.get("id") {
+            Some(Json::String(s)) => s.clone(),
+            Some(Json::Number(n)) => n.to_string(),
+            _ => "principal".into(),
+        })
+    }
+}
+
+/// The claims of `[auth.claims]` from a token's payload or a key's claims, typed as the
+/// TypeScript server's `PrincipalSchema` types them; `None` when one is missing or mistyped.
+pub(crate) fn principal(schema: &Schema, claims: Json) -> Option<Map<String, Json>> {
+    let Json::Object(claims) = claims else { return None };
+    let mut out = Map::new();
+    for c in &schema.auth.claims {
+        let v = claims.get(&c.name)?;
+        let typed = if c.list {
+            Json::Array(v.as_array()?.iter().map(|x| claim_value(schema, &c.ty, x)).collect::<Option<Vec<_>>>()?)
+        } else {
+            claim_value(schema, &c.ty, v)?
+        };
+        out.insert(c.name.clone(), typed);
+    }
+    Some(out)
+}
+
+fn claim_value(schema: &Schema, ty: &str, v: &Json) -> Option<Json> {
+    let digits = |s: &str, max: usize| {
+        let d = s.strip_prefix('-').unwrap_or(s);
+        !d.is_empty() && d.len() <= max && d.bytes().all(|b| b.is_ascii_digit())
+    };
+    match ty {
+        "String" | "DateTime" => v.is_string().then(|| v.clone()),
+        "Boolean" => v.is_boolean().then(|| v.clone()),
+        "Int" => {
+            let n = match v {
+                Json::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?,
+                Json::String(s) if digits(s, 10) => s.parse().ok()?,
+                _ => return None,
+            };
+            (i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&n).then(|| Json::from(n))
+        }
+        "BigInt" => match v {
+            Json::Number(n) => n.as_i64().map(|i| Json::String(i.to_string())),
+            Json::String(s) if digits(s, usize::MAX) => Some(v.clone()),
+            _ => None,
+        },
+        "Float" | "Decimal" => match v {
+            Json::Number(_) => Some(v.clone()),
+            Json::String(s) => {
+                let (i, f) = s.split_once('.').unwrap_or((s, "0"));
+                (digits(i, usize::MAX) && digits(f, usize::MAX) && !f.starts_with('-'))
+                    .then(|| s.parse::<f64>().ok().map(Json::from))
+                    .flatten()
+            }
+            _ => None,
+        },
+        e => match schema.enum_(e) {
+            Some(en) => v.as_str().filter(|s| en.values.iter().any(|x| x.name == *s)).map(|_| v.clone()),
+            None => Some(v.clone()),
+        },
+    }
+}

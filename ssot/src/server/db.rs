@@ -1,0 +1,325 @@
+//! The database behind the server: a PostgreSQL or SQLite pool (runtime queries through sqlx),
+//! queries written with [`MARK`] placeholders and typed parameters, and rows read as [`Cell`]s
+//! of the kinds the query asked for.
+
+use crate::rules::{Bind, Dialect, MARK, number};
+use std::collections::HashMap;
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Param {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl From<Bind> for Param {
+    fn from(b: Bind) -> Self {
+        match b {
+            Bind::Bool(v) => Param::Bool(v),
+            Bind::Int(v) => Param::Int(v),
+            Bind::Float(v) => Param::Float(v),
+            Bind::Text(v) => Param::Text(v),
+        }
+    }
+}
+
+/// How a selected column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Bool,
+    Int,
+    Float,
+    Text,
+    Bytes,
+}
+
+/// A value read from a row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Cell {
+    /// The same value as a parameter (to look the row up again).
+    pub(crate) fn param(&self) -> Param {
+        match self {
+            Cell::Null => Param::Null,
+            Cell::Bool(b) => Param::Bool(*b),
+            Cell::Int(i) => Param::Int(*i),
+            Cell::Float(f) => Param::Float(*f),
+            Cell::Text(s) => Param::Text(s.clone()),
+            Cell::Bytes(b) => Param::Bytes(b.clone()),
+        }
+    }
+}
+
+/// A query: SQL with [`MARK`] placeholders and their parameters in order.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Query {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Query {
+    pub(crate) fn push(&mut self, s: &str) -> &mut Self {
+        self.sql.push_str(s);
+        self
+    }
+
+    /// A placeholder for `p`, followed by `cast` (`::integer`, or nothing).
+    pub(crate) fn param(&mut self, p: Param, cast: &str) -> &mut Self {
+        self.sql.push(MARK);
+        self.sql.push_str(cast);
+        self.params.push(p);
+        self
+    }
+
+    /// SQL that already holds placeholders for `binds` (a compiled policy).
+    pub(crate) fn marked(&mut self, sql: &str, binds: Vec<Bind>) -> &mut Self {
+        self.sql.push_str(sql);
+        self.params.extend(binds.into_iter().map(Param::from));
+        self
+    }
+}
+
+/// The pool of the server's database.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// A transaction on the server's database.
+pub(crate) enum Tx {
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("DATABASE_URL is not set (the server needs a PostgreSQL or SQLite database)")]
+    Missing,
+    #[error("DATABASE_URL names a database this build cannot open ({0}); enable the `postgres` or `sqlite` feature of ssot")]
+    Unsupported(String),
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] sqlx::Error),
+}
+
+macro_rules! bind_all {
+    ($q:expr, $params:expr) => {{
+        let mut q = $q;
+        for p in $params {
+            q = match p {
+                Param::Null => q.bind(None::<String>),
+                Param::Bool(v) => q.bind(*v),
+                Param::Int(v) => q.bind(*v),
+                Param::Float(v) => q.bind(*v),
+                Param::Text(v) => q.bind(v.as_str()),
+                Param::Bytes(v) => q.bind(v.as_slice()),
+            };
+        }
+        q
+    }};
+}
+
+macro_rules! decode_row {
+    ($row:expr, $kinds:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        let mut out = Vec::with_capacity($kinds.len());
+        for (i, k) in $kinds.iter().enumerate() {
+            out.push(match k {
+                Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Cell::Null, Cell::Bool),
+                Kind::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Cell::Null, Cell::Int),
+                Kind::Float => row.try_get::<Option<f64>, _>(i)?.map_or(Cell::Null, Cell::Float),
+                Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Cell::Null, Cell::Text),
+                Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Cell::Null, Cell::Bytes),
+            });
+        }
+        out
+    }};
+}
+
+impl Pool {
+    /// Opens `url`: `postgres://` / `postgresql://`, or SQLite as `file:path` (Prisma's form),
+    /// `sqlite:path`.
+    pub(crate) async fn open(url: &str, max_connections: u32) -> Result<Pool, OpenError> {
+        if url.is_empty() {
+            return Err(OpenError::Missing);
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            #[cfg(feature = "postgres")]
+            {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
+                    // Timestamps without a time zone hold UTC (as Prisma writes them).
+                    .after_connect(|conn, _| {
+                        Box::pin(async move { sqlx::Executor::execute(conn, "SET TIME ZONE 'UTC'").await.map(|_| ()) })
+                    })
+                    .connect(url)
+                    .await?;
+                return Ok(Pool::Postgres(pool));
+            }
+            #[cfg(not(feature = "postgres"))]
+            return Err(OpenError::Unsupported("PostgreSQL".into()));
+        }
+        if let Some(path) = url.strip_prefix("file:").or_else(|| url.strip_prefix("sqlite://")).or_else(|| url.strip_prefix("sqlite:")) {
+            #[cfg(feature = "sqlite")]
+            {
+                let path = path.split('?').next().unwrap_or(path);
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .foreign_keys(true)
+                    .busy_timeout(std::time::Duration::from_secs(5));
+                let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+                return Ok(Pool::Sqlite(pool));
+            }
+            #[cfg(not(feature = "sqlite"))]
+            {
+                let _ = path;
+                return Err(OpenError::Unsupported("SQLite".into()));
+            }
+        }
+        Err(OpenError::Unsupported(url.split(':').next().unwrap_or_default().to_owned()))
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    pub(crate) async fn fetch(&self, q: &Query, kinds: &[Kind]) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+        let sql = number(&q.sql, self.dialect());
+        match self {
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => {
+                let rows = bind_all!(sqlx::query(&sql), &q.params).fetch_all(pool).await?;
+                rows.iter().map(|r| Ok(decode_row!(r, kinds))).collect()
+            }
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => {
+                let rows = bind_all!(sqlx::query(&sql), &q.params).fetch_all(pool).await?;
+                rows.iter().map(|r| Ok(decode_row!(r, kinds))).collect()
+            }
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+        })
+    }
+
+    /// Can the database be reached?
+    pub(crate) async fn ping(&self) -> bool {
+        self.fetch(&Query { sql: "SELECT 1".into(), params: Vec::new() }, &[Kind::Int]).await.is_ok()
+    }
+
+    /// PostgreSQL: the declared type of every column of the current schema's tables, as
+    /// `format_type` writes it (`timestamp(3) without time zone`, `"Role"`), for the casts of
+    /// parameters. SQLite needs none.
+    pub(crate) async fn column_types(&self) -> Result<HashMap<(String, String), String>, sqlx::Error> {
+        let q = Query {
+            sql: "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+                  WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p') \
+                  AND n.nspname = ANY(current_schemas(false))"
+                .into(),
+            params: Vec::new(),
+        };
+        if self.dialect() != Dialect::Postgres {
+            return Ok(HashMap::new());
+        }
+        let rows = self.fetch(&q, &[Kind::Text, Kind::Text, Kind::Text]).await?;
+        let mut out = HashMap::new();
+        for r in rows {
+            if let [Cell::Text(t), Cell::Text(c), Cell::Text(ty)] = &r[..] {
+                out.insert((t.clone(), c.clone()), ty.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Tx {
+    fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "sqlite")]
+            Tx::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    pub(crate) async fn fetch(&mut self, q: &Query, kinds: &[Kind]) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+        let sql = number(&q.sql, self.dialect());
+        match self {
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(tx) => {
+                let rows = bind_all!(sqlx::query(&sql), &q.params).fetch_all(&mut **tx).await?;
+                rows.iter().map(|r| Ok(decode_row!(r, kinds))).collect()
+            }
+            #[cfg(feature = "sqlite")]
+            Tx::Sqlite(tx) => {
+                let rows = bind_all!(sqlx::query(&sql), &q.params).fetch_all(&mut **tx).await?;
+                rows.iter().map(|r| Ok(decode_row!(r, kinds))).collect()
+            }
+        }
+    }
+
+    pub(crate) async fn execute(&mut self, q: &Query) -> Result<u64, sqlx::Error> {
+        let sql = number(&q.sql, self.dialect());
+        Ok(match self {
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(tx) => bind_all!(sqlx::query(&sql), &q.params).execute(&mut **tx).await?.rows_affected(),
+            #[cfg(feature = "sqlite")]
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(&sql), &q.params).execute(&mut **tx).await?.rows_affected(),
+        })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(tx) => tx.commit().await,
+            #[cfg(feature = "sqlite")]
+            Tx::Sqlite(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// One connection's worth of queries: the pool for reads, or the open transaction of a write.
+pub(crate) enum Db<'a> {
+    Pool(&'a Pool),
+    Tx(&'a mut Tx),
+}
+
+impl Db<'_> {
+    pub(crate) async fn fetch(&mut self, q: &Query, kinds: &[Kind]) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+        match self {
+            Db::Pool(p) => p.fetch(q, kinds).await,
+            Db::Tx(t) => t.fetch(q, kinds).await,
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! The HTTP API of SPEC §5 served from the schema on axum + sqlx, with the TypeScript server's
+//! routes, query grammar, cursors, problem+json bodies and auth (feature `server`, with
+//! `postgres` and/or `sqlite`):
+//!
+//! ```ignore
+//! mod db { ssot::include_ssot!(); }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let app = ssot::server::Server::new(&db::SCHEMA)
+//!         .database_url(std::env::var("DATABASE_URL")?)
+//!         .router()
+//!         .await?;                       // an axum::Router: merge your own routes
+//!     ssot::server::serve(app).await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Reads carry the model's `read` policy in their SQL `WHERE` (compiled by [`crate::rules`] from
+//! the same policy AST the TypeScript server uses); writes check `create`, `update`, `delete`,
+//! `@writable` and foreign keys inside one transaction; request bodies are checked by the
+//! generated input types (`SCHEMA`'s `INPUTS`).
+
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!("the `server` feature of ssot needs a database: enable `postgres` and/or `sqlite`");
+
+mod auth;
+mod db;
+mod engine;
+mod problem;
+mod wire;
+
+pub use auth::AuthSettings;
+pub use db::OpenError;
+pub use engine::Limits;
+pub use problem::{FieldError, HttpError};
+
+use crate::rules::Claims;
+use crate::schema::{Model, Source};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use engine::{Engine, Params};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Everything the server reads from the environment, with the TypeScript server's names and
+/// defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub auth: AuthSettings,
+    /// Largest accepted request body, in bytes (`BODY_LIMIT`, 1 MiB).
+    pub body_limit: usize,
+    pub limits: Limits,
+    /// Connections in the pool (`DATABASE_POOL_SIZE`, 10).
+    pub pool_size: u32,
+}
+
+impl Settings {
+    /// From the environment: `DATABASE_URL`, `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE`,
+    /// `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`, `MAX_PAGE_SIZE`.
+    pub fn from_env() -> Result<Settings, String> {
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        let int = |n: &str, fallback: u64| -> Result<u64, String> {
+            match var(n) {
+                None => Ok(fallback),
+                Some(v) => v.parse().map_err(|_| format!("{n} must be a non-negative integer, got \"{v}\"")),
+            }
+        };
+        let require_exp = match var("JWT_REQUIRE_EXP").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(v) => return Err(format!("JWT_REQUIRE_EXP must be true or false, got \"{v}\"")),
+        };
+        Ok(Settings {
+            database_url: var("DATABASE_URL").unwrap_or_default(),
+            auth: AuthSettings {
+                jwt_secret: var("JWT_SECRET"),
+                jwt_issuer: var("JWT_ISSUER"),
+                jwt_audience: var("JWT_AUDIENCE"),
+                jwt_require_exp: require_exp,
+                api_keys: var("API_KEYS").unwrap_or_else(|| "{}".into()),
+            },
+            body_limit: int("BODY_LIMIT", 1024 * 1024)? as usize,
+            limits: Limits { default_page_size: int("DEFAULT_PAGE_SIZE", 20)?, max_page_size: int("MAX_PAGE_SIZE", 1000)? },
+            pool_size: int("DATABASE_POOL_SIZE", 10)? as u32,
+        })
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Settings(String),
+    #[error(transparent)]
+    Database(#[from] OpenError),
+}
+
+/// The API of a schema, as an axum router.
+pub struct Server {
+    source: &'static Source,
+    settings: Result<Settings, String>,
+}
+
+impl Server {
+    /// The server of the generated `SCHEMA`, configured from the environment.
+    pub fn new(source: &'static Source) -> Self {
+        Server { source, settings: Settings::from_env() }
+    }
+
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = Ok(settings);
+        self
+    }
+
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        if let Ok(s) = &mut self.settings {
+            s.database_url = url.into();
+        }
+        self
+    }
+
+    /// Opens the database and builds the routes of every model with an API, `/health`, `/ready`
+    /// and `/openapi.json`.
+    pub async fn router(self) -> Result<Router, StartError> {
+        let settings = self.settings.map_err(StartError::Settings)?;
+        let schema = self.source.get();
+        let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1)).await?;
+        let types = pool.column_types().await.map_err(OpenError::Connect)?;
+        let auth = auth::Authenticator::new(schema, settings.auth.clone()).map_err(StartError::Settings)?;
+        let engine = Engine { schema, source: self.source, dialect: pool.dialect(), pool, types, limits: settings.limits };
+        let state = Arc::new(App { engine, auth });
+        let mut router: Router<Arc<App>> = Router::new();
+        for m in schema.models.values().filter(|m| m.api) {
+            router = model_routes(router, m);
+        }
+        let router = router
+            .route("/health", get(|| async { json(StatusCode::OK, r#"{"status":"ok"}"#.into()) }))
+            .route(
+                "/ready",
+                get(|State(app): State<Arc<App>>| async move {
+                    if app.engine.pool.ping().await {
+                        json(StatusCode::OK, r#"{"status":"ready"}"#.into())
+                    } else {
+                        json(StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"database unreachable"}"#.into())
+                    }
+                }),
+            )
+            .fallback(|uri: Uri, headers: HeaderMap| async move {
+                HttpError::new(404, "No such route.").response(uri.path(), &request_id(&headers))
+            })
+            .layer(DefaultBodyLimit::max(settings.body_limit))
+            .layer(axum::middleware::from_fn(request_ids))
+            .with_state(state);
+        Ok(router)
+    }
+}
+
+struct App {
+    engine: Engine,
+    auth: auth::Authenticator,
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [("content-type", "application/json; charset=utf-8")], body).into_response()
+}
+
+/// The caller's `x-request-id` when it looks like one, else a new UUID.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Gives every request an id (echoed as `x-request-id`) and logs one line per request.
+async fn request_ids(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let id = request_id(req.headers());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert("x-request-id", v);
+    }
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let started = Instant::now();
+    let mut res = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(request_id = %id, method = %method, path = %path, status = res.status().as_u16(), duration_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+    res
+}
+
+/// What a handler needs of a request.
+struct Call {
+    app: Arc<App>,
+    path: String,
+    request_id: String,
+    auth: Claims,
+}
+
+impl Call {
+    fn new(app: Arc<App>, model: &'static Model, uri: &Uri, headers: &HeaderMap) -> Result<Call, Box<Response>> {
+        let request_id = request_id(headers);
+        let path = uri.path().to_owned();
+        match app.auth.authenticate(headers, &model.auth) {
+            Ok(auth) => {
+                tracing::debug!(request_id = %request_id, principal = ?auth::Authenticator::describe(&auth), "authenticated");
+                Ok(Call { app, path, request_id, auth })
+            }
+            Err(e) => Err(Box::new(e.response(&path, &request_id))),
+        }
+    }
+
+    fn answer(&self, r: Result<(StatusCode, String), HttpError>) -> Response {
+        match r {
+            Ok((status, _)) if status == StatusCode::NO_CONTENT => status.into_response(),
+            Ok((status, body)) => json(status, body),
+            Err(e) => e.response(&self.path, &self.request_id),
+        }
+    }
+}
+
+fn params(raw: Option<String>) -> Params {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// A JSON body in UTF-8, as the TypeScript server takes it: 415 for another media type or
+/// charset, 413 over the limit, 400 for text that is not JSON.
+fn body_json(headers: &HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<serde_json::Value, HttpError> {
+    let ty = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let essence = ty.split(';').next().unwrap_or_default().trim();
+    let json_type = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let charset = ty.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=").map(|c| c.trim_matches('"').to_owned()));
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            HttpError::new(413, "The request body is too large.")
+        } else {
+            HttpError::new(400, "The request body is not valid JSON.")
+        }
+    })?;
+    if !json_type || charset.is_some_and(|c| c != "utf-8" && c != "utf8") {
+        return Err(HttpError::new(415, "The request body must be JSON in UTF-8 (application/json)."));
+    }
+    serde_json::from_slice(&bytes).map_err(|_| HttpError::new(400, "The request body is not valid JSON."))
+}
+
+/// The routes of one model: list, count, search, one row by id (get, update, delete), create.
+fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>> {
+    let base = format!("/api/{}", m.path);
+    let one = format!("{base}/{}", m.id.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join("/"));
+    let list = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery| async move {
+        let call = match Call::new(app, m, &uri, &headers) {
+            Ok(c) => c,
+            Err(r) => return *r,
+        };
+        let r = call.app.engine.list(m, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b));
+        call.answer(r)
+    };
+    let create = move |State(app): State<Arc<App>>,
+                       uri: Uri,
+                       headers: HeaderMap,
+                       body: Result<Bytes, axum::extract::rejection::BytesRejection>| async move {
+        let call = match Call::new(app, m, &uri, &headers) {
+            Ok(c) => c,
+            Err(r) => return *r,
+        };
+        let r = match body_json(&headers, body) {
+            Ok(body) => call.app.engine.create(m, &body, &call.auth).await.map(|b| (StatusCode::CREATED, b)),
+            Err(e) => Err(e),
+        };
+        call.answer(r)
+    };
+    let count = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery| async move {
+        let call = match Call::new(app, m, &uri, &headers) {
+            Ok(c) => c,
+            Err(r) => return *r,
+        };
+        let r = call.app.engine.count(m, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b));
+        call.answer(r)
+    };
+    let mut base_route: MethodRouter<Arc<App>> = get(list);
+    let mut base_methods = vec!["GET"];
+    if !m.view {
+        base_route = base_route.post(create);
+        base_methods.push("POST");
+    }
+    let mut router =
+        router.route(&base, with_405(base_route, base_methods)).route(&format!("{base}/count"), with_405(get(count), vec!["GET"]));
+    if m.search.is_some() {
+        let search = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery| async move {
+            let call = match Call::new(app, m, &uri, &headers) {
+                Ok(c) => c,
+                Err(r) => return *r,
+            };
+            let r = call.app.engine.search(m, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b));
+            call.answer(r)
+        };
+        router = router.route(&format!("{base}/search"), with_405(get(search), vec!["GET"]));
+    }
+    if !m.view && !m.id.is_empty() {
+        let get_one = move |State(app): State<Arc<App>>,
+                            uri: Uri,
+                            headers: HeaderMap,
+                            Path(ids): Path<Vec<(String, String)>>,
+                            RawQuery(q): RawQuery| async move {
+            let call = match Call::new(app, m, &uri, &headers) {
+                Ok(c) => c,
+                Err(r) => return *r,
+            };
+            let r = match call.app.engine.parse_id(m, &ordered(m, ids)) {
+                Ok(id) => call.app.engine.get(m, &id, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b)),
+                Err(e) => Err(e),
+            };
+            call.answer(r)
+        };
+        let update = move |State(app): State<Arc<App>>,
+                           uri: Uri,
+                           headers: HeaderMap,
+                           Path(ids): Path<Vec<(String, String)>>,
+                           body: Result<Bytes, axum::extract::rejection::BytesRejection>| async move {
+            let call = match Call::new(app, m, &uri, &headers) {
+                Ok(c) => c,
+                Err(r) => return *r,
+            };
+            let r = match (call.app.engine.parse_id(m, &ordered(m, ids)), body_json(&headers, body)) {
+                (Ok(id), Ok(body)) => call.app.engine.update(m, &id, &body, &call.auth).await.map(|b| (StatusCode::OK, b)),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            call.answer(r)
+        };
+        let delete = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, Path(ids): Path<Vec<(String, String)>>| async move {
+            let call = match Call::new(app, m, &uri, &headers) {
+                Ok(c) => c,
+                Err(r) => return *r,
+            };
+            let r = match call.app.engine.parse_id(m, &ordered(m, ids)) {
+                Ok(id) => call.app.engine.delete(m, &id, &call.auth).await.map(|()| (StatusCode::NO_CONTENT, String::new())),
+                Err(e) => Err(e),
+            };
+            call.answer(r)
+        };
+        router = router.route(&one, with_405(get(get_one).patch(update).delete(delete), vec!["GET", "PATCH", "DELETE"]));
+    }
+    router
+}
+
+/// Path parameters in the order of the model's id fields.
+fn ordered(m: &Model, ids: Vec<(String, String)>) -> Vec<String> {
+    m.id.iter().map(|f| ids.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).unwrap_or_default()).collect()
+}
+
+/// 405 with `Allow` (problem+json) for another method on a known path.
+fn with_405(route: MethodRouter<Arc<App>>, methods: Vec<&'static str>) -> MethodRouter<Arc<App>> {
+    let allow = methods.join(", ");
+    route.fallback(move |uri: Uri, headers: HeaderMap, method: Method| async move {
+        let _ = method;
+        let mut res = HttpError::new(405, "This path does not take that method.").response(uri.path(), &request_id(&headers));
+        if let Ok(v) = HeaderValue::from_str(&allow) {
+            res.headers_mut().insert("allow", v);
+        }
+        res
+    })
+}
+
+/// Serves `router` on `HOST`:`PORT` (127.0.0.1:3000 by default) until SIGTERM or Ctrl-C,
+/// letting requests in flight finish.
+pub async fn serve(router: Router) -> std::io::Result<()> {
+    let host = std::env::var("HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "127.0.0.1".into());
+    let port = std::env::var("PORT").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "3000".into());
+    let listener = tokio::net::TcpListener::bind(format!("{host}:{port}")).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    serve_on(listener, router).await
+}
+
+/// [`serve`] on a listener of your own.
+pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,271 @@
+//! The Rust server on the blog schema and a real SQLite database (tables as Prisma creates them
+//! there): routes, policies in SQL, field rules, includes, cursors, writes checked in a
+//! transaction, and problem+json for every error. Responses are compared byte for byte with
+//! what the TypeScript server sends for the same rows.
+
+mod db {
+    ssot::ssot!("../examples/blog/schema.prisma");
+}
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+const SECRET: &str = "server-test-secret-0123456789abcdef";
+
+const DDL: &str = r#"
+CREATE TABLE "User" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "email" TEXT NOT NULL, "name" TEXT,
+  "role" TEXT NOT NULL DEFAULT 'USER', "passwordHash" TEXT NOT NULL, "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  "updatedAt" DATETIME NOT NULL);
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+CREATE TABLE "Post" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "title" TEXT NOT NULL, "slug" TEXT NOT NULL, "body" TEXT,
+  "published" BOOLEAN NOT NULL DEFAULT false, "views" INTEGER NOT NULL DEFAULT 0, "reviewNote" TEXT, "rating" DECIMAL,
+  "publishedAt" DATETIME, "authorId" INTEGER NOT NULL,
+  CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE);
+CREATE UNIQUE INDEX "Post_slug_key" ON "Post"("slug");
+CREATE TABLE "Comment" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "body" TEXT NOT NULL, "postId" INTEGER NOT NULL,
+  "authorId" INTEGER NOT NULL, "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  CONSTRAINT "Comment_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+  CONSTRAINT "Comment_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE);
+CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL);
+CREATE UNIQUE INDEX "Tag_name_key" ON "Tag"("name");
+CREATE TABLE "_PostToTag" ("A" INTEGER NOT NULL, "B" INTEGER NOT NULL,
+  CONSTRAINT "_PostToTag_A_fkey" FOREIGN KEY ("A") REFERENCES "Post" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+  CONSTRAINT "_PostToTag_B_fkey" FOREIGN KEY ("B") REFERENCES "Tag" ("id") ON DELETE CASCADE ON UPDATE CASCADE);
+INSERT INTO "User" ("id", "email", "name", "role", "passwordHash", "createdAt", "updatedAt") VALUES
+  (1, 'ada@example.com', 'Ada', 'USER', 'h1', '2024-01-31T09:30:00.000+00:00', '2024-01-31T09:30:00.000+00:00'),
+  (2, 'bob@example.com', NULL, 'USER', 'h2', '2024-01-31T09:30:00.000+00:00', '2024-01-31T09:30:00.000+00:00'),
+  (3, 'eve@example.com', 'Eve', 'ADMIN', 'h3', '2024-01-31T09:30:00.000+00:00', '2024-01-31T09:30:00.000+00:00');
+INSERT INTO "Post" ("id", "title", "slug", "body", "published", "views", "reviewNote", "rating", "publishedAt", "authorId") VALUES
+  (1, 'Hello world', 'hello', NULL, 1, 3, 'fine', 4.5, '2024-02-01T10:00:00.250+00:00', 1),
+  (2, 'Ada''s draft', 'draft', 'secret', 0, 0, NULL, NULL, NULL, 1),
+  (3, 'Bob''s draft', 'bob', 'mine', 0, 0, NULL, 1.25, NULL, 2);
+INSERT INTO "Comment" ("id", "body", "postId", "authorId", "createdAt") VALUES
+  (1, 'Nice', 1, 2, '2024-02-02T00:00:00.000+00:00'), (2, 'Hidden', 2, 1, '2024-02-02T00:00:00.000+00:00');
+INSERT INTO "Tag" ("id", "name") VALUES (1, 'rust'), (2, 'ts');
+INSERT INTO "_PostToTag" ("A", "B") VALUES (1, 1), (1, 2), (2, 1);
+"#;
+
+struct Api {
+    router: axum::Router,
+    _dir: std::path::PathBuf,
+}
+
+async fn api() -> Api {
+    let dir = std::env::temp_dir().join(format!("ssot-server-{}-{}", std::process::id(), rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("blog.db");
+    let url = format!("sqlite:{}", file.display());
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&file).create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::raw_sql(DDL).execute(&pool).await.unwrap();
+    pool.close().await;
+    let settings = ssot::server::Settings {
+        database_url: url,
+        auth: ssot::server::AuthSettings {
+            jwt_secret: Some(SECRET.into()),
+            jwt_require_exp: true,
+            api_keys: r#"{"key-of-eve": {"id": 3, "role": "ADMIN"}}"#.into(),
+            ..Default::default()
+        },
+        body_limit: 10_000,
+        limits: ssot::server::Limits { default_page_size: 20, max_page_size: 100 },
+        pool_size: 2,
+    };
+    let router = ssot::server::Server::new(&db::SCHEMA).settings(settings).router().await.unwrap();
+    Api { router, _dir: dir }
+}
+
+fn token(claims: Value) -> String {
+    let mut claims = claims;
+    claims["exp"] = json!(chrono::Utc::now().timestamp() + 600);
+    let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key).unwrap()
+}
+
+fn bob() -> Option<String> {
+    Some(token(json!({ "sub": 2, "role": "USER" })))
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    text: String,
+}
+
+impl Res {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+}
+
+impl Api {
+    async fn call(&self, method: &str, path: &str, bearer: Option<String>, body: Option<Value>) -> Res {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self.router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Res { status, headers, text: String::from_utf8(bytes.to_vec()).unwrap() }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_follow_the_read_policy_and_field_rules() {
+    let api = api().await;
+    // Bob sees the published post and his own draft, not Ada's draft; reviewNote is for editors.
+    let list = api.call("GET", "/api/posts", bob(), None).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert_eq!(
+        list.text,
+        r#"{"data":[{"id":1,"title":"Hello world","slug":"hello","body":null,"published":true,"views":3,"rating":"4.5","publishedAt":"2024-02-01T10:00:00.250Z","authorId":1},{"id":3,"title":"Bob's draft","slug":"bob","body":"mine","published":false,"views":0,"rating":"1.25","publishedAt":null,"authorId":2}],"meta":{"total":2,"nextCursor":null}}"#
+    );
+    assert!(list.headers.get("x-request-id").is_some());
+    assert_eq!(api.call("GET", "/api/posts/count", bob(), None).await.text, r#"{"count":2}"#);
+    let hidden = api.call("GET", "/api/posts/2", bob(), None).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(hidden.headers["content-type"], "application/problem+json");
+    let p = hidden.json();
+    assert_eq!((p["status"].as_u64(), p["title"].as_str(), p["instance"].as_str()), (Some(404), Some("Not Found"), Some("/api/posts/2")));
+    assert_eq!(p["requestId"].as_str(), hidden.headers["x-request-id"].to_str().ok());
+
+    // An admin reads everything, reviewNote included. Post takes only JWTs (`@@auth(jwt)`);
+    // the public Tag takes the admin's API key.
+    let key = |path: &str| Request::builder().uri(path).header("x-api-key", "key-of-eve").body(Body::empty()).unwrap();
+    assert_eq!(api.router.clone().oneshot(key("/api/posts/2")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(api.router.clone().oneshot(key("/api/tags")).await.unwrap().status(), StatusCode::OK);
+    let admin = api.call("GET", "/api/posts/2", Some(token(json!({ "id": 3, "role": "ADMIN" }))), None).await.json();
+    assert_eq!(admin["title"], "Ada's draft");
+    assert!(admin.as_object().unwrap().contains_key("reviewNote"));
+
+    // Filters, sorting, cursors.
+    let found = api.call("GET", "/api/posts?filter[title][contains]=draft&orderBy=-id", bob(), None).await.json();
+    assert_eq!(found["data"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect::<Vec<_>>(), [3]);
+    let first = api.call("GET", "/api/posts?take=1", bob(), None).await.json();
+    let cursor = first["meta"]["nextCursor"].as_str().unwrap().to_owned();
+    let next = api.call("GET", &format!("/api/posts?take=1&cursor={cursor}"), bob(), None).await.json();
+    assert_eq!((first["data"][0]["id"].as_i64(), next["data"][0]["id"].as_i64()), (Some(1), Some(3)));
+    assert_eq!(next["meta"]["nextCursor"], Value::Null);
+    let bad = api.call("GET", "/api/posts?filter[nope][equals]=1", bob(), None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["errors"][0]["path"], "filter[nope][equals]");
+    assert_eq!(api.call("GET", "/api/posts?take=-1", bob(), None).await.status, StatusCode::BAD_REQUEST);
+
+    // Includes: the author without the email Bob may not read, tags through the join table,
+    // comments filtered by their own read policy.
+    let one = api.call("GET", "/api/posts/1?include=author,tags,comments", bob(), None).await;
+    assert_eq!(
+        one.text,
+        r#"{"id":1,"title":"Hello world","slug":"hello","body":null,"published":true,"views":3,"rating":"4.5","publishedAt":"2024-02-01T10:00:00.250Z","authorId":1,"author":{"id":1,"name":"Ada","role":"USER","createdAt":"2024-01-31T09:30:00.000Z","updatedAt":"2024-01-31T09:30:00.000Z"},"tags":[{"id":1,"name":"rust"},{"id":2,"name":"ts"}],"comments":[{"id":1,"body":"Nice","postId":1,"authorId":2,"createdAt":"2024-02-02T00:00:00.000Z"}]}"#
+    );
+    let me = api.call("GET", "/api/users/2", bob(), None).await.json();
+    assert_eq!(me["email"], "bob@example.com");
+    assert!(!me.as_object().unwrap().contains_key("passwordHash"));
+
+    // Credentials.
+    let anonymous = api.call("GET", "/api/posts", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.headers["www-authenticate"], "Bearer");
+    assert_eq!(api.call("GET", "/api/posts", Some("not-a-token".into()), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.call("GET", "/api/tags", None, None).await.status, StatusCode::OK, "Tag is public");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_are_checked_in_a_transaction() {
+    let api = api().await;
+    let created = api
+        .call("POST", "/api/posts", bob(), Some(json!({ "title": "New post", "slug": "new-post", "authorId": 2, "rating": "2.50" })))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let row = created.json();
+    assert_eq!((row["title"].as_str(), row["rating"].as_str(), row["published"].as_bool()), (Some("New post"), Some("2.5"), Some(false)));
+    let id = row["id"].as_i64().unwrap();
+    assert_eq!(api.call("GET", &format!("/api/posts/{id}"), bob(), None).await.text, created.text);
+
+    // Someone else's authorId: the create policy fails and nothing stays.
+    let forged = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "Forged", "slug": "forged", "authorId": 1 }))).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text);
+    let admin = Some(token(json!({ "id": 3, "role": "ADMIN" })));
+    assert_eq!(api.call("GET", "/api/posts?filter[slug][equals]=forged", admin.clone(), None).await.json()["meta"]["total"], 0);
+
+    // Validation by the generated input types, with field paths.
+    let invalid = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "ab", "slug": "Not A Slug", "authorId": 2 }))).await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    let paths: Vec<String> = invalid.json()["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(paths, ["title", "slug"]);
+    let unknown = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "abc", "slug": "x", "authorId": 2, "nope": 1 }))).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let conflict = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "Again", "slug": "new-post", "authorId": 2 }))).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "unique slug");
+
+    // Update: own rows only; a @writable field needs its rule.
+    let updated = api.call("PATCH", "/api/posts/3", bob(), Some(json!({ "title": "Bob's post", "published": true }))).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    assert_eq!(updated.json()["published"], true);
+    assert_eq!(api.call("PATCH", "/api/posts/1", bob(), Some(json!({ "title": "Mine now" }))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.call("PATCH", "/api/posts/2", bob(), Some(json!({ "title": "Unseen" }))).await.status, StatusCode::NOT_FOUND);
+    let promote = api.call("PATCH", "/api/users/2", bob(), Some(json!({ "role": "ADMIN" }))).await;
+    assert_eq!(promote.status, StatusCode::FORBIDDEN);
+    assert_eq!(promote.json()["detail"], "You may not set role.");
+    let renamed = api.call("PATCH", "/api/users/2", bob(), Some(json!({ "name": "Bob" }))).await.json();
+    assert_ne!(renamed["updatedAt"], "2024-01-31T09:30:00.000Z", "@updatedAt is set");
+
+    // A foreign key naming a row the caller cannot read is refused like a missing one.
+    let comment = api.call("POST", "/api/comments", bob(), Some(json!({ "body": "Hi", "postId": 2, "authorId": 2 }))).await;
+    assert_eq!(comment.status, StatusCode::CONFLICT, "{}", comment.text);
+    assert_eq!(comment.json()["errors"][0]["path"], "postId");
+    assert_eq!(
+        api.call("POST", "/api/comments", bob(), Some(json!({ "body": "Hi", "postId": 1, "authorId": 2 }))).await.status,
+        StatusCode::CREATED
+    );
+
+    // Delete.
+    assert_eq!(api.call("DELETE", "/api/posts/1", bob(), None).await.status, StatusCode::FORBIDDEN);
+    let gone = api.call("DELETE", &format!("/api/posts/{id}"), bob(), None).await;
+    assert_eq!((gone.status, gone.text.as_str()), (StatusCode::NO_CONTENT, ""));
+    assert_eq!(api.call("GET", &format!("/api/posts/{id}"), bob(), None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_errors_are_problem_json() {
+    let api = api().await;
+    let put = api.call("PUT", "/api/posts", bob(), None).await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(put.headers["allow"], "GET, POST");
+    assert_eq!(put.headers["content-type"], "application/problem+json");
+    let missing = api.call("GET", "/api/nope", bob(), None).await;
+    assert_eq!((missing.status, missing.json()["detail"].as_str()), (StatusCode::NOT_FOUND, Some("No such route.")));
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/posts")
+        .header("authorization", format!("Bearer {}", bob().unwrap()))
+        .header("content-type", "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(api.router.clone().oneshot(req).await.unwrap().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let big = json!({ "title": "x".repeat(20_000), "slug": "big", "authorId": 2 });
+    assert_eq!(api.call("POST", "/api/posts", bob(), Some(big)).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/posts")
+        .header("authorization", format!("Bearer {}", bob().unwrap()))
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    assert_eq!(api.router.clone().oneshot(req).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(api.call("GET", "/health", None, None).await.text, r#"{"status":"ok"}"#);
+    assert_eq!(api.call("GET", "/ready", None, None).await.text, r#"{"status":"ready"}"#);
+    assert_eq!(api.call("GET", "/api/posts/abc", bob(), None).await.status, StatusCode::BAD_REQUEST);
+}
