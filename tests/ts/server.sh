@@ -14,7 +14,7 @@ prisma="$here/node_modules/prisma/build/index.js"
 export PRISMA_HIDE_UPDATE_MESSAGE=1
 export JWT_SECRET="e2e-secret-$(date +%s)-0123456789abcdef"
 rm -rf "$out" && mkdir -p "$out"
-cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
+cargo build --locked -q -p ssot-cli -p blog-server --manifest-path "$root/Cargo.toml"
 
 # Ports: E2E_PORT_BASE (servers, default 3400; +101..+104 for the two-instance runs),
 # E2E_PG_PORT and E2E_REDIS_PORT, so that a second run can go beside CI's.
@@ -31,7 +31,7 @@ cp "$root/examples/blog/ssot.toml" "$out/blog-sqlite-src/ssot.toml"
 pass=0
 fail=0
 db_n=0
-# E2E_ONLY=tenant,typed (a comma-separated list of blog, tenant, typed, fixtures, real) runs a part.
+# E2E_ONLY=tenant,typed (a comma-separated list of blog, rust, tenant, typed, fixtures, real) runs a part.
 only() { [ -z "${E2E_ONLY:-}" ] || [[ ",$E2E_ONLY," == *",$1,"* ]]; }
 # prepare TREE SCHEMA_ROOT FRAMEWORK MODE DB → sets DATABASE_URL
 prepare() {
@@ -58,6 +58,18 @@ start_server() {
   (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     exec node --import tsx src/server/main.ts >>"$tree/server.log" 2>&1) &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "server did not become ready:"; cat "$tree/server.log"; return 1
+}
+
+# The Rust server of the same schema (examples/blog-server: ssot::server on axum + sqlx).
+start_rust_server() {
+  local tree=$1 port=$2
+  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info exec "$root/target/debug/blog-server" >>"$tree/server.log" 2>&1) &
   server_pid=$!
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
@@ -187,6 +199,27 @@ if only typed; then
     stop_server
   done
 fi
+
+# The blog suite against the Rust server on the same tables (pushed by Prisma from the same
+# schema): the generated SDK's server contract, served from Rust.
+for db in postgresql sqlite; do
+  only rust || continue
+  src="$root/examples/blog"
+  [ "$db" = sqlite ] && src="$out/blog-sqlite-src"
+  label="blog $db rust"
+  tree="$out/blog-$db-rust"
+  echo "-- $label"
+  prepare "$tree" "$src" express registry "$db"
+  port=$((port + 1))
+  start_rust_server "$tree" $port
+  if log=$(API_URL="http://127.0.0.1:$port" DB=$db node --import tsx --test "$here/blog.e2e.test.ts" 2>&1); then
+    result "$label: blog suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+  else
+    echo "$log" | grep -E "^not ok|^# (pass|fail)|error:|expected|actual" | head -60
+    result "$label: blog suite" 1
+  fi
+  stop_server
+done
 
 # Realtime fan-out across two instances through a real redis-server on 127.0.0.1.
 if ! command -v redis-server >/dev/null; then

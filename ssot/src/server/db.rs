@@ -234,7 +234,7 @@ impl Pool {
 
     /// Can the database be reached?
     pub(crate) async fn ping(&self) -> bool {
-        self.fetch(&Query { sql: "SELECT 1".into(), params: Vec::new() }, &[Kind::Int]).await.is_ok()
+        self.fetch(&Query { sql: "SELECT 1".into(), params: Vec::new() }, &[]).await.is_ok()
     }
 
     /// PostgreSQL: the declared type of every column of the current schema's tables, as

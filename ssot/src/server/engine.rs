@@ -376,7 +376,7 @@ impl Engine {
         let mut q = Query::default();
         q.push(&format!("SELECT 1 FROM {} AS t", ident(&m.db_name)));
         push_where(&mut q, c);
-        Ok(!db.fetch(&q, &[Kind::Int]).await?.is_empty())
+        Ok(!db.fetch(&q, &[]).await?.is_empty())
     }
 
     // ---- presenting rows ----------------------------------------------------------------
@@ -832,7 +832,7 @@ impl Engine {
                     let mut q = Query::default();
                     q.push(&format!("SELECT 1 FROM {} AS t", ident(&target.db_name)));
                     push_where(&mut q, c);
-                    !tx.fetch(&q, &[Kind::Int]).await?.is_empty()
+                    !tx.fetch(&q, &[]).await?.is_empty()
                 }
             };
             if !found {

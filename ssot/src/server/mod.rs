@@ -28,6 +28,7 @@ mod auth;
 mod db;
 mod engine;
 mod problem;
+mod ratelimit;
 mod wire;
 
 pub use auth::AuthSettings;
@@ -58,6 +59,10 @@ pub struct Settings {
     pub limits: Limits,
     /// Connections in the pool (`DATABASE_POOL_SIZE`, 10).
     pub pool_size: u32,
+    /// Requests per principal (or address) and window for models without `@@rateLimit`
+    /// (`RATE_LIMIT`, 600; 0 = off) and the window in seconds (`RATE_LIMIT_WINDOW`, 60).
+    pub rate_limit: u32,
+    pub rate_limit_window_seconds: u32,
 }
 
 impl Settings {
@@ -88,6 +93,8 @@ impl Settings {
             body_limit: int("BODY_LIMIT", 1024 * 1024)? as usize,
             limits: Limits { default_page_size: int("DEFAULT_PAGE_SIZE", 20)?, max_page_size: int("MAX_PAGE_SIZE", 1000)? },
             pool_size: int("DATABASE_POOL_SIZE", 10)? as u32,
+            rate_limit: int("RATE_LIMIT", 600)? as u32,
+            rate_limit_window_seconds: int("RATE_LIMIT_WINDOW", 60)? as u32,
         })
     }
 }
@@ -134,7 +141,8 @@ impl Server {
         let types = pool.column_types().await.map_err(OpenError::Connect)?;
         let auth = auth::Authenticator::new(schema, settings.auth.clone()).map_err(StartError::Settings)?;
         let engine = Engine { schema, source: self.source, dialect: pool.dialect(), pool, types, limits: settings.limits };
-        let state = Arc::new(App { engine, auth });
+        let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
+        let state = Arc::new(App { engine, auth, limits });
         let mut router: Router<Arc<App>> = Router::new();
         for m in schema.models.values().filter(|m| m.api) {
             router = model_routes(router, m);
@@ -164,7 +172,12 @@ impl Server {
 struct App {
     engine: Engine,
     auth: auth::Authenticator,
+    limits: ratelimit::RateLimits,
 }
+
+/// The caller's address (from the connection; `unknown` without one, as in tests).
+#[derive(Debug, Clone)]
+struct ClientIp(String);
 
 fn json(status: StatusCode, body: String) -> Response {
     (status, [("content-type", "application/json; charset=utf-8")], body).into_response()
@@ -185,6 +198,11 @@ async fn request_ids(mut req: axum::extract::Request, next: axum::middleware::Ne
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
     }
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    req.extensions_mut().insert(ClientIp(ip));
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let started = Instant::now();
     let mut res = next.run(req).await;
@@ -204,16 +222,34 @@ struct Call {
 }
 
 impl Call {
-    fn new(app: Arc<App>, model: &'static Model, uri: &Uri, headers: &HeaderMap) -> Result<Call, Box<Response>> {
+    fn new(
+        app: Arc<App>,
+        model: &'static Model,
+        uri: &Uri,
+        headers: &HeaderMap,
+        ip: Option<&axum::Extension<ClientIp>>,
+    ) -> Result<Call, Box<Response>> {
         let request_id = request_id(headers);
         let path = uri.path().to_owned();
-        match app.auth.authenticate(headers, &model.auth) {
-            Ok(auth) => {
-                tracing::debug!(request_id = %request_id, principal = ?auth::Authenticator::describe(&auth), "authenticated");
-                Ok(Call { app, path, request_id, auth })
+        let ip = ip.map_or("unknown", |e| e.0.0.as_str());
+        let fail = |e: HttpError| Box::new(e.response(&path, &request_id));
+        let auth = match app.auth.authenticate(headers, &model.auth) {
+            Ok(auth) => auth,
+            Err(e) => {
+                // Wrong credentials count against the caller's address (guessing keys is rate
+                // limited); a request with none is simply told to authenticate.
+                if headers.contains_key("authorization") || headers.contains_key("x-api-key") {
+                    app.limits.consume(model, &format!("ip:{ip}")).map_err(fail)?;
+                }
+                return Err(fail(e));
             }
-            Err(e) => Err(Box::new(e.response(&path, &request_id))),
-        }
+        };
+        let key = match auth::Authenticator::describe(&auth) {
+            Some(principal) => format!("principal:{principal}"),
+            None => format!("ip:{ip}"),
+        };
+        app.limits.consume(model, &key).map_err(fail)?;
+        Ok(Call { app, path, request_id, auth })
     }
 
     fn answer(&self, r: Result<(StatusCode, String), HttpError>) -> Response {
@@ -253,8 +289,12 @@ fn body_json(headers: &HeaderMap, body: Result<Bytes, axum::extract::rejection::
 fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>> {
     let base = format!("/api/{}", m.path);
     let one = format!("{base}/{}", m.id.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join("/"));
-    let list = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery| async move {
-        let call = match Call::new(app, m, &uri, &headers) {
+    let list = move |State(app): State<Arc<App>>,
+                     ip: Option<axum::Extension<ClientIp>>,
+                     uri: Uri,
+                     headers: HeaderMap,
+                     RawQuery(q): RawQuery| async move {
+        let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
             Ok(c) => c,
             Err(r) => return *r,
         };
@@ -262,10 +302,11 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
         call.answer(r)
     };
     let create = move |State(app): State<Arc<App>>,
+                       ip: Option<axum::Extension<ClientIp>>,
                        uri: Uri,
                        headers: HeaderMap,
                        body: Result<Bytes, axum::extract::rejection::BytesRejection>| async move {
-        let call = match Call::new(app, m, &uri, &headers) {
+        let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
             Ok(c) => c,
             Err(r) => return *r,
         };
@@ -275,8 +316,12 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
         };
         call.answer(r)
     };
-    let count = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery| async move {
-        let call = match Call::new(app, m, &uri, &headers) {
+    let count = move |State(app): State<Arc<App>>,
+                      ip: Option<axum::Extension<ClientIp>>,
+                      uri: Uri,
+                      headers: HeaderMap,
+                      RawQuery(q): RawQuery| async move {
+        let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
             Ok(c) => c,
             Err(r) => return *r,
         };
@@ -292,8 +337,12 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
     let mut router =
         router.route(&base, with_405(base_route, base_methods)).route(&format!("{base}/count"), with_405(get(count), vec!["GET"]));
     if m.search.is_some() {
-        let search = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, RawQuery(q): RawQuery| async move {
-            let call = match Call::new(app, m, &uri, &headers) {
+        let search = move |State(app): State<Arc<App>>,
+                           ip: Option<axum::Extension<ClientIp>>,
+                           uri: Uri,
+                           headers: HeaderMap,
+                           RawQuery(q): RawQuery| async move {
+            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
                 Ok(c) => c,
                 Err(r) => return *r,
             };
@@ -304,11 +353,12 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
     }
     if !m.view && !m.id.is_empty() {
         let get_one = move |State(app): State<Arc<App>>,
+                            ip: Option<axum::Extension<ClientIp>>,
                             uri: Uri,
                             headers: HeaderMap,
                             Path(ids): Path<Vec<(String, String)>>,
                             RawQuery(q): RawQuery| async move {
-            let call = match Call::new(app, m, &uri, &headers) {
+            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
                 Ok(c) => c,
                 Err(r) => return *r,
             };
@@ -319,11 +369,12 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
             call.answer(r)
         };
         let update = move |State(app): State<Arc<App>>,
+                           ip: Option<axum::Extension<ClientIp>>,
                            uri: Uri,
                            headers: HeaderMap,
                            Path(ids): Path<Vec<(String, String)>>,
                            body: Result<Bytes, axum::extract::rejection::BytesRejection>| async move {
-            let call = match Call::new(app, m, &uri, &headers) {
+            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
                 Ok(c) => c,
                 Err(r) => return *r,
             };
@@ -333,8 +384,12 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
             };
             call.answer(r)
         };
-        let delete = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, Path(ids): Path<Vec<(String, String)>>| async move {
-            let call = match Call::new(app, m, &uri, &headers) {
+        let delete = move |State(app): State<Arc<App>>,
+                           ip: Option<axum::Extension<ClientIp>>,
+                           uri: Uri,
+                           headers: HeaderMap,
+                           Path(ids): Path<Vec<(String, String)>>| async move {
+            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
                 Ok(c) => c,
                 Err(r) => return *r,
             };
