@@ -138,6 +138,14 @@ impl Collector {
         }
     }
 
+    /// [`Collector::regex`] with the message the Zod schema gives: `must match <literal>`,
+    /// the pattern as a JavaScript literal (`/^[a-z]+$/u`).
+    pub fn regex_literal(&mut self, path: &str, v: &str, re: &Regex, literal: &str) {
+        if !re.is_match(v) {
+            self.push(path, "regex", format!("must match {literal}"));
+        }
+    }
+
     pub fn min_length(&mut self, path: &str, v: &str, n: usize) {
         if js_length(v) < n {
             self.push(path, "minLength", format!("must be at least {n} characters"));

@@ -472,7 +472,8 @@ impl Gen<'_> {
                             "static RE_{regexes}: ::std::sync::LazyLock<::ssot::__private::regex::Regex> = ::std::sync::LazyLock::new(|| ::ssot::__private::regex::Regex::new({}).expect(\"pattern checked by ssot at generation\"));",
                             rust_str(&crate::annotations::pattern::for_rust(re))
                         ));
-                        c.line(format!("c.regex({path}, v, &RE_{regexes});"))
+                        // The message names the pattern as the Zod schema's does (`/.../u`).
+                        c.line(format!("c.regex_literal({path}, v, &RE_{regexes}, {});", rust_str(&super::ts::validators::js_regex(re))))
                     }
                 };
             }

@@ -13,7 +13,7 @@ mod openapi;
 mod project;
 mod sdk;
 mod server;
-mod validators;
+pub(crate) mod validators;
 
 use super::{Files, HEADER};
 use crate::annotations::ValidateRule;

@@ -237,7 +237,8 @@ impl Gen<'_> {
 
 /// A JavaScript regular expression literal with the `u` flag for a pattern the annotation
 /// checker accepted.
-fn js_regex(pattern: &str) -> String {
+/// A pattern as a JavaScript regex literal (`/.../u`), as `String(regex)` prints it too.
+pub(crate) fn js_regex(pattern: &str) -> String {
     let mut out = String::from("/");
     let mut escaped = false;
     let mut in_class = false;
