@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 pub struct Source {
     json: &'static str,
     inputs: &'static [Inputs],
+    openapi: Option<&'static str>,
     parsed: OnceLock<Schema>,
 }
 
@@ -50,13 +51,24 @@ where
 
 impl Source {
     pub const fn new(json: &'static str) -> Self {
-        Source { json, inputs: &[], parsed: OnceLock::new() }
+        Source { json, inputs: &[], openapi: None, parsed: OnceLock::new() }
     }
 
     /// The same document with the input checks of the generated types.
     pub const fn with_inputs(mut self, inputs: &'static [Inputs]) -> Self {
         self.inputs = inputs;
         self
+    }
+
+    /// The same document with the OpenAPI document of its HTTP API.
+    pub const fn with_openapi(mut self, openapi: &'static str) -> Self {
+        self.openapi = Some(openapi);
+        self
+    }
+
+    /// The OpenAPI 3.1 document (JSON) of the HTTP API, as the TypeScript tree writes it.
+    pub fn openapi(&self) -> Option<&'static str> {
+        self.openapi
     }
 
     /// The input checks of a model (none for views and for a document without them).

@@ -73,6 +73,9 @@ async fn api() -> Api {
         body_limit: 10_000,
         limits: ssot::server::Limits { default_page_size: 20, max_page_size: 100 },
         pool_size: 2,
+        rate_limit: 600,
+        rate_limit_window_seconds: 60,
+        cors_origins: vec!["http://app.test".into()],
     };
     let router = ssot::server::Server::new(&db::SCHEMA).settings(settings).router().await.unwrap();
     Api { router, _dir: dir }
@@ -268,4 +271,41 @@ async fn protocol_errors_are_problem_json() {
     assert_eq!(api.call("GET", "/health", None, None).await.text, r#"{"status":"ok"}"#);
     assert_eq!(api.call("GET", "/ready", None, None).await.text, r#"{"status":"ready"}"#);
     assert_eq!(api.call("GET", "/api/posts/abc", bob(), None).await.status, StatusCode::BAD_REQUEST);
+    let openapi = api.call("GET", "/openapi.json", None, None).await.json();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(openapi["paths"]["/api/posts/{id}"]["patch"].is_object());
+
+    // CORS for the configured origins only.
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/tags")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = api.router.clone().oneshot(preflight("http://app.test")).await.unwrap();
+    assert_eq!(ok.headers()["access-control-allow-origin"], "http://app.test");
+    let foreign = api.router.clone().oneshot(preflight("http://evil.test")).await.unwrap();
+    assert!(foreign.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_429_per_principal() {
+    let api = api().await;
+    // User: @@rateLimit(limit: 100, window: "1m").
+    let eve = Some(token(json!({ "id": 3, "role": "ADMIN" })));
+    let mut limited = None;
+    for _ in 0..101 {
+        let r = api.call("GET", "/api/users/count", eve.clone(), None).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r);
+            break;
+        }
+    }
+    let limited = limited.expect("no 429 after 101 requests");
+    assert!(limited.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(limited.json()["status"], 429);
+    assert_eq!(api.call("GET", "/api/users/count", bob(), None).await.status, StatusCode::OK, "limits are per principal");
 }

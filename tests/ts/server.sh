@@ -221,7 +221,7 @@ for db in postgresql sqlite; do
   # The TypeScript server of the same tree on the same database: the same bytes for the same rows.
   rust_pid=$server_pid
   start_server "$tree" $((port + 200))
-  if log=$(API_URL="http://127.0.0.1:$((port + 200))" API_URL_2="http://127.0.0.1:$port" node --import tsx --test "$here/same-bytes.test.ts" 2>&1); then
+  if log=$(API_URL="http://127.0.0.1:$((port + 200))" API_URL_2="http://127.0.0.1:$port" DB=$db node --import tsx --test "$here/same-bytes.test.ts" 2>&1); then
     result "$label: same bytes as the TypeScript server ($(echo "$log" | grep -o 'compared [0-9]* responses' | head -1 || true))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -80

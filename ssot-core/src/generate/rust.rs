@@ -47,7 +47,13 @@ fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
     c.doc(Some("auth, routes, realtime, rate limits, database names (`SCHEMA.get()`; the same document"));
     c.doc(Some("as the TypeScript server's `schema.json`)."));
     c.line(format!("pub const SCHEMA_JSON: &str = {};", rust_raw_str(&serde_json::to_string(&doc).unwrap_or_default())));
-    c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON).with_inputs(INPUTS);");
+    c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON).with_inputs(INPUTS).with_openapi(OPENAPI_JSON);");
+    // The OpenAPI document the TypeScript tree writes to src/openapi.json, for the Rust server's
+    // `/openapi.json`.
+    let openapi = super::ts::openapi::generate(ir, config);
+    let openapi = serde_json::from_str::<serde_json::Value>(&openapi).map(|v| v.to_string()).unwrap_or(openapi);
+    c.doc(Some("The OpenAPI 3.1 document of the HTTP API (the TypeScript tree's `src/openapi.json`)."));
+    c.line(format!("pub const OPENAPI_JSON: &str = {};", rust_raw_str(&openapi)));
     c.doc(Some("How a server checks request bodies: each model's input types with their `validate()`."));
     c.line("#[allow(deprecated)]");
     c.open("pub const INPUTS: &[::ssot::schema::Inputs] = &[");

@@ -63,6 +63,8 @@ pub struct Settings {
     /// (`RATE_LIMIT`, 600; 0 = off) and the window in seconds (`RATE_LIMIT_WINDOW`, 60).
     pub rate_limit: u32,
     pub rate_limit_window_seconds: u32,
+    /// Origins browsers may call the API from (`CORS_ORIGINS`, comma-separated; none: no CORS).
+    pub cors_origins: Vec<String>,
 }
 
 impl Settings {
@@ -95,6 +97,13 @@ impl Settings {
             pool_size: int("DATABASE_POOL_SIZE", 10)? as u32,
             rate_limit: int("RATE_LIMIT", 600)? as u32,
             rate_limit_window_seconds: int("RATE_LIMIT_WINDOW", 60)? as u32,
+            cors_origins: var("CORS_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }
@@ -143,11 +152,14 @@ impl Server {
         let engine = Engine { schema, source: self.source, dialect: pool.dialect(), pool, types, limits: settings.limits };
         let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
         let state = Arc::new(App { engine, auth, limits });
+        // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
+        let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);
         let mut router: Router<Arc<App>> = Router::new();
         for m in schema.models.values().filter(|m| m.api) {
             router = model_routes(router, m);
         }
         let router = router
+            .route("/openapi.json", get(move || async move { json(StatusCode::OK, openapi) }))
             .route("/health", get(|| async { json(StatusCode::OK, r#"{"status":"ok"}"#.into()) }))
             .route(
                 "/ready",
@@ -165,8 +177,23 @@ impl Server {
             .layer(DefaultBodyLimit::max(settings.body_limit))
             .layer(axum::middleware::from_fn(request_ids))
             .with_state(state);
-        Ok(router)
+        Ok(if settings.cors_origins.is_empty() { router } else { router.layer(cors(&settings.cors_origins)?) })
     }
+}
+
+/// CORS for the configured origins, as the TypeScript server's `cors` middleware answers: the
+/// usual methods, the request's headers allowed, `x-request-id` and `retry-after` exposed.
+fn cors(origins: &[String]) -> Result<tower_http::cors::CorsLayer, StartError> {
+    use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+    let origins = origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).map_err(|_| StartError::Settings(format!("CORS_ORIGINS: {o} is not an origin"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::HEAD, Method::PUT, Method::PATCH, Method::POST, Method::DELETE])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([axum::http::HeaderName::from_static("x-request-id"), axum::http::HeaderName::from_static("retry-after")]))
 }
 
 struct App {

@@ -9,7 +9,7 @@ mod contracts;
 pub(crate) mod doc;
 mod hooks;
 pub(crate) mod js;
-mod openapi;
+pub(crate) mod openapi;
 mod project;
 mod sdk;
 mod server;
