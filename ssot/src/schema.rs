@@ -43,7 +43,13 @@ where
     let input: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        Violations(vec![Violation { path, rule: "type", message: e.into_inner().to_string() }])
+        let message = e.into_inner().to_string();
+        // An unknown key is the object's error, as Zod's strict objects report it.
+        if let Some(key) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+            let parent = path.rsplit_once('.').map_or(String::new(), |(p, _)| p.to_owned());
+            return Violations(vec![Violation { path: parent, rule: "unrecognizedKeys", message: format!("Unrecognized key: \"{key}\"") }]);
+        }
+        Violations(vec![Violation { path, rule: "type", message }])
     })?;
     validate(&input)?;
     serde_json::to_value(&input).map_err(|e| Violations(vec![Violation { path: String::new(), rule: "type", message: e.to_string() }]))

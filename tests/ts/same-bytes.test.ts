@@ -123,6 +123,7 @@ describe("the TypeScript and the Rust server send the same bytes", () => {
       ["POST", "/api/posts", { title: "ab", slug: "Not a slug", authorId: 1 }],
       ["POST", "/api/posts", { title: "Forged", slug: `forged-${run}`, authorId: 1 }],
       ["POST", "/api/posts", [1, 2]],
+      ["POST", "/api/posts", { title: "Extra", slug: `extra-${run}`, authorId: 1, nope: true }],
       ["PATCH", "/api/posts/999999999", { title: "Nobody" }],
       ["DELETE", "/api/posts/999999999", undefined],
       ["PUT", "/api/posts", undefined],

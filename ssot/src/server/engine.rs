@@ -93,7 +93,12 @@ fn columns(m: &Model) -> impl Iterator<Item = &Field> {
 /// An implicit m:n join table: its name, the column pointing at this side, the other one.
 type JoinTable = (String, &'static str, &'static str);
 
-/// A row as read: the cells of [`columns`], in order.
+/// Output fields with a `@readable` rule: a row carries one flag per field after its columns.
+fn readable_fields(m: &Model) -> impl Iterator<Item = &Field> {
+    columns(m).filter(|f| f.output && f.readable.is_some())
+}
+
+/// A row as read: the cells of [`columns`] in order, then the [`readable_fields`] flags.
 type Row = Vec<Cell>;
 
 impl Engine {
@@ -115,22 +120,44 @@ impl Engine {
         if alias.is_empty() { ident(&f.db_name) } else { format!("{alias}.{}", ident(&f.db_name)) }
     }
 
-    /// `SELECT <columns> FROM <table> AS <alias>` and the kinds of the columns.
-    fn select(&self, m: &Model, alias: &str, extra: &[(String, Kind)]) -> (Query, Vec<Kind>) {
+    /// `SELECT <columns>, <readable flags>, <extra> FROM <table> AS <alias>` and the kinds of
+    /// the selected values. Each `@readable` rule of an output field is evaluated by the
+    /// database on the stored row (relations included) as one Boolean column, compiled from
+    /// the same AST as the read policy.
+    fn select(&self, m: &Model, alias: &str, extra: &[(String, Kind)], auth: &Claims) -> Result<(Query, Vec<Kind>), HttpError> {
         let mut kinds = Vec::new();
-        let mut cols = Vec::new();
-        for f in columns(m) {
+        let mut q = Query::default();
+        q.push("SELECT ");
+        for (i, f) in columns(m).enumerate() {
             let (sql, kind) = wire::select(self.dialect, f, &Self::col(alias, f));
-            cols.push(sql);
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push(&sql);
             kinds.push(kind);
         }
+        let mut aliases = 0;
+        let flag = if self.dialect == Dialect::Postgres { Kind::Bool } else { Kind::Int };
+        for f in readable_fields(m) {
+            let rule = f.readable.as_ref().ok_or_else(HttpError::internal)?;
+            q.push(", ");
+            match self.rule(m, rule, auth, alias, &mut aliases)? {
+                Cond::All => q.push("1 = 1"),
+                Cond::None => q.push("1 = 0"),
+                Cond::Sql(w) => {
+                    q.push("COALESCE((").push(&w.sql).push("), 1 = 0)");
+                    q.params.extend(w.params);
+                    &mut q
+                }
+            };
+            kinds.push(flag);
+        }
         for (sql, kind) in extra {
-            cols.push(sql.clone());
+            q.push(", ").push(sql);
             kinds.push(*kind);
         }
-        let mut q = Query::default();
-        q.push(&format!("SELECT {} FROM {} AS {alias}", cols.join(", "), ident(&m.db_name)));
-        (q, kinds)
+        q.push(&format!(" FROM {} AS {alias}", ident(&m.db_name)));
+        Ok((q, kinds))
     }
 
     /// The rows of `m` this caller may `op`. Fail closed: a policy without the operation
@@ -381,27 +408,24 @@ impl Engine {
 
     // ---- presenting rows ----------------------------------------------------------------
 
-    /// Every field of a row as wire JSON (hidden ones too: rules read them).
-    fn snapshot(&self, m: &Model, row: &Row) -> Result<(Vec<Wire>, Map<String, Json>), wire::Unserializable> {
-        let mut wires = Vec::new();
-        let mut map = Map::new();
-        for (f, cell) in columns(m).zip(row) {
-            let w = wire::to_wire(self.schema, f, cell.clone())?;
-            map.insert(f.name.clone(), w.json());
-            wires.push(w);
-        }
-        Ok((wires, map))
+    /// Every field of a row in the wire format.
+    fn snapshot(&self, m: &Model, row: &Row) -> Result<Vec<Wire>, wire::Unserializable> {
+        columns(m).zip(row).map(|(f, cell)| wire::to_wire(self.schema, f, cell.clone())).collect()
     }
 
     /// The row as the API returns it: output fields whose `@readable` rule holds, in schema
     /// order, then the included relations.
-    fn present(&self, m: &Model, row: &Row, auth: &Claims, nested: &[(String, Option<String>)]) -> Result<String, wire::Unserializable> {
-        let (wires, map) = self.snapshot(m, row)?;
-        let as_row = Json::Object(map);
+    fn present(&self, m: &Model, row: &Row, nested: &[(String, Option<String>)]) -> Result<String, wire::Unserializable> {
+        let wires = self.snapshot(m, row)?;
+        let n = columns(m).count();
+        let mut flags = row[n.min(row.len())..].iter();
         let mut out = String::from("{");
         let mut first = true;
         for (f, w) in columns(m).zip(&wires) {
-            if !f.output || f.readable.as_ref().is_some_and(|r| rules::evaluate(r, &as_row, auth) != Some(true)) {
+            if !f.output {
+                continue;
+            }
+            if f.readable.is_some() && !matches!(flags.next(), Some(Cell::Bool(true) | Cell::Int(1))) {
                 continue;
             }
             if !first {
@@ -446,7 +470,7 @@ impl Engine {
         }
         let mut out = Vec::with_capacity(rows.len());
         for (row, nested) in rows.iter().zip(&per_row) {
-            match self.present(m, row, auth, nested) {
+            match self.present(m, row, nested) {
                 Ok(s) => out.push(s),
                 Err(_) => tracing::warn!(model = %m.name, "a row holds a value the API cannot send; left out"),
             }
@@ -505,7 +529,7 @@ impl Engine {
             for (f, l) in mine.iter().zip(&link) {
                 extra.push(wire::select(self.dialect, f, l));
             }
-            let (mut q, kinds) = self.select(target, "t", &extra);
+            let (mut q, kinds) = self.select(target, "t", &extra, auth)?;
             let mut match_q = Query::default();
             if let Some((table, _, b)) = &join {
                 q.push(&format!(", {} AS j", ident(table)));
@@ -537,7 +561,7 @@ impl Engine {
             if !order.is_empty() {
                 q.push(&format!(" ORDER BY {}", order.join(", ")));
             }
-            let n = columns(target).count();
+            let n = columns(target).count() + readable_fields(target).count();
             for mut r in db.fetch(&q, &kinds).await? {
                 let link_cells = r.split_off(n);
                 found.push((link_cells, r));
@@ -548,7 +572,7 @@ impl Engine {
             let rows: Vec<Row> = found.iter().map(|(_, r)| r.clone()).collect();
             let mut texts = Vec::new();
             for r in &rows {
-                texts.push(self.present(target, r, auth, &[]).ok());
+                texts.push(self.present(target, r, &[]).ok());
             }
             texts
         };
@@ -593,7 +617,7 @@ impl Engine {
         }
         let mut db = Db::Pool(&self.pool);
         let total_of = |c: Cond| self.count_of(m, c);
-        let (mut q, kinds) = self.select(m, "t", &[]);
+        let (mut q, kinds) = self.select(m, "t", &[], auth)?;
         let mut offset = skip;
         let mut conds = vec![where_];
         if let Some(cursor) = &cursor {
@@ -708,7 +732,7 @@ impl Engine {
             return Ok(r#"{"data":[],"meta":{"total":0,"nextCursor":null}}"#.into());
         }
         let c2 = and(vec![self.policy(m, Op::Read, auth, "t", &mut aliases)?, Cond::Sql(matchq)]);
-        let (mut q, kinds) = self.select(m, "t", &[]);
+        let (mut q, kinds) = self.select(m, "t", &[], auth)?;
         push_where(&mut q, c);
         q.push(&Self::order_sql(&Self::order(m, None)?));
         q.push(&format!(" LIMIT {take}"));
@@ -734,7 +758,7 @@ impl Engine {
         if matches!(c, Cond::None) {
             return Ok(None);
         }
-        let (mut q, kinds) = self.select(m, "t", &[]);
+        let (mut q, kinds) = self.select(m, "t", &[], auth)?;
         push_where(&mut q, c);
         Ok(db.fetch(&q, &kinds).await?.into_iter().next())
     }
