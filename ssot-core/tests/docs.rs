@@ -77,3 +77,17 @@ fn examples_in_docs_are_true() {
     }
     assert!(checked >= 8, "only {checked} examples checked");
 }
+
+/// The Rust server example of docs/rust-server.md is the program CI builds and runs
+/// (examples/blog-server): every line of the doc's ```rust block is in it, in order.
+#[test]
+fn rust_server_example_is_the_built_example() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let md = std::fs::read_to_string(root.join("docs/rust-server.md")).unwrap();
+    let program = std::fs::read_to_string(root.join("examples/blog-server/src/main.rs")).unwrap();
+    let block = blocks(&md).into_iter().find(|b| b.info == "rust").expect("a ```rust block");
+    let mut rest = program.lines().map(str::trim);
+    for line in block.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        assert!(rest.any(|p| p == line), "docs/rust-server.md:{}: `{line}` is not in examples/blog-server/src/main.rs (in this order)", block.line);
+    }
+}
