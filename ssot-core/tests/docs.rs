@@ -88,6 +88,10 @@ fn rust_server_example_is_the_built_example() {
     let block = blocks(&md).into_iter().find(|b| b.info == "rust").expect("a ```rust block");
     let mut rest = program.lines().map(str::trim);
     for line in block.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        assert!(rest.any(|p| p == line), "docs/rust-server.md:{}: `{line}` is not in examples/blog-server/src/main.rs (in this order)", block.line);
+        assert!(
+            rest.any(|p| p == line),
+            "docs/rust-server.md:{}: `{line}` is not in examples/blog-server/src/main.rs (in this order)",
+            block.line
+        );
     }
 }

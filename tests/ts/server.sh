@@ -59,11 +59,15 @@ start_server() {
     WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     exec node --import tsx src/server/main.ts >>"$tree/server.log" 2>&1) &
   server_pid=$!
+  wait_ready "$tree" "$port"
+}
+
+wait_ready() { # TREE PORT: until /ready answers (10 s), else the server's log
   for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$2/ready" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  echo "server did not become ready:"; cat "$tree/server.log"; return 1
+  echo "server did not become ready:"; cat "$1/server.log"; return 1
 }
 
 # The Rust server of the same schema (examples/blog-server: ssot::server on axum + sqlx).
@@ -71,11 +75,7 @@ start_rust_server() { # TREE PORT [BINARY: blog-server, or fixture-server with F
   local tree=$1 port=$2 bin=${3:-blog-server}
   (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test exec "$root/target/debug/$bin" >>"$tree/server.log" 2>&1) &
   server_pid=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "server did not become ready:"; cat "$tree/server.log"; return 1
+  wait_ready "$tree" "$port"
 }
 
 stop_server() {

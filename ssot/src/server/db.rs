@@ -5,7 +5,7 @@
 use crate::rules::{Bind, Dialect, MARK, number};
 use std::collections::HashMap;
 
-/// A value bound to a placeholder.
+/// A value bound to a placeholder (and, as [`Cell`], read from a row).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Param {
     Null,
@@ -37,30 +37,8 @@ pub(crate) enum Kind {
     Bytes,
 }
 
-/// A value read from a row.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Text(String),
-    Bytes(Vec<u8>),
-}
-
-impl Cell {
-    /// The same value as a parameter (to look the row up again).
-    pub(crate) fn param(&self) -> Param {
-        match self {
-            Cell::Null => Param::Null,
-            Cell::Bool(b) => Param::Bool(*b),
-            Cell::Int(i) => Param::Int(*i),
-            Cell::Float(f) => Param::Float(*f),
-            Cell::Text(s) => Param::Text(s.clone()),
-            Cell::Bytes(b) => Param::Bytes(b.clone()),
-        }
-    }
-}
+/// A value read from a row: the same kinds as parameters, so a value read can be bound again.
+pub(crate) type Cell = Param;
 
 /// A query: SQL with [`MARK`] placeholders and their parameters in order.
 #[derive(Debug, Default, Clone)]

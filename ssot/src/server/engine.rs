@@ -550,7 +550,7 @@ impl Engine {
                         Some(_) => self.cast(m, mine[j]),
                         None => self.cast(target, theirs[j]),
                     };
-                    match_q.push(&format!("{l} = ")).param(cell.param(), &cast);
+                    match_q.push(&format!("{l} = ")).param(cell.clone(), &cast);
                 }
                 match_q.push(")");
             }
@@ -832,7 +832,7 @@ impl Engine {
                 let f = Self::field(m, name).ok_or_else(HttpError::internal)?;
                 let p = match input.get(name) {
                     Some(v) => wire::input_param(self.schema, self.dialect, f, v).map_err(|e| HttpError::bad(name, e))?,
-                    None => current.and_then(|r| Self::cell(m, r, name)).map_or(Param::Null, Cell::param),
+                    None => current.and_then(|r| Self::cell(m, r, name)).map_or(Param::Null, Clone::clone),
                 };
                 values.push(p);
             }
@@ -936,8 +936,7 @@ impl Engine {
             return Err(HttpError::new(405, "This model cannot be written."));
         }
         q.push(&format!(" RETURNING {}", returning.join(", ")));
-        let id: Vec<Param> =
-            tx.fetch(&q, &kinds).await?.into_iter().next().ok_or_else(HttpError::internal)?.iter().map(Cell::param).collect();
+        let id: Vec<Param> = tx.fetch(&q, &kinds).await?.into_iter().next().ok_or_else(HttpError::internal)?.to_vec();
         if !self.holds(&mut tx, m, &id, Op::Create, auth).await? {
             return Err(HttpError::forbidden(FORBIDDEN));
         }

@@ -243,6 +243,7 @@ async fn request_ids(mut req: axum::extract::Request, next: axum::middleware::Ne
 /// What a handler needs of a request.
 struct Call {
     app: Arc<App>,
+    headers: HeaderMap,
     path: String,
     request_id: String,
     auth: Claims,
@@ -276,7 +277,7 @@ impl Call {
             None => format!("ip:{ip}"),
         };
         app.limits.consume(model, &key).map_err(fail)?;
-        Ok(Call { app, path, request_id, auth })
+        Ok(Call { app, headers: headers.clone(), path, request_id, auth })
     }
 
     fn answer(&self, r: Result<(StatusCode, String), HttpError>) -> Response {
@@ -314,47 +315,29 @@ fn body_json(headers: &HeaderMap, body: Result<Bytes, axum::extract::rejection::
 
 /// The routes of one model: list, count, search, one row by id (get, update, delete), create.
 fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>> {
+    type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
+    type Ids = Path<Vec<(String, String)>>;
+    // A handler: authenticate and count the request, run `$run` with the call, answer.
+    macro_rules! handler {
+        (|$call:ident $(, $arg:pat => $ty:ty)*| $run:expr) => {
+            move |State(app): State<Arc<App>>, ip: Option<axum::Extension<ClientIp>>, uri: Uri, headers: HeaderMap, $($arg: $ty),*| async move {
+                let $call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
+                    Ok(c) => c,
+                    Err(r) => return *r,
+                };
+                let r: Result<(StatusCode, String), HttpError> = $run;
+                $call.answer(r)
+            }
+        };
+    }
     let base = format!("/api/{}", m.path);
     let one = format!("{base}/{}", m.id.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join("/"));
-    let list = move |State(app): State<Arc<App>>,
-                     ip: Option<axum::Extension<ClientIp>>,
-                     uri: Uri,
-                     headers: HeaderMap,
-                     RawQuery(q): RawQuery| async move {
-        let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
-            Ok(c) => c,
-            Err(r) => return *r,
-        };
-        let r = call.app.engine.list(m, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b));
-        call.answer(r)
-    };
-    let create = move |State(app): State<Arc<App>>,
-                       ip: Option<axum::Extension<ClientIp>>,
-                       uri: Uri,
-                       headers: HeaderMap,
-                       body: Result<Bytes, axum::extract::rejection::BytesRejection>| async move {
-        let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
-            Ok(c) => c,
-            Err(r) => return *r,
-        };
-        let r = match body_json(&headers, body) {
-            Ok(body) => call.app.engine.create(m, &body, &call.auth).await.map(|b| (StatusCode::CREATED, b)),
-            Err(e) => Err(e),
-        };
-        call.answer(r)
-    };
-    let count = move |State(app): State<Arc<App>>,
-                      ip: Option<axum::Extension<ClientIp>>,
-                      uri: Uri,
-                      headers: HeaderMap,
-                      RawQuery(q): RawQuery| async move {
-        let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
-            Ok(c) => c,
-            Err(r) => return *r,
-        };
-        let r = call.app.engine.count(m, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b));
-        call.answer(r)
-    };
+    let list = handler!(|c, RawQuery(q) => RawQuery| c.app.engine.list(m, &params(q), &c.auth).await.map(|b| (StatusCode::OK, b)));
+    let count = handler!(|c, RawQuery(q) => RawQuery| c.app.engine.count(m, &params(q), &c.auth).await.map(|b| (StatusCode::OK, b)));
+    let create = handler!(|c, body => Body| match body_json(&c.headers, body) {
+        Ok(body) => c.app.engine.create(m, &body, &c.auth).await.map(|b| (StatusCode::CREATED, b)),
+        Err(e) => Err(e),
+    });
     let mut base_route: MethodRouter<Arc<App>> = get(list);
     let mut base_methods = vec!["GET"];
     if !m.view {
@@ -364,68 +347,22 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
     let mut router =
         router.route(&base, with_405(base_route, base_methods)).route(&format!("{base}/count"), with_405(get(count), vec!["GET"]));
     if m.search.is_some() {
-        let search = move |State(app): State<Arc<App>>,
-                           ip: Option<axum::Extension<ClientIp>>,
-                           uri: Uri,
-                           headers: HeaderMap,
-                           RawQuery(q): RawQuery| async move {
-            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
-                Ok(c) => c,
-                Err(r) => return *r,
-            };
-            let r = call.app.engine.search(m, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b));
-            call.answer(r)
-        };
+        let search = handler!(|c, RawQuery(q) => RawQuery| c.app.engine.search(m, &params(q), &c.auth).await.map(|b| (StatusCode::OK, b)));
         router = router.route(&format!("{base}/search"), with_405(get(search), vec!["GET"]));
     }
     if !m.view && !m.id.is_empty() {
-        let get_one = move |State(app): State<Arc<App>>,
-                            ip: Option<axum::Extension<ClientIp>>,
-                            uri: Uri,
-                            headers: HeaderMap,
-                            Path(ids): Path<Vec<(String, String)>>,
-                            RawQuery(q): RawQuery| async move {
-            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
-                Ok(c) => c,
-                Err(r) => return *r,
-            };
-            let r = match call.app.engine.parse_id(m, &ordered(m, ids)) {
-                Ok(id) => call.app.engine.get(m, &id, &params(q), &call.auth).await.map(|b| (StatusCode::OK, b)),
-                Err(e) => Err(e),
-            };
-            call.answer(r)
-        };
-        let update = move |State(app): State<Arc<App>>,
-                           ip: Option<axum::Extension<ClientIp>>,
-                           uri: Uri,
-                           headers: HeaderMap,
-                           Path(ids): Path<Vec<(String, String)>>,
-                           body: Result<Bytes, axum::extract::rejection::BytesRejection>| async move {
-            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
-                Ok(c) => c,
-                Err(r) => return *r,
-            };
-            let r = match (call.app.engine.parse_id(m, &ordered(m, ids)), body_json(&headers, body)) {
-                (Ok(id), Ok(body)) => call.app.engine.update(m, &id, &body, &call.auth).await.map(|b| (StatusCode::OK, b)),
-                (Err(e), _) | (_, Err(e)) => Err(e),
-            };
-            call.answer(r)
-        };
-        let delete = move |State(app): State<Arc<App>>,
-                           ip: Option<axum::Extension<ClientIp>>,
-                           uri: Uri,
-                           headers: HeaderMap,
-                           Path(ids): Path<Vec<(String, String)>>| async move {
-            let call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
-                Ok(c) => c,
-                Err(r) => return *r,
-            };
-            let r = match call.app.engine.parse_id(m, &ordered(m, ids)) {
-                Ok(id) => call.app.engine.delete(m, &id, &call.auth).await.map(|()| (StatusCode::NO_CONTENT, String::new())),
-                Err(e) => Err(e),
-            };
-            call.answer(r)
-        };
+        let get_one = handler!(|c, Path(ids) => Ids, RawQuery(q) => RawQuery| match c.app.engine.parse_id(m, &ordered(m, ids)) {
+            Ok(id) => c.app.engine.get(m, &id, &params(q), &c.auth).await.map(|b| (StatusCode::OK, b)),
+            Err(e) => Err(e),
+        });
+        let update = handler!(|c, Path(ids) => Ids, body => Body| match (c.app.engine.parse_id(m, &ordered(m, ids)), body_json(&c.headers, body)) {
+            (Ok(id), Ok(body)) => c.app.engine.update(m, &id, &body, &c.auth).await.map(|b| (StatusCode::OK, b)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        });
+        let delete = handler!(|c, Path(ids) => Ids| match c.app.engine.parse_id(m, &ordered(m, ids)) {
+            Ok(id) => c.app.engine.delete(m, &id, &c.auth).await.map(|()| (StatusCode::NO_CONTENT, String::new())),
+            Err(e) => Err(e),
+        });
         router = router.route(&one, with_405(get(get_one).patch(update).delete(delete), vec!["GET", "PATCH", "DELETE"]));
     }
     router
