@@ -529,6 +529,10 @@ impl<'a> Sql<'a> {
     ) -> Result<W, PolicyError> {
         let col = self.column(model, alias, field)?;
         let mut binds = Vec::new();
+        // A `@db.Uuid` column meets a text parameter: PostgreSQL compares them as UUIDs.
+        let uuid =
+            self.dialect == Dialect::Postgres && model.field(field).and_then(|f| f.native_type.as_ref()).is_some_and(|n| n.name == "Uuid");
+        let bind = |this: &Self, v: &V, binds: &mut Vec<Bind>| this.bind(v, ty, binds).map(|p| if uuid { format!("{p}::uuid") } else { p });
         let nullable = ty.nullable;
         let eff = if negated { negate_op(op) } else { op };
         let or_null = |s: String| if nullable { format!("({col} IS NULL OR {s})") } else { s };
@@ -547,7 +551,7 @@ impl<'a> Sql<'a> {
                     // `x < null` is false, and so is its negation as the Prisma filter writes it.
                     return Ok(W::Const(negated));
                 }
-                let p = self.bind(v, ty, &mut binds)?;
+                let p = bind(self, v, &mut binds)?;
                 let cond = format!("{col} {} {p}", sql_op(eff));
                 // A negated ordering keeps the rows whose value is null (`!(x < 5)` holds for null).
                 W::Sql(if negated { or_null(cond) } else { not_null(cond) }, binds)
@@ -556,7 +560,7 @@ impl<'a> Sql<'a> {
                 V::Null => W::sql(format!("{col} IS NULL")),
                 V::Opaque => W::Const(false),
                 v => {
-                    let p = self.bind(v, ty, &mut binds)?;
+                    let p = bind(self, v, &mut binds)?;
                     W::Sql(not_null(format!("{col} = {p}")), binds)
                 }
             },
@@ -564,7 +568,7 @@ impl<'a> Sql<'a> {
                 V::Null => W::sql(format!("{col} IS NOT NULL")),
                 V::Opaque => W::Const(true),
                 v => {
-                    let p = self.bind(v, ty, &mut binds)?;
+                    let p = bind(self, v, &mut binds)?;
                     W::Sql(or_null(format!("{col} <> {p}")), binds)
                 }
             },
@@ -576,7 +580,7 @@ impl<'a> Sql<'a> {
                 if items.is_empty() {
                     return Ok(W::Const(eff == CmpOp::NotIn));
                 }
-                let ps = items.into_iter().map(|x| self.bind(x, ty, &mut binds)).collect::<Result<Vec<_>, _>>()?.join(", ");
+                let ps = items.into_iter().map(|x| bind(self, x, &mut binds)).collect::<Result<Vec<_>, _>>()?.join(", ");
                 if eff == CmpOp::In {
                     W::Sql(not_null(format!("{col} IN ({ps})")), binds)
                 } else {

@@ -434,3 +434,25 @@ async fn a_hop_through_a_null_relation_needs_the_related_row() {
     // A relation the row was loaded without is unknown, which denies.
     assert_eq!(rules::evaluate(&admin, &json!({"id": 1}), &None), None);
 }
+
+mod tenant {
+    ssot::ssot!("../tests/fixtures/tenant/schema.prisma");
+}
+
+/// A `@db.Uuid` column compared with a text value: PostgreSQL has no `uuid = text`, so the
+/// parameter is cast to the column's type (SQLite compares text).
+#[test]
+fn uuid_columns_compare_as_uuids_on_postgres() {
+    let schema = tenant::SCHEMA.get();
+    let m = schema.model("Tenant").expect("Tenant");
+    let ty = ValueType { base: Base::Scalar(ScalarType::String), list: false, nullable: false };
+    let e = Expr::Compare {
+        op: CmpOp::Eq,
+        left: Operand::Field { hops: vec![], field: "ref".into(), ty },
+        right: Operand::String { value: "9b2c1f4e-0000-4000-8000-000000000000".into() },
+    };
+    let pg = rules::to_sql(schema, m, "t", &e, &None, Dialect::Postgres).unwrap();
+    assert_eq!(pg.sql, r#"t."ref" = $1::uuid"#);
+    let sqlite = rules::to_sql(schema, m, "t", &e, &None, Dialect::Sqlite).unwrap();
+    assert_eq!(sqlite.sql, r#"t."ref" = ?"#);
+}
