@@ -25,6 +25,7 @@ macro_rules! include_ssot {
     };
 }
 
+pub mod hooks;
 pub mod meta;
 pub mod policy;
 mod related;

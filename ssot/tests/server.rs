@@ -54,6 +54,12 @@ struct Api {
 }
 
 async fn api() -> Api {
+    api_with(|s| s).await
+}
+
+async fn api_with(configure: impl FnOnce(ssot::server::Server) -> ssot::server::Server) -> Api {
+    // The server's errors in the test's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = std::env::temp_dir().join(format!("ssot-server-{}-{}", std::process::id(), rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("blog.db");
@@ -77,7 +83,7 @@ async fn api() -> Api {
         rate_limit_window_seconds: 60,
         cors_origins: vec!["http://app.test".into()],
     };
-    let router = ssot::server::Server::new(&db::SCHEMA).settings(settings).router().await.unwrap();
+    let router = configure(ssot::server::Server::new(&db::SCHEMA).settings(settings)).router().await.unwrap();
     Api { router, _dir: dir }
 }
 
@@ -308,4 +314,36 @@ async fn rate_limits_answer_429_per_principal() {
     assert!(limited.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     assert_eq!(limited.json()["status"], 429);
     assert_eq!(api.call("GET", "/api/users/count", bob(), None).await.status, StatusCode::OK, "limits are per principal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_change_inputs_reject_and_see_committed_rows() {
+    use ssot::hooks::Reject;
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<(String, i32)>>> = Arc::default();
+    let log = seen.clone();
+    let hooks = db::Post::hooks()
+        .before_create(|_, input| {
+            if input.title.contains("spam") {
+                return Err(Reject::new(400, "No spam.").field("title", "looks like spam"));
+            }
+            input.views = Some(42);
+            Ok(())
+        })
+        .after_create(move |ctx, post| log.lock().unwrap().push((ctx.principal_id().unwrap_or_default(), post.views)))
+        .before_delete(|_, id| if id[0] == 1 { Err(Reject::new(409, "Post 1 is pinned.")) } else { Ok(()) });
+    let api = api_with(|s| s.hooks(hooks)).await;
+    let created = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "Hooked", "slug": "hooked", "authorId": 2 }))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.json()["views"], 42, "the hook changed the input");
+    assert_eq!(*seen.lock().unwrap(), [("2".to_owned(), 42)], "the after hook saw the committed row");
+    let spam = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "Buy spam", "slug": "spam", "authorId": 2 }))).await;
+    assert_eq!(spam.status, StatusCode::BAD_REQUEST);
+    assert_eq!(spam.json()["errors"][0], json!({ "path": "title", "message": "looks like spam" }));
+    assert_eq!(seen.lock().unwrap().len(), 1, "nothing committed, no after hook");
+    let admin = Some(token(json!({ "id": 3, "role": "ADMIN" })));
+    let pinned = api.call("DELETE", "/api/posts/1", admin.clone(), None).await;
+    assert_eq!((pinned.status, pinned.json()["detail"].as_str()), (StatusCode::CONFLICT, Some("Post 1 is pinned.")));
+    assert_eq!(api.call("GET", "/api/posts/1", admin.clone(), None).await.status, StatusCode::OK);
+    assert_eq!(api.call("DELETE", "/api/posts/3", admin, None).await.status, StatusCode::NO_CONTENT);
 }

@@ -549,6 +549,13 @@ impl Gen<'_> {
             c.line(l);
         }
         c.close("}");
+        if m.kind == ModelKind::Model {
+            let name = camel(&m.name);
+            c.doc(Some("No before/after hooks yet: add them and register them with the server (`ssot::server::Server::hooks`)."));
+            c.open(format!("pub fn hooks() -> ::ssot::hooks::Hooks<{name}, {name}CreateInput, {name}UpdateInput> {{"));
+            c.line(format!("::ssot::hooks::Hooks::new({})", rust_str(&m.name)));
+            c.close("}");
+        }
         self.meta(c, m);
         c.close("}");
     }

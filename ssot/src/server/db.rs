@@ -205,8 +205,11 @@ impl Pool {
         Ok(match self {
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            // A write takes SQLite's write lock up front: a deferred transaction that read first
+            // fails at once (SQLITE_BUSY, no waiting) when another connection is still finishing
+            // its write; an immediate one waits for it (busy_timeout).
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
         })
     }
 

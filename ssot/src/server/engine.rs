@@ -6,6 +6,7 @@
 use super::db::{Cell, Db, Kind, Param, Pool, Query, Tx};
 use super::problem::{FieldError, HttpError};
 use super::wire::{self, Wire};
+use crate::hooks::{Context, ErasedAfter, ErasedBefore, ModelHooks, Reject};
 use crate::rules::{self, Claims, Dialect, Marked, ident};
 use crate::schema::{Expr, Field, Model, Relation, Schema, Source};
 use base64::Engine as _;
@@ -27,6 +28,8 @@ pub(crate) struct Engine {
     /// PostgreSQL column types by (table, column), for parameter casts.
     pub types: HashMap<(String, String), String>,
     pub limits: Limits,
+    /// Hooks by model name.
+    pub hooks: HashMap<String, ModelHooks>,
 }
 
 /// Query-string parameters, the last value of each name.
@@ -901,8 +904,12 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) async fn create(&self, m: &'static Model, body: &Json, auth: &Claims) -> Result<String, HttpError> {
-        let input = self.parse_body(m, body, true)?;
+    pub(crate) async fn create(&self, m: &'static Model, body: &Json, ctx: &Context) -> Result<String, HttpError> {
+        let auth = &ctx.auth;
+        let mut input = self.parse_body(m, body, true)?;
+        if let Some(h) = self.hooks.get(&m.name).filter(|h| !h.before_create.is_empty()) {
+            input = self.parse_body(m, &run_before(&h.before_create, ctx, input)?, true)?;
+        }
         let mut aliases = 0;
         if matches!(self.policy(m, Op::Create, auth, "t", &mut aliases)?, Cond::None) {
             return Err(HttpError::forbidden(FORBIDDEN));
@@ -948,11 +955,16 @@ impl Engine {
         };
         let shown = shown.ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))?;
         tx.commit().await?;
+        self.after(m, ctx, &shown, |h| &h.after_create);
         Ok(shown)
     }
 
-    pub(crate) async fn update(&self, m: &'static Model, id: &[Param], body: &Json, auth: &Claims) -> Result<String, HttpError> {
-        let input = self.parse_body(m, body, false)?;
+    pub(crate) async fn update(&self, m: &'static Model, id: &[Param], body: &Json, ctx: &Context) -> Result<String, HttpError> {
+        let auth = &ctx.auth;
+        let mut input = self.parse_body(m, body, false)?;
+        if let Some(h) = self.hooks.get(&m.name).filter(|h| !h.before_update.is_empty()) {
+            input = self.parse_body(m, &run_before(&h.before_update, ctx, input)?, false)?;
+        }
         let mut tx = self.pool.begin().await?;
         let current = self.fetch_row(&mut Db::Tx(&mut tx), m, id, auth, true).await?.ok_or_else(HttpError::not_found)?;
         if !self.holds(&mut tx, m, id, Op::Update, auth).await? {
@@ -996,10 +1008,33 @@ impl Engine {
         };
         let shown = shown.ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))?;
         tx.commit().await?;
+        self.after(m, ctx, &shown, |h| &h.after_update);
         Ok(shown)
     }
 
-    pub(crate) async fn delete(&self, m: &'static Model, id: &[Param], auth: &Claims) -> Result<(), HttpError> {
+    /// Runs the after hooks of a committed write on the row as the caller sees it.
+    fn after(&self, m: &Model, ctx: &Context, shown: &str, pick: impl Fn(&ModelHooks) -> &Vec<ErasedAfter>) {
+        let Some(h) = self.hooks.get(&m.name) else { return };
+        let hooks = pick(h);
+        if hooks.is_empty() {
+            return;
+        }
+        let row: Json = serde_json::from_str(shown).unwrap_or(Json::Null);
+        for f in hooks {
+            if let Err(e) = f(ctx, &row) {
+                tracing::error!(model = %m.name, request_id = %ctx.request_id, error = %e, "an after hook could not read the row");
+            }
+        }
+    }
+
+    pub(crate) async fn delete(&self, m: &'static Model, id: &[Param], ctx: &Context) -> Result<(), HttpError> {
+        let auth = &ctx.auth;
+        let id_json = Json::Array(id.iter().map(param_json).collect());
+        if let Some(h) = self.hooks.get(&m.name) {
+            for f in &h.before_delete {
+                f(ctx, &mut id_json.clone()).map_err(rejected)?;
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let mut aliases = 0;
         let read = self.policy(m, Op::Read, auth, "t", &mut aliases)?;
@@ -1014,7 +1049,40 @@ impl Engine {
         push_where(&mut q, self.id_cond(m, "", id));
         tx.execute(&q).await?;
         tx.commit().await?;
+        if let Some(h) = self.hooks.get(&m.name) {
+            for f in &h.after_delete {
+                let _ = f(ctx, &id_json);
+            }
+        }
         Ok(())
+    }
+}
+
+/// Runs before hooks on a checked input; a refusal is the request's answer.
+fn run_before(hooks: &[ErasedBefore], ctx: &Context, input: Map<String, Json>) -> Result<Json, HttpError> {
+    let mut json = Json::Object(input);
+    for f in hooks {
+        f(ctx, &mut json).map_err(rejected)?;
+    }
+    Ok(json)
+}
+
+fn rejected(r: Reject) -> HttpError {
+    if r.status >= 500 {
+        tracing::error!(detail = %r.detail, "a hook failed");
+    }
+    HttpError::new(r.status, r.detail).with_errors(r.errors.into_iter().map(|(path, message)| FieldError { path, message }).collect())
+}
+
+/// An id value as JSON (for hooks).
+fn param_json(p: &Param) -> Json {
+    match p {
+        Param::Null => Json::Null,
+        Param::Bool(b) => Json::Bool(*b),
+        Param::Int(i) => Json::from(*i),
+        Param::Float(f) => Json::from(*f),
+        Param::Text(s) => Json::String(s.clone()),
+        Param::Bytes(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
     }
 }
 

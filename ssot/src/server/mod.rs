@@ -121,16 +121,36 @@ pub enum StartError {
 pub struct Server {
     source: &'static Source,
     settings: Result<Settings, String>,
+    hooks: std::collections::HashMap<String, crate::hooks::ModelHooks>,
 }
 
 impl Server {
     /// The server of the generated `SCHEMA`, configured from the environment.
     pub fn new(source: &'static Source) -> Self {
-        Server { source, settings: Settings::from_env() }
+        Server { source, settings: Settings::from_env(), hooks: std::collections::HashMap::new() }
     }
 
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = Ok(settings);
+        self
+    }
+
+    /// Before/after hooks of a model (`db::Post::hooks().before_create(...)`); several sets for
+    /// one model run in the order they were added.
+    pub fn hooks<R, C, U>(mut self, hooks: crate::hooks::Hooks<R, C, U>) -> Self
+    where
+        R: serde::de::DeserializeOwned + 'static,
+        C: serde::de::DeserializeOwned + serde::Serialize + 'static,
+        U: serde::de::DeserializeOwned + serde::Serialize + 'static,
+    {
+        let (model, h) = hooks.erase();
+        let all = self.hooks.entry(model.to_owned()).or_default();
+        all.before_create.extend(h.before_create);
+        all.after_create.extend(h.after_create);
+        all.before_update.extend(h.before_update);
+        all.after_update.extend(h.after_update);
+        all.before_delete.extend(h.before_delete);
+        all.after_delete.extend(h.after_delete);
         self
     }
 
@@ -149,7 +169,8 @@ impl Server {
         let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1)).await?;
         let types = pool.column_types().await.map_err(OpenError::Connect)?;
         let auth = auth::Authenticator::new(schema, settings.auth.clone()).map_err(StartError::Settings)?;
-        let engine = Engine { schema, source: self.source, dialect: pool.dialect(), pool, types, limits: settings.limits };
+        let engine =
+            Engine { schema, source: self.source, dialect: pool.dialect(), pool, types, limits: settings.limits, hooks: self.hooks };
         let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
         let state = Arc::new(App { engine, auth, limits });
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
@@ -280,6 +301,11 @@ impl Call {
         Ok(Call { app, headers: headers.clone(), path, request_id, auth })
     }
 
+    /// The hooks' view of the request.
+    fn context(&self) -> crate::hooks::Context {
+        crate::hooks::Context { auth: self.auth.clone(), request_id: self.request_id.clone() }
+    }
+
     fn answer(&self, r: Result<(StatusCode, String), HttpError>) -> Response {
         match r {
             Ok((status, _)) if status == StatusCode::NO_CONTENT => status.into_response(),
@@ -335,7 +361,7 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
     let list = handler!(|c, RawQuery(q) => RawQuery| c.app.engine.list(m, &params(q), &c.auth).await.map(|b| (StatusCode::OK, b)));
     let count = handler!(|c, RawQuery(q) => RawQuery| c.app.engine.count(m, &params(q), &c.auth).await.map(|b| (StatusCode::OK, b)));
     let create = handler!(|c, body => Body| match body_json(&c.headers, body) {
-        Ok(body) => c.app.engine.create(m, &body, &c.auth).await.map(|b| (StatusCode::CREATED, b)),
+        Ok(body) => c.app.engine.create(m, &body, &c.context()).await.map(|b| (StatusCode::CREATED, b)),
         Err(e) => Err(e),
     });
     let mut base_route: MethodRouter<Arc<App>> = get(list);
@@ -356,11 +382,11 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
             Err(e) => Err(e),
         });
         let update = handler!(|c, Path(ids) => Ids, body => Body| match (c.app.engine.parse_id(m, &ordered(m, ids)), body_json(&c.headers, body)) {
-            (Ok(id), Ok(body)) => c.app.engine.update(m, &id, &body, &c.auth).await.map(|b| (StatusCode::OK, b)),
+            (Ok(id), Ok(body)) => c.app.engine.update(m, &id, &body, &c.context()).await.map(|b| (StatusCode::OK, b)),
             (Err(e), _) | (_, Err(e)) => Err(e),
         });
         let delete = handler!(|c, Path(ids) => Ids| match c.app.engine.parse_id(m, &ordered(m, ids)) {
-            Ok(id) => c.app.engine.delete(m, &id, &c.auth).await.map(|()| (StatusCode::NO_CONTENT, String::new())),
+            Ok(id) => c.app.engine.delete(m, &id, &c.context()).await.map(|()| (StatusCode::NO_CONTENT, String::new())),
             Err(e) => Err(e),
         });
         router = router.route(&one, with_405(get(get_one).patch(update).delete(delete), vec!["GET", "PATCH", "DELETE"]));

@@ -79,6 +79,12 @@ impl From<sqlx::Error> for HttpError {
                 if code == "40001" || code == "40P01" {
                     return HttpError::new(409, "The change conflicted with a concurrent change; retry it.");
                 }
+                // SQLite busy or locked past busy_timeout, PostgreSQL shutting down or a lost
+                // connection: the database is there but cannot answer now.
+                if code == "5" || code == "6" || code == "57P01" || code == "57P03" || code.starts_with("08") {
+                    tracing::error!(error = %e, "database busy or unavailable");
+                    return HttpError::new(503, "The database cannot be reached; retry later.").with_header("retry-after", "1");
+                }
                 if code == "42P01" || code == "42703" {
                     tracing::error!(error = %e, "the database lacks a table or column of the schema");
                     return HttpError::new(503, "The database lacks a table or column of this model; apply the schema's migrations.");
