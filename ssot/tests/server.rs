@@ -347,3 +347,18 @@ async fn hooks_change_inputs_reject_and_see_committed_rows() {
     assert_eq!(api.call("GET", "/api/posts/1", admin.clone(), None).await.status, StatusCode::OK);
     assert_eq!(api.call("DELETE", "/api/posts/3", admin, None).await.status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_routes_take_the_principal() {
+    use ssot::server::Principal;
+    let mine = axum::Router::new().route("/me", axum::routing::get(|Principal(auth): Principal| async move { axum::Json(auth) }));
+    let api = api_with(|s| s.routes(mine)).await;
+    let me = api.call("GET", "/me", bob(), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+    assert_eq!(me.json(), json!({ "id": 2, "role": "USER" }), "the claims of [auth.claims], `sub` as the id");
+    assert!(me.headers.get("x-request-id").is_some());
+    let anonymous = api.call("GET", "/me", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.headers["content-type"], "application/problem+json");
+    assert_eq!(api.call("GET", "/me", Some("bad".into()), None).await.status, StatusCode::UNAUTHORIZED);
+}

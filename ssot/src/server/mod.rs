@@ -122,12 +122,13 @@ pub struct Server {
     source: &'static Source,
     settings: Result<Settings, String>,
     hooks: std::collections::HashMap<String, crate::hooks::ModelHooks>,
+    routes: Option<Router>,
 }
 
 impl Server {
     /// The server of the generated `SCHEMA`, configured from the environment.
     pub fn new(source: &'static Source) -> Self {
-        Server { source, settings: Settings::from_env(), hooks: std::collections::HashMap::new() }
+        Server { source, settings: Settings::from_env(), hooks: std::collections::HashMap::new(), routes: None }
     }
 
     pub fn settings(mut self, settings: Settings) -> Self {
@@ -151,6 +152,16 @@ impl Server {
         all.after_update.extend(h.after_update);
         all.before_delete.extend(h.before_delete);
         all.after_delete.extend(h.after_delete);
+        self
+    }
+
+    /// Your own routes, served beside the generated ones with the same request ids, logs, CORS
+    /// and body limit; their handlers take the caller as a [`Principal`].
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.routes = Some(match self.routes.take() {
+            Some(r) => r.merge(routes),
+            None => routes,
+        });
         self
     }
 
@@ -192,12 +203,13 @@ impl Server {
                     }
                 }),
             )
+            .with_state(state.clone())
+            .merge(self.routes.unwrap_or_default())
             .fallback(|uri: Uri, headers: HeaderMap| async move {
                 HttpError::new(404, "No such route.").response(uri.path(), &request_id(&headers))
             })
             .layer(DefaultBodyLimit::max(settings.body_limit))
-            .layer(axum::middleware::from_fn(request_ids))
-            .with_state(state);
+            .layer(axum::middleware::from_fn_with_state(state, request_ids));
         Ok(if settings.cors_origins.is_empty() { router } else { router.layer(cors(&settings.cors_origins)?) })
     }
 }
@@ -241,7 +253,8 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// Gives every request an id (echoed as `x-request-id`) and logs one line per request.
-async fn request_ids(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn request_ids(State(app): State<Arc<App>>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    req.extensions_mut().insert(app);
     let id = request_id(req.headers());
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
@@ -412,6 +425,26 @@ fn with_405(route: MethodRouter<Arc<App>>, methods: Vec<&'static str>) -> Method
     })
 }
 
+/// The caller of one of your own routes (see [`Server::routes`]), authenticated as requests to
+/// a model without `@@auth` are (`[auth] default`): its claims, `None` for an anonymous caller
+/// where the default allows `public`. A request it cannot authenticate is answered with the
+/// same 401 problem as the generated routes give.
+#[derive(Debug, Clone)]
+pub struct Principal(pub Claims);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Principal {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Response> {
+        let id = request_id(&parts.headers);
+        let Some(app) = parts.extensions.get::<Arc<App>>().cloned() else {
+            tracing::error!("ssot::server::Principal on a route not registered with Server::routes");
+            return Err(HttpError::internal().response(parts.uri.path(), &id));
+        };
+        app.auth.authenticate(&parts.headers, &app.engine.schema.auth.default).map(Principal).map_err(|e| e.response(parts.uri.path(), &id))
+    }
+}
+
 /// Serves `router` on `HOST`:`PORT` (127.0.0.1:3000 by default) until SIGTERM or Ctrl-C,
 /// letting requests in flight finish.
 pub async fn serve(router: Router) -> std::io::Result<()> {
@@ -424,7 +457,8 @@ pub async fn serve(router: Router) -> std::io::Result<()> {
 
 /// [`serve`] on a listener of your own.
 pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await
+    // With the peer's address: anonymous callers are rate limited by it.
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await
 }
 
 async fn shutdown() {
