@@ -45,8 +45,12 @@ $2
 [build-dependencies]
 $3
 
+[profile.dev]
+debug = "line-tables-only"
+
 [profile.dev.package."*"]
 opt-level = 1
+debug = false
 
 [workspace]
 EOF

@@ -25,6 +25,31 @@ macro_rules! include_ssot {
     };
 }
 
+/// The `INPUTS` of the generated items: each model's input checks ([`schema::check`]) with the
+/// `server` feature, none without it (the checks instantiate serde for every input type, which a
+/// crate that serves nothing need not compile).
+#[cfg(feature = "server")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __inputs {
+    ($($model:literal => $create:ident, $update:ident;)*) => {
+        &[$($crate::schema::Inputs {
+            model: $model,
+            create: |v| $crate::schema::check(v, $create::validate),
+            update: |v| $crate::schema::check(v, $update::validate),
+        }),*]
+    };
+}
+
+#[cfg(not(feature = "server"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __inputs {
+    ($($model:literal => $create:ident, $update:ident;)*) => {
+        &[]
+    };
+}
+
 pub mod hooks;
 pub mod meta;
 pub mod policy;

@@ -9,7 +9,7 @@
 //! assert!(post.policy.as_ref().is_some_and(|p| p.read.is_some()));
 //! ```
 
-use crate::validate::{Violation, Violations};
+use crate::validate::Violations;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -35,11 +35,13 @@ pub struct Inputs {
     pub update: Check,
 }
 
-/// The [`Check`] of an input type `T` with its `validate` method.
+/// The [`Check`] of an input type `T` with its `validate` method (feature `server`).
+#[cfg(feature = "server")]
 pub fn check<T>(value: &serde_json::Value, validate: fn(&T) -> Result<(), Violations>) -> Result<serde_json::Value, Violations>
 where
     T: serde::de::DeserializeOwned + Serialize,
 {
+    use crate::validate::Violation;
     let input: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };

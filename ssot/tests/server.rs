@@ -82,6 +82,8 @@ async fn api_with(configure: impl FnOnce(ssot::server::Server) -> ssot::server::
         rate_limit: 600,
         rate_limit_window_seconds: 60,
         cors_origins: vec!["http://app.test".into()],
+        redis_url: None,
+        ws: ssot::server::WsLimits::default(),
     };
     let router = configure(ssot::server::Server::new(&db::SCHEMA).settings(settings)).router().await.unwrap();
     Api { router, _dir: dir }
@@ -361,4 +363,110 @@ async fn own_routes_take_the_principal() {
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert_eq!(anonymous.headers["content-type"], "application/problem+json");
     assert_eq!(api.call("GET", "/me", Some("bad".into()), None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A WebSocket client of the gateway: messages as JSON, pings answered.
+struct Socket(tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>);
+
+impl Socket {
+    async fn open(addr: std::net::SocketAddr, bearer: Option<String>) -> Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+        if let Some(t) = bearer {
+            req.headers_mut().insert("sec-websocket-protocol", format!("bearer, {t}").parse().unwrap());
+        }
+        Socket(tokio_tungstenite::connect_async(req).await.unwrap().0)
+    }
+
+    async fn send(&mut self, v: Value) {
+        use futures_util::SinkExt as _;
+        self.0.send(tokio_tungstenite::tungstenite::Message::text(v.to_string())).await.unwrap();
+    }
+
+    /// The next message other than a ping (`None`: none within the time, or the socket closed).
+    async fn next(&mut self, ms: u64) -> Option<Value> {
+        use futures_util::StreamExt as _;
+        loop {
+            let msg = tokio::time::timeout(std::time::Duration::from_millis(ms), self.0.next()).await.ok()??.ok()?;
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["type"] == "ping" {
+                    self.send(json!({ "type": "pong" })).await;
+                    continue;
+                }
+                return Some(v);
+            }
+        }
+    }
+
+    /// The close code the server sent.
+    async fn closed_with(&mut self) -> Option<u16> {
+        use futures_util::StreamExt as _;
+        while let Ok(Some(msg)) = tokio::time::timeout(std::time::Duration::from_secs(3), self.0.next()).await {
+            match msg {
+                Ok(tokio_tungstenite::tungstenite::Message::Close(frame)) => return frame.map(|f| f.code.into()),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    async fn subscribe(&mut self, id: &str, channel: &str) {
+        self.send(json!({ "type": "subscribe", "id": id, "channel": channel })).await;
+        assert_eq!(self.next(3000).await, Some(json!({ "type": "subscribed", "id": id })));
+    }
+}
+
+/// The WebSocket gateway over a real socket: events of committed writes reach only those who may
+/// read the row, masked for each; a row that stops being readable arrives as `deleted` with its
+/// id only; the protocol's errors; a message over the size limit closes the socket with 1009.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_events_follow_the_read_policy() {
+    let api = api().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(ssot::server::serve_on(listener, api.router.clone()));
+    let ada = || Some(token(json!({ "id": 1, "role": "USER" })));
+    let eve = || Some(token(json!({ "id": 3, "role": "ADMIN" })));
+    let (mut a, mut b, mut e) = (Socket::open(addr, ada()).await, Socket::open(addr, bob()).await, Socket::open(addr, eve()).await);
+    for s in [&mut a, &mut b, &mut e] {
+        s.subscribe("posts", "post").await;
+    }
+    let draft = api
+        .call("POST", "/api/posts", ada(), Some(json!({ "title": "Live", "slug": "live", "authorId": 1, "reviewNote": "editors only" })))
+        .await
+        .json();
+    let mine = a.next(3000).await.unwrap();
+    assert_eq!((mine["type"].as_str(), mine["event"].as_str(), mine["channel"].as_str()), (Some("event"), Some("created"), Some("post")));
+    assert_eq!(mine["data"]["id"], draft["id"]);
+    assert!(mine["data"].get("reviewNote").is_none(), "the author is not an editor: {mine}");
+    assert_eq!(mine["data"], draft, "the event carries the row as the author reads it");
+    let edited = e.next(3000).await.unwrap();
+    assert_eq!(edited["data"]["reviewNote"], "editors only");
+    assert_eq!(b.next(300).await, None, "bob may not read the draft");
+
+    let id = draft["id"].as_i64().unwrap();
+    api.call("PATCH", &format!("/api/posts/{id}"), ada(), Some(json!({ "published": true }))).await;
+    assert_eq!(b.next(3000).await.unwrap()["event"], "created", "a row that becomes readable arrives as created");
+    let updated = a.next(3000).await.unwrap();
+    assert_eq!((updated["event"].as_str(), updated["seq"].as_u64()), (Some("updated"), Some(2)));
+    api.call("PATCH", &format!("/api/posts/{id}"), ada(), Some(json!({ "published": false }))).await;
+    let gone = b.next(3000).await.unwrap();
+    assert_eq!((gone["event"].as_str(), &gone["data"]), (Some("deleted"), &json!({ "id": id })));
+    assert_eq!(a.next(3000).await.unwrap()["seq"], 3, "the author still reads it");
+
+    // Protocol mistakes are answered; anonymous callers may not subscribe to a model with auth.
+    a.send(json!({ "type": "subscribe", "id": "posts", "channel": "post" })).await;
+    assert_eq!(a.next(3000).await.unwrap()["status"], 409);
+    a.send(json!({ "type": "subscribe", "id": "x", "channel": "post", "filter": { "reviewNote": { "equals": "x" } } })).await;
+    assert_eq!(
+        a.next(3000).await.unwrap(),
+        json!({ "type": "error", "id": "x", "status": 400, "title": "unknown filter field reviewNote" })
+    );
+    let mut anon = Socket::open(addr, None).await;
+    anon.send(json!({ "type": "subscribe", "id": "y", "channel": "post" })).await;
+    assert_eq!(anon.next(3000).await.unwrap()["status"], 401);
+    anon.send(json!({ "type": "pong", "pad": "x".repeat(100_000) })).await;
+    assert_eq!(anon.closed_with().await, Some(1009));
 }

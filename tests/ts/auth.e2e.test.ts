@@ -1,6 +1,7 @@
 // Authentication and CORS settings of a generated server (TREE, a blog tree with its database in
 // DATABASE_URL), each in a server process started with those settings: RS256 with a PEM key,
-// RS256 from a JWKS endpoint, issuer and audience checks, API keys, CORS origins.
+// RS256 from a JWKS endpoint, issuer and audience checks, API keys, CORS origins. SERVER_BIN runs
+// another server of the tree instead (the Rust server).
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -20,7 +21,9 @@ after(() => {
 
 async function server(env: Record<string, string>): Promise<string> {
   port++;
-  const child = spawn("node", ["--import", "tsx", "src/server/main.ts"], {
+  // SERVER_BIN: another server of the same tree (the Rust server's binary).
+  const [cmd, args] = process.env.SERVER_BIN ? [process.env.SERVER_BIN, []] : ["node", ["--import", "tsx", "src/server/main.ts"]];
+  const child = spawn(cmd, args, {
     cwd: TREE,
     env: { ...process.env, JWT_SECRET: "", PORT: String(port), LOG_LEVEL: "silent", ...env },
     stdio: "ignore",

@@ -73,7 +73,9 @@ wait_ready() { # TREE PORT: until /ready answers (10 s), else the server's log
 # The Rust server of the same schema (examples/blog-server: ssot::server on axum + sqlx).
 start_rust_server() { # TREE PORT [BINARY: blog-server, or fixture-server with FIXTURE set]
   local tree=$1 port=$2 bin=${3:-blog-server}
-  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test exec "$root/target/debug/$bin" >>"$tree/server.log" 2>&1) &
+  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
+    WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
+    exec "$root/target/debug/$bin" >>"$tree/server.log" 2>&1) &
   server_pid=$!
   wait_ready "$tree" "$port"
 }
@@ -156,7 +158,7 @@ done
 # The attack matrix of the multi-tenant fixture, on both frameworks (PostgreSQL).
 tenant_suite() { # LABEL → runs tests/ts/tenant.e2e.test.ts against API_URL (and API_URL_2)
   local log
-  if log=$(DATABASE_URL="$DATABASE_URL" NO_REALTIME="${NO_REALTIME:-}" node --import tsx --test "$here/tenant.e2e.test.ts" 2>&1); then
+  if log=$(DATABASE_URL="$DATABASE_URL" node --import tsx --test "$here/tenant.e2e.test.ts" 2>&1); then
     result "$1: attack matrix and regressions ($(echo "$log" | awk '/^# pass/ {print $3}') tests, $(echo "$log" | awk '/^# skipped/ {print $3}') skipped)" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -80
@@ -184,8 +186,7 @@ if only tenant; then
     prepare "$tree" "$root/tests/fixtures/tenant" express registry postgresql
     port=$((port + 1))
     FIXTURE=tenant start_rust_server "$tree" $port fixture-server
-    # The suite's realtime part needs the WebSocket gateway, which the Rust server lacks so far.
-    NO_REALTIME=1 API_URL="http://127.0.0.1:$port" tenant_suite "tenant rust (HTTP; realtime part skipped)"
+    API_URL="http://127.0.0.1:$port" tenant_suite "tenant rust (HTTP and WebSocket)"
     stop_server
   fi
 fi
@@ -221,6 +222,7 @@ for db in postgresql sqlite; do
   tree="$out/blog-$db-rust"
   echo "-- $label"
   prepare "$tree" "$src" express registry "$db"
+  [ "$db" = postgresql ] && rust_pg_url=$DATABASE_URL
   port=$((port + 1))
   start_rust_server "$tree" $port
   if log=$(API_URL="http://127.0.0.1:$port" DB=$db node --import tsx --test "$here/blog.e2e.test.ts" 2>&1); then
@@ -228,6 +230,28 @@ for db in postgresql sqlite; do
   else
     echo "$log" | grep -E "^not ok|^# (pass|fail)|error:|expected|actual" | head -60
     result "$label: blog suite" 1
+  fi
+  if log=$(API_URL="http://127.0.0.1:$port" node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
+    result "$label: realtime suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+    result "$label: realtime suite" 1
+  fi
+  if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test "$here/realtime.sdk.test.ts" 2>&1); then
+    result "$label: SDK hybrid client and reconnection" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -40
+    result "$label: SDK hybrid client and reconnection" 1
+  fi
+  # Auth settings, each in a Rust server process of its own (JWKS_URL is not there yet).
+  if [ "$db" = sqlite ]; then
+    if log=$(TREE="$tree" SERVER_BIN="$root/target/debug/blog-server" DATABASE_URL="$DATABASE_URL" \
+      node --import tsx --test --test-name-pattern="JWT_PUBLIC_KEY|API keys" "$here/auth.e2e.test.ts" 2>&1); then
+      result "$label: auth settings and CORS: RS256 with a PEM key, API keys ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+    else
+      echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms' | head -40
+      result "$label: auth settings and CORS" 1
+    fi
   fi
   # The TypeScript server of the same tree on the same database: the same bytes for the same rows.
   rust_pid=$server_pid
@@ -269,6 +293,29 @@ else
 fi
 stop_server
 kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+fi
+# A mixed fleet on one Redis and one database: a TypeScript and a Rust instance of the blog
+# deliver each other's writes, under each subscriber's policy (both directions).
+if only rust; then
+  tree="$out/blog-postgresql-rust"
+  export DATABASE_URL=$rust_pg_url
+  echo "-- realtime across a TypeScript and a Rust instance (Redis)"
+  start_server "$tree" $((base + 105))
+  first_pid=$server_pid
+  start_rust_server "$tree" $((base + 106))
+  server2_pid=$server_pid
+  server_pid=$first_pid
+  for pair in "105 106 TypeScript Rust" "106 105 Rust TypeScript"; do
+    read -r from to from_name to_name <<<"$pair"
+    if log=$(API_URL=http://127.0.0.1:$((base + from)) API_URL_2=http://127.0.0.1:$((base + to)) node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
+      result "mixed fleet on Redis: writes through $from_name reach subscribers of $to_name (realtime suite with fan-out, $(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+    else
+      echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+      result "mixed fleet on Redis: writes through $from_name reach subscribers of $to_name" 1
+    fi
+  done
+  stop_server
+  kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
 fi
 # The tenant tree twice on one Redis: rate limits are shared (the suite's rate-limit test runs).
 if only tenant; then

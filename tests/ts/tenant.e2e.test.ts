@@ -726,8 +726,7 @@ class Socket {
   }
 }
 
-// NO_REALTIME=1: a server without the WebSocket gateway (the Rust server, for now) runs the rest.
-describe("realtime under the same policies", { skip: process.env.NO_REALTIME === "1" ? "no WebSocket gateway on this server" : false }, () => {
+describe("realtime under the same policies", () => {
   const sockets: Socket[] = [];
   after(() => {
     for (const s of sockets) s.ws.close();

@@ -54,15 +54,14 @@ fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
     let openapi = serde_json::from_str::<serde_json::Value>(&openapi).map(|v| v.to_string()).unwrap_or(openapi);
     c.doc(Some("The OpenAPI 3.1 document of the HTTP API (the TypeScript tree's `src/openapi.json`)."));
     c.line(format!("pub const OPENAPI_JSON: &str = {};", rust_raw_str(&openapi)));
-    c.doc(Some("How a server checks request bodies: each model's input types with their `validate()`."));
+    c.doc(Some("How a server checks request bodies: each model's input types with their `validate()`"));
+    c.doc(Some("(empty unless the `server` feature of ssot is on: a crate that serves nothing does not"));
+    c.doc(Some("compile the checks)."));
     c.line("#[allow(deprecated)]");
-    c.open("pub const INPUTS: &[::ssot::schema::Inputs] = &[");
+    c.open("pub const INPUTS: &[::ssot::schema::Inputs] = ::ssot::__inputs![");
     for m in ir.api_models().filter(|m| m.kind == ModelKind::Model) {
         let name = camel(&m.name);
-        c.line(format!(
-            "::ssot::schema::Inputs {{ model: {}, create: |v| ::ssot::schema::check(v, {name}CreateInput::validate), update: |v| ::ssot::schema::check(v, {name}UpdateInput::validate) }},",
-            rust_str(&m.name)
-        ));
+        c.line(format!("{} => {name}CreateInput, {name}UpdateInput;", rust_str(&m.name)));
     }
     c.close("];");
     c.line("");

@@ -1,5 +1,5 @@
 //! Who is calling, with the TypeScript server's semantics: a JWT in `Authorization: Bearer`
-//! (HS256 with the secret; `iss`/`aud` checked when configured; `exp` required unless turned
+//! (HS256 with the secret, or RS256 with a PEM public key; `iss`/`aud` checked when configured; `exp` required unless turned
 //! off; `sub` stands in for a missing `id`), an API key in `x-api-key`, or nobody. The claims
 //! become the principal that policies see as `auth`, checked against `[auth.claims]`.
 
@@ -15,6 +15,9 @@ use std::collections::HashMap;
 pub struct AuthSettings {
     /// HS256 secret (`JWT_SECRET`).
     pub jwt_secret: Option<String>,
+    /// RS256 public key, PEM (`JWT_PUBLIC_KEY`); when set, tokens must be RS256 and signed by
+    /// its private key, and `JWT_SECRET` is not used.
+    pub jwt_public_key: Option<String>,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
     /// Tokens must carry `exp` (`JWT_REQUIRE_EXP`, default true).
@@ -25,7 +28,7 @@ pub struct AuthSettings {
 
 pub(crate) struct Authenticator {
     settings: AuthSettings,
-    key: Option<jsonwebtoken::DecodingKey>,
+    key: Option<(jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm)>,
     keys: HashMap<String, Map<String, Json>>,
     schema: &'static Schema,
 }
@@ -42,18 +45,33 @@ impl Authenticator {
             let principal = principal(schema, claims).ok_or("API_KEYS: the claims of a key do not match [auth.claims]")?;
             keys.insert(key, principal);
         }
-        let key = match &settings.jwt_secret {
-            Some(secret) => Some(jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()).map_err(|e| format!("JWT_SECRET: {e}"))?),
-            None => None,
+        let key = match (&settings.jwt_public_key, &settings.jwt_secret) {
+            (Some(pem), _) => Some((
+                jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes())
+                    .map_err(|e| format!("JWT_PUBLIC_KEY must be an RSA public key in PEM: {e}"))?,
+                jsonwebtoken::Algorithm::RS256,
+            )),
+            (None, Some(secret)) => Some((
+                jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()).map_err(|e| format!("JWT_SECRET: {e}"))?,
+                jsonwebtoken::Algorithm::HS256,
+            )),
+            (None, None) => None,
         };
         Ok(Authenticator { settings, key, keys, schema })
     }
 
     fn verify(&self, token: &str) -> Result<Map<String, Json>, HttpError> {
-        let Some(key) = &self.key else {
+        self.verify_with_expiry(token).map(|(claims, _)| claims)
+    }
+
+    /// A bare token's principal and its `exp` (seconds since the epoch), which tells the realtime
+    /// gateway when to close the socket.
+    pub(crate) fn verify_with_expiry(&self, token: &str) -> Result<(Map<String, Json>, Option<u64>), HttpError> {
+        let Some((key, algorithm)) = &self.key else {
             return Err(HttpError::new(401, "Token authentication is not configured on this server."));
         };
-        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        // One algorithm, the key's: an HS256 token signed with the public key's text is refused.
+        let mut v = jsonwebtoken::Validation::new(*algorithm);
         v.leeway = 0;
         v.validate_nbf = true;
         v.required_spec_claims.clear();
@@ -70,10 +88,13 @@ impl Authenticator {
         let invalid = || HttpError::new(401, "The token is invalid or expired.").with_header("www-authenticate", "Bearer");
         let data = jsonwebtoken::decode::<Map<String, Json>>(token, key, &v).map_err(|_| invalid())?;
         let mut claims = data.claims;
+        let exp = claims.get("exp").and_then(|e| e.as_u64().or_else(|| e.as_f64().map(|f| f as u64)));
         if let (false, Some(sub)) = (claims.contains_key("id"), claims.get("sub").cloned()) {
             claims.insert("id".into(), sub);
         }
-        principal(self.schema, Json::Object(claims)).ok_or_else(|| HttpError::new(401, "The token lacks the claims this API needs."))
+        let principal = principal(self.schema, Json::Object(claims))
+            .ok_or_else(|| HttpError::new(401, "The token lacks the claims this API needs."))?;
+        Ok((principal, exp))
     }
 
     /// The principal of a request to a model that accepts `methods`.

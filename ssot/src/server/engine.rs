@@ -8,7 +8,7 @@ use super::problem::{FieldError, HttpError};
 use super::wire::{self, Wire};
 use crate::hooks::{Context, ErasedAfter, ErasedBefore, ModelHooks, Reject};
 use crate::rules::{self, Claims, Dialect, Marked, ident};
-use crate::schema::{Expr, Field, Model, Relation, Schema, Source};
+use crate::schema::{Expr, Field, Model, RealtimeEvent, Relation, Schema, Source};
 use base64::Engine as _;
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -30,6 +30,8 @@ pub(crate) struct Engine {
     pub limits: Limits,
     /// Hooks by model name.
     pub hooks: HashMap<String, ModelHooks>,
+    /// Where committed writes of `@@realtime` models go (the WebSocket gateway's bus).
+    pub events: Option<std::sync::Arc<super::realtime::Bus>>,
 }
 
 /// Query-string parameters, the last value of each name.
@@ -494,6 +496,35 @@ impl Engine {
         let target = self.model(&rel.model)?;
         let mut aliases = 0;
         let read = self.policy(target, Op::Read, auth, "t", &mut aliases)?;
+        let groups = self.related(db, m, rows, rel, read, auth).await?;
+        // The included rows, presented with their own model's rules (none nested further).
+        Ok(groups
+            .into_iter()
+            .map(|group| match group {
+                None if rel.list => Some("[]".to_owned()),
+                None => Some("null".to_owned()),
+                Some(found) if rel.list => {
+                    let items: Vec<String> = found.iter().filter_map(|r| self.present(target, r, &[]).ok()).collect();
+                    Some(format!("[{}]", items.join(",")))
+                }
+                Some(found) => found.first().and_then(|r| self.present(target, r, &[]).ok()),
+            })
+            .collect())
+    }
+
+    /// The rows of `rel`'s target tied to each of `rows` that `read` lets through, ordered by the
+    /// target's id (with the [`readable_fields`] flags of `auth`); `None` for a row whose key
+    /// holds a null (nothing can be tied to it).
+    async fn related(
+        &self,
+        db: &mut Db<'_>,
+        m: &'static Model,
+        rows: &[Row],
+        rel: &Relation,
+        read: Cond,
+        auth: &Claims,
+    ) -> Result<Vec<Option<Vec<Row>>>, HttpError> {
+        let target = self.model(&rel.model)?;
         // (column of the target, value cells per row) pairs that tie a target row to a row.
         let (mine, theirs, join): (Vec<&Field>, Vec<&Field>, Option<JoinTable>) = if !rel.fields.is_empty() {
             (
@@ -570,30 +601,89 @@ impl Engine {
                 found.push((link_cells, r));
             }
         }
-        // The included rows, presented with their own model's rules (none nested further).
-        let texts = {
-            let rows: Vec<Row> = found.iter().map(|(_, r)| r.clone()).collect();
-            let mut texts = Vec::new();
-            for r in &rows {
-                texts.push(self.present(target, r, &[]).ok());
-            }
-            texts
-        };
         let same = |a: &[Cell], b: &[Cell]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| cells_equal(x, y));
         Ok(keys
             .iter()
-            .map(|k| {
-                if rel.list {
-                    let items: Vec<&str> =
-                        found.iter().zip(&texts).filter(|((l, _), _)| same(l, k)).filter_map(|(_, t)| t.as_deref()).collect();
-                    Some(format!("[{}]", items.join(",")))
-                } else if k.contains(&Cell::Null) {
-                    Some("null".to_owned())
-                } else {
-                    found.iter().zip(&texts).find(|((l, _), _)| same(l, k)).and_then(|(_, t)| t.clone())
-                }
-            })
+            .map(|k| (!k.contains(&Cell::Null)).then(|| found.iter().filter(|(l, _)| same(l, k)).map(|(_, r)| r.clone()).collect()))
             .collect())
+    }
+
+    // ---- realtime events ----------------------------------------------------------------
+
+    /// Does a committed `event` on `m` go to the realtime gateway?
+    fn emits(&self, m: &Model, event: RealtimeEvent) -> bool {
+        self.events.is_some() && m.realtime.as_ref().is_some_and(|r| r.contains(&event))
+    }
+
+    /// The row as events carry it, as the TypeScript server's `snapshotOf` writes it: every
+    /// field in the wire format (hidden ones too: rules read them; a value the wire format
+    /// cannot carry is null) and the relations the read and `@readable` rules look at, loaded
+    /// whole. `None` when the row is gone.
+    async fn snapshot_of(&self, db: &mut Db<'_>, m: &'static Model, id: &[Param]) -> Result<Option<String>, HttpError> {
+        let Some(row) = self.fetch_row(db, m, id, &None, false).await? else { return Ok(None) };
+        let tree = super::realtime::policy_tree(m);
+        Ok(self.snapshots(db, m, vec![row], &tree).await?.into_iter().next())
+    }
+
+    fn snapshots<'a, 'b: 'a>(
+        &'a self,
+        db: &'a mut Db<'b>,
+        m: &'static Model,
+        rows: Vec<Row>,
+        tree: &'a super::realtime::Tree,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<String>, HttpError>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut nested: Vec<Vec<(&str, String)>> = vec![Vec::new(); rows.len()];
+            for rel in m.relations.iter().filter(|r| tree.0.contains_key(&r.name)) {
+                let target = self.model(&rel.model)?;
+                let groups = self.related(db, m, &rows, rel, Cond::All, &None).await?;
+                let flat: Vec<Row> = groups.iter().flatten().flatten().cloned().collect();
+                let texts = self.snapshots(db, target, flat, &tree.0[&rel.name]).await?;
+                let mut texts = texts.into_iter();
+                for (i, group) in groups.iter().enumerate() {
+                    let n = group.as_ref().map_or(0, Vec::len);
+                    let items: Vec<String> = texts.by_ref().take(n).collect();
+                    let text =
+                        if rel.list { format!("[{}]", items.join(",")) } else { items.into_iter().next().unwrap_or_else(|| "null".into()) };
+                    nested[i].push((&rel.name, text));
+                }
+            }
+            Ok(rows
+                .iter()
+                .zip(nested)
+                .map(|(row, nested)| {
+                    let mut out = String::from("{");
+                    for (i, (f, cell)) in columns(m).zip(row).enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&serde_json::to_string(&f.name).unwrap_or_default());
+                        out.push(':');
+                        match wire::to_wire(self.schema, f, cell.clone()) {
+                            Ok(w) => w.write(&mut out),
+                            Err(_) => out.push_str("null"),
+                        }
+                    }
+                    for (name, text) in nested {
+                        if out.len() > 1 {
+                            out.push(',');
+                        }
+                        out.push_str(&serde_json::to_string(name).unwrap_or_default());
+                        out.push(':');
+                        out.push_str(&text);
+                    }
+                    out.push('}');
+                    out
+                })
+                .collect())
+        })
+    }
+
+    /// Hands a committed change to the gateway (and, with Redis, to every instance's).
+    fn publish(&self, m: &Model, event: RealtimeEvent, before: Option<String>, after: Option<String>) {
+        if let Some(bus) = &self.events {
+            bus.publish(&m.name, event, before, after);
+        }
     }
 
     // ---- operations ---------------------------------------------------------------------
@@ -955,6 +1045,10 @@ impl Engine {
         };
         let shown = shown.ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))?;
         tx.commit().await?;
+        if self.emits(m, RealtimeEvent::Created) {
+            let after = self.snapshot_of(&mut Db::Pool(&self.pool), m, &id).await?;
+            self.publish(m, RealtimeEvent::Created, None, after);
+        }
         self.after(m, ctx, &shown, |h| &h.after_create);
         Ok(shown)
     }
@@ -973,6 +1067,7 @@ impl Engine {
         self.check_writable(&mut tx, m, id, &input, auth).await?;
         self.check_references(&mut tx, m, &input, Some(&current), auth).await?;
         let sets = self.assignments(m, &input, false)?;
+        let before = if self.emits(m, RealtimeEvent::Updated) { self.snapshot_of(&mut Db::Tx(&mut tx), m, id).await? } else { None };
         let mut after: Vec<Param> = id.to_vec();
         if !sets.is_empty() {
             let mut q = Query::default();
@@ -1008,6 +1103,10 @@ impl Engine {
         };
         let shown = shown.ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))?;
         tx.commit().await?;
+        if self.emits(m, RealtimeEvent::Updated) {
+            let snapshot = self.snapshot_of(&mut Db::Pool(&self.pool), m, &after).await?;
+            self.publish(m, RealtimeEvent::Updated, before, snapshot);
+        }
         self.after(m, ctx, &shown, |h| &h.after_update);
         Ok(shown)
     }
@@ -1044,11 +1143,15 @@ impl Engine {
         if !self.holds(&mut tx, m, id, Op::Delete, auth).await? {
             return Err(HttpError::forbidden(FORBIDDEN));
         }
+        let before = if self.emits(m, RealtimeEvent::Deleted) { self.snapshot_of(&mut Db::Tx(&mut tx), m, id).await? } else { None };
         let mut q = Query::default();
         q.push(&format!("DELETE FROM {}", ident(&m.db_name)));
         push_where(&mut q, self.id_cond(m, "", id));
         tx.execute(&q).await?;
         tx.commit().await?;
+        if before.is_some() {
+            self.publish(m, RealtimeEvent::Deleted, before, None);
+        }
         if let Some(h) = self.hooks.get(&m.name) {
             for f in &h.after_delete {
                 let _ = f(ctx, &id_json);

@@ -29,12 +29,14 @@ mod db;
 mod engine;
 mod problem;
 mod ratelimit;
+mod realtime;
 mod wire;
 
 pub use auth::AuthSettings;
 pub use db::OpenError;
 pub use engine::Limits;
 pub use problem::{FieldError, HttpError};
+pub use realtime::WsLimits;
 
 use crate::rules::Claims;
 use crate::schema::{Model, Source};
@@ -63,15 +65,25 @@ pub struct Settings {
     /// (`RATE_LIMIT`, 600; 0 = off) and the window in seconds (`RATE_LIMIT_WINDOW`, 60).
     pub rate_limit: u32,
     pub rate_limit_window_seconds: u32,
-    /// Origins browsers may call the API from (`CORS_ORIGINS`, comma-separated; none: no CORS).
+    /// Origins browsers may call the API from (`CORS_ORIGINS`, comma-separated; none: no CORS);
+    /// also the origins WebSocket clients may connect from.
     pub cors_origins: Vec<String>,
+    /// Realtime fan-out across instances (`REDIS_URL`; needs the `redis` feature).
+    pub redis_url: Option<String>,
+    /// The WebSocket gateway's limits.
+    pub ws: WsLimits,
 }
 
 impl Settings {
-    /// From the environment: `DATABASE_URL`, `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE`,
-    /// `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`, `MAX_PAGE_SIZE`.
+    /// From the environment: `DATABASE_URL`, `DATABASE_POOL_SIZE`, `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_ISSUER`,
+    /// `JWT_AUDIENCE`, `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`,
+    /// `MAX_PAGE_SIZE`, `RATE_LIMIT`, `RATE_LIMIT_WINDOW`, `CORS_ORIGINS`, `REDIS_URL`,
+    /// `WS_MAX_MESSAGE_BYTES`, `WS_MAX_BUFFER_BYTES`, `WS_HEARTBEAT_MS`, `WS_MAX_SUBSCRIPTIONS`.
     pub fn from_env() -> Result<Settings, String> {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        if var("JWKS_URL").is_some() {
+            return Err("JWKS_URL is not supported by the Rust server yet: set JWT_PUBLIC_KEY (PEM) instead".into());
+        }
         let int = |n: &str, fallback: u64| -> Result<u64, String> {
             match var(n) {
                 None => Ok(fallback),
@@ -87,6 +99,7 @@ impl Settings {
             database_url: var("DATABASE_URL").unwrap_or_default(),
             auth: AuthSettings {
                 jwt_secret: var("JWT_SECRET"),
+                jwt_public_key: var("JWT_PUBLIC_KEY"),
                 jwt_issuer: var("JWT_ISSUER"),
                 jwt_audience: var("JWT_AUDIENCE"),
                 jwt_require_exp: require_exp,
@@ -104,6 +117,13 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            redis_url: var("REDIS_URL"),
+            ws: WsLimits {
+                max_message_bytes: int("WS_MAX_MESSAGE_BYTES", 64 * 1024)? as usize,
+                max_buffer_bytes: int("WS_MAX_BUFFER_BYTES", 1024 * 1024)? as usize,
+                heartbeat_ms: int("WS_HEARTBEAT_MS", 30_000)?,
+                max_subscriptions: int("WS_MAX_SUBSCRIPTIONS", 100)? as usize,
+            },
         })
     }
 }
@@ -180,15 +200,30 @@ impl Server {
         let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1)).await?;
         let types = pool.column_types().await.map_err(OpenError::Connect)?;
         let auth = auth::Authenticator::new(schema, settings.auth.clone()).map_err(StartError::Settings)?;
-        let engine =
-            Engine { schema, source: self.source, dialect: pool.dialect(), pool, types, limits: settings.limits, hooks: self.hooks };
+        // The WebSocket gateway, when a model has `@@realtime`.
+        let realtime = schema.models.values().any(|m| m.api && m.realtime.is_some());
+        let events =
+            if realtime { Some(realtime::Bus::open(settings.redis_url.as_deref()).await.map_err(StartError::Settings)?) } else { None };
+        let engine = Engine {
+            schema,
+            source: self.source,
+            dialect: pool.dialect(),
+            pool,
+            types,
+            limits: settings.limits,
+            hooks: self.hooks,
+            events,
+        };
         let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
-        let state = Arc::new(App { engine, auth, limits });
+        let state = Arc::new(App { engine, auth, limits, settings: settings.clone() });
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
         let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);
         let mut router: Router<Arc<App>> = Router::new();
         for m in schema.models.values().filter(|m| m.api) {
             router = model_routes(router, m);
+        }
+        if realtime {
+            router = router.route("/ws", get(realtime::upgrade));
         }
         let router = router
             .route("/openapi.json", get(move || async move { json(StatusCode::OK, openapi) }))
@@ -233,6 +268,7 @@ struct App {
     engine: Engine,
     auth: auth::Authenticator,
     limits: ratelimit::RateLimits,
+    settings: Settings,
 }
 
 /// The caller's address (from the connection; `unknown` without one, as in tests).
@@ -458,7 +494,15 @@ pub async fn serve(router: Router) -> std::io::Result<()> {
 /// [`serve`] on a listener of your own.
 pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
     // With the peer's address: anonymous callers are rate limited by it.
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async {
+            shutdown().await;
+            // WebSocket clients are told 1001 (their SDK reconnects elsewhere).
+            realtime::going_away_now();
+        })
+        .await?;
+    realtime::drained(std::time::Duration::from_secs(3)).await;
+    Ok(())
 }
 
 async fn shutdown() {
