@@ -8,5 +8,5 @@ dir=$PWD/target/rust-pg
 url=$(bash tests/ts/pg.sh start "$dir" "$port")
 trap 'bash tests/ts/pg.sh stop "$dir"' EXIT
 psql_url="$url/postgres"
-SSOT_TEST_PG_URL=$psql_url cargo test --locked -q -p ssot --test rules -- --ignored --nocapture 2>&1 | tee target/rust-pg.log
+SSOT_TEST_PG_URL=$psql_url cargo test --locked -q --workspace --test rules -- --ignored --nocapture 2>&1 | tee target/rust-pg.log
 grep -q "agree between SQL (Postgres)" target/rust-pg.log || { echo "FAIL: the PostgreSQL case did not run" >&2; exit 1; }

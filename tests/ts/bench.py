@@ -14,7 +14,8 @@ tree = os.path.join(root, "target", "bench-ts-100")
 modules = os.path.join(root, "tests", "ts", "node_modules")
 env = dict(os.environ, SSOT_BENCH_TREE=tree, SSOT_BENCH_QUICK="1")
 print("-- generating the 100-model tree with the benchmark", flush=True)
-subprocess.run(["cargo", "bench", "--locked", "-q", "-p", "ssot-core", "--bench", "generate"], cwd=root, env=env, check=True,
+# Only the tree is wanted here: the dev profile of the workspace build, no release build.
+subprocess.run(["cargo", "bench", "--locked", "-q", "--profile", "dev", "-p", "ssot-core", "--bench", "generate"], cwd=root, env=env, check=True,
                stdout=subprocess.DEVNULL)
 link = os.path.join(tree, "node_modules")
 if not os.path.islink(link):
