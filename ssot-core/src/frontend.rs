@@ -459,22 +459,26 @@ fn native_type((_scope, name, args, _span): (&str, &str, &[String], psl::diagnos
 }
 
 fn default_from_expr(e: &ast::Expression) -> DefaultValue {
-    match e {
-        ast::Expression::Function(name, args, _) => match name.as_str() {
-            "autoincrement" => DefaultValue::Autoincrement,
-            "now" => DefaultValue::Now,
-            "uuid" => DefaultValue::Uuid,
-            "cuid" => DefaultValue::Cuid,
-            "ulid" => DefaultValue::Ulid,
-            "nanoid" => DefaultValue::Nanoid,
-            "auto" => DefaultValue::Auto,
-            "sequence" => DefaultValue::Sequence,
-            _ => DefaultValue::DbGenerated(args.arguments.first().and_then(|a| match &a.value {
-                ast::Expression::StringValue(s, _) => Some(s.clone()),
-                _ => None,
-            })),
-        },
-        other => DefaultValue::Value(literal(other)),
+    let ast::Expression::Function(name, args, _) = e else { return DefaultValue::Value(literal(e)) };
+    let first = args.arguments.first().map(|a| &a.value);
+    // `uuid(7)`, `cuid(2)`, `nanoid(16)`: the version or length (Prisma has checked it).
+    let number = match first {
+        Some(ast::Expression::NumericValue(n, _)) => n.parse::<u32>().ok(),
+        _ => None,
+    };
+    match name.as_str() {
+        "autoincrement" => DefaultValue::Autoincrement,
+        "now" => DefaultValue::Now,
+        "uuid" => DefaultValue::Uuid(number),
+        "cuid" => DefaultValue::Cuid(number),
+        "ulid" => DefaultValue::Ulid,
+        "nanoid" => DefaultValue::Nanoid(number),
+        "auto" => DefaultValue::Auto,
+        "sequence" => DefaultValue::Sequence,
+        _ => DefaultValue::DbGenerated(match first {
+            Some(ast::Expression::StringValue(s, _)) => Some(s.clone()),
+            _ => None,
+        }),
     }
 }
 

@@ -282,7 +282,8 @@ pub struct Field {
     #[serde(default, skip_serializing_if = "not")]
     pub hidden: bool,
     /// A value the Prisma client makes when the input has none (the database has no default for
-    /// it): `uuid`, `cuid`, `ulid`, `nanoid`, `now`, or `updatedAt` (set on every write).
+    /// it): `uuid` (or `uuid(7)`), `cuid` (or `cuid(2)`), `ulid`, `nanoid` (or `nanoid(n)`),
+    /// `now`, or `updatedAt` (set on every write).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<String>,
     /// One of the model's `@@search` fields.

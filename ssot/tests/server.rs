@@ -266,6 +266,9 @@ async fn protocol_errors_are_problem_json() {
         .body(Body::from("{}"))
         .unwrap();
     assert_eq!(api.router.clone().oneshot(req).await.unwrap().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // No body at all is not JSON of another type: 400, as the TypeScript server answers.
+    let empty = api.call("PATCH", "/api/posts/3", bob(), None).await;
+    assert_eq!((empty.status, empty.json()["detail"].as_str()), (StatusCode::BAD_REQUEST, Some("The request body must be a JSON object.")));
     let big = json!({ "title": "x".repeat(20_000), "slug": "big", "authorId": 2 });
     assert_eq!(api.call("POST", "/api/posts", bob(), Some(big)).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     let req = Request::builder()

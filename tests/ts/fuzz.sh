@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # API fuzzing: schemathesis (PyPI, pinned) runs every check against the generated blog server on
 # PostgreSQL, driven by the generated openapi.json, as an admin and as an anonymous caller, for
-# Express and Fastify. Fails on any 5xx or any response that does not conform to the document.
-# Expects `npm ci` done in tests/ts (run.sh does it).
+# Express, Fastify and the Rust server (examples/blog-server, on the tables Prisma pushed). Fails
+# on any 5xx, any response that does not conform to the document, or an error in a server's log.
+# Expects `npm ci` done in tests/ts (run.sh does it) and, for the Rust server, the workspace
+# built. FUZZ_PG_PORT and FUZZ_PORT_BASE move it beside another run.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -17,23 +19,28 @@ if [ ! -x "$out/venv/bin/schemathesis" ]; then
   python3 -m venv "$out/venv"
   "$out/venv/bin/pip" install -q "schemathesis==4.32.5"
 fi
-pg=$("$here/pg.sh" start "$out/pg" 55433)
+pg=$("$here/pg.sh" start "$out/pg" "${FUZZ_PG_PORT:-55433}")
 server_pid=
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; "$here/pg.sh" stop "$out/pg"' EXIT
 
 status=0
-port=3700
-for fw in express fastify; do
+port=${FUZZ_PORT_BASE:-3700}
+for fw in ${FUZZ_SERVERS:-express fastify rust}; do
   tree="$out/blog-$fw"
   echo "-- blog $fw"
-  "$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$tree" --framework "$fw" >/dev/null 2>&1
+  # The Rust server's tables come from the same tree's Prisma schema (db push).
+  "$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$tree" --framework "${fw/rust/express}" >/dev/null 2>&1
   ln -sfn "$here/node_modules" "$tree/node_modules"
   psql "$pg/postgres" -qc "drop database if exists fuzz_$fw" -c "create database fuzz_$fw" >/dev/null
   export DATABASE_URL="$pg/fuzz_$fw"
   (cd "$tree" && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node "$prisma" generate >/dev/null 2>&1 \
     && PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" db push >/dev/null 2>&1)
   port=$((port + 1))
-  (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
+  if [ "$fw" = rust ]; then
+    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec "$root/target/debug/blog-server" >"$tree/server.log" 2>&1) &
+  else
+    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
+  fi
   server_pid=$!
   admin=$(cd "$tree" && node --input-type=module -e '
     import { SignJWT } from "jose";
@@ -54,6 +61,7 @@ for fw in express fastify; do
     fi
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
-  if grep -q '"level":50' "$tree/server.log"; then echo "   FAIL server logged errors:"; grep '"level":50' "$tree/server.log" | head -5; status=1; fi
+  # pino's error level, tracing's ERROR.
+  if grep -qE '"level":(50|"ERROR")' "$tree/server.log"; then echo "   FAIL server logged errors:"; grep -E '"level":(50|"ERROR")' "$tree/server.log" | head -5; status=1; fi
 done
 exit $status

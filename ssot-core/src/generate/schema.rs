@@ -62,13 +62,15 @@ fn field_json(ir: &Ir, m: &Model, f: &Field) -> Value {
     }
     // Values the Prisma client makes itself (not a database default): a server on the tables
     // without Prisma must make them too.
+    // `uuid`, `uuid(7)`, `cuid`, `cuid(2)`, `nanoid(16)`, ... as the schema writes them.
+    let with = |name: &str, n: &Option<u32>| n.map_or_else(|| name.to_owned(), |n| format!("{name}({n})"));
     let made = match &f.default {
-        _ if f.updated_at => Some("updatedAt"),
-        Some(crate::ir::DefaultValue::Uuid) => Some("uuid"),
-        Some(crate::ir::DefaultValue::Cuid) => Some("cuid"),
-        Some(crate::ir::DefaultValue::Ulid) => Some("ulid"),
-        Some(crate::ir::DefaultValue::Nanoid) => Some("nanoid"),
-        Some(crate::ir::DefaultValue::Now) => Some("now"),
+        _ if f.updated_at => Some("updatedAt".to_owned()),
+        Some(crate::ir::DefaultValue::Uuid(n)) => Some(with("uuid", n)),
+        Some(crate::ir::DefaultValue::Cuid(n)) => Some(with("cuid", n)),
+        Some(crate::ir::DefaultValue::Ulid) => Some("ulid".to_owned()),
+        Some(crate::ir::DefaultValue::Nanoid(n)) => Some(with("nanoid", n)),
+        Some(crate::ir::DefaultValue::Now) => Some("now".to_owned()),
         _ => None,
     };
     if let Some(made) = made {

@@ -322,10 +322,13 @@ impl Relation {
 pub enum DefaultValue {
     Autoincrement,
     Now,
-    Uuid,
-    Cuid,
+    /// `uuid()` (version 4) or `uuid(7)`.
+    Uuid(Option<u32>),
+    /// `cuid()` (version 1) or `cuid(2)`.
+    Cuid(Option<u32>),
     Ulid,
-    Nanoid,
+    /// `nanoid()` (21 characters) or `nanoid(n)`.
+    Nanoid(Option<u32>),
     /// MongoDB `auto()`.
     Auto,
     /// CockroachDB `sequence()`.

@@ -871,7 +871,7 @@ impl Engine {
     }
 
     /// The columns and parameters a write sets from an input, with the values the Prisma
-    /// client makes itself (`uuid()`, `now()`, `@updatedAt`).
+    /// client makes itself (`uuid()`, `cuid()`, `ulid()`, `nanoid()`, `now()`, `@updatedAt`).
     fn assignments(&self, m: &Model, input: &Map<String, Json>, create: bool) -> Result<Vec<(&'static Field, Param)>, HttpError> {
         let m: &'static Model = self.model(&m.name)?;
         let mut out = Vec::new();
@@ -881,11 +881,10 @@ impl Engine {
                 None => match f.generated.as_deref() {
                     Some("updatedAt") => Some(wire::datetime_param(self.dialect, now())),
                     Some("now") if create => Some(wire::datetime_param(self.dialect, now())),
-                    Some("uuid") if create => Some(Param::Text(uuid::Uuid::new_v4().to_string())),
-                    Some(other) if create => {
-                        tracing::error!(model = %m.name, field = %f.name, "the Rust server cannot make `{other}()` values yet");
-                        return Err(HttpError::new(500, format!("The server cannot make a {other}() value for {}.", f.name)));
-                    }
+                    Some(made) if create => Some(Param::Text(generated_id(made).ok_or_else(|| {
+                        tracing::error!(model = %m.name, field = %f.name, "the Rust server cannot make `{made}` values");
+                        HttpError::new(500, format!("The server cannot make a {made} value for {}.", f.name))
+                    })?)),
                     _ => None,
                 },
             };
@@ -1159,6 +1158,24 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// An id as the Prisma client makes it for `@default(uuid())`, `uuid(7)`, `cuid()` (version 1),
+/// `cuid(2)`, `ulid()`, `nanoid()` (21 characters) or `nanoid(n)`.
+fn generated_id(made: &str) -> Option<String> {
+    let (name, n) = match made.split_once('(') {
+        Some((name, rest)) => (name, Some(rest.strip_suffix(')')?.parse::<usize>().ok()?)),
+        None => (made, None),
+    };
+    Some(match (name, n) {
+        ("uuid", None | Some(4)) => uuid::Uuid::new_v4().to_string(),
+        ("uuid", Some(7)) => uuid::Uuid::now_v7().to_string(),
+        ("cuid", None | Some(1)) => cuid::cuid1(),
+        ("cuid", Some(2)) => cuid::cuid2(),
+        ("ulid", None) => ulid::Ulid::generate().to_string(),
+        ("nanoid", n) => nanoid::nanoid!(n.unwrap_or(21)),
+        _ => return None,
+    })
 }
 
 /// Runs before hooks on a checked input; a refusal is the request's answer.

@@ -369,7 +369,8 @@ fn params(raw: Option<String>) -> Params {
 }
 
 /// A JSON body in UTF-8, as the TypeScript server takes it: 415 for another media type or
-/// charset, 413 over the limit, 400 for text that is not JSON.
+/// charset, 413 over the limit, 400 for text that is not JSON; no body at all is `null` (which
+/// the engine answers with 400, not a JSON object).
 fn body_json(headers: &HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<serde_json::Value, HttpError> {
     let ty = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     let essence = ty.split(';').next().unwrap_or_default().trim();
@@ -382,6 +383,10 @@ fn body_json(headers: &HeaderMap, body: Result<Bytes, axum::extract::rejection::
             HttpError::new(400, "The request body is not valid JSON.")
         }
     })?;
+    // No body at all is not a media-type question: it is not a JSON object (as in TypeScript).
+    if bytes.is_empty() && !json_type {
+        return Ok(serde_json::Value::Null);
+    }
     if !json_type || charset.is_some_and(|c| c != "utf-8" && c != "utf8") {
         return Err(HttpError::new(415, "The request body must be JSON in UTF-8 (application/json)."));
     }
