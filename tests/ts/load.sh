@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark (not a test): the generated blog server on PostgreSQL in all four framework ×
-# mode combinations, 1,000 posts, list (`take=20&include=author`) and get-by-id, 16 connections.
+# mode combinations and the Rust server of the same schema (examples/blog-server), 1,000 posts,
+# list (`take=20&include=author`) and get-by-id, 16 connections, side by side in one run; the
+# peak resident memory of each server process.
 # LOAD_SECONDS per route (default 10; CI runs 1 to prove it works). Figures go to
 # docs/performance.md. Expects `npm ci` done in tests/ts.
 set -euo pipefail
@@ -39,20 +41,32 @@ SQL
 token=$(cd "$first" && node --input-type=module -e '
   import { SignJWT } from "jose";
   console.log(await new SignJWT({ id: 1, role: "EDITOR" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("2h").sign(new TextEncoder().encode(process.env.JWT_SECRET)));')
-echo "| server | list rps | list p50 / p99 ms | get rps | get p50 / p99 ms |"
-echo "|---|---|---|---|---|"
-for fw in express fastify; do
-  for mode in registry controller; do
-    tree="$out/blog-$fw-$mode"
-    port=$((port + 1))
+# The Rust server in its release build, as it would be deployed (the TypeScript servers run with
+# NODE_ENV=production); a quick run (under 5 s per route, as in CI) takes the debug build the
+# workspace build made, whose figures mean nothing.
+rust_bin="$root/target/debug/blog-server"
+if [ "$seconds" -ge 5 ]; then
+  cargo build --locked -q --release -p blog-server --manifest-path "$root/Cargo.toml"
+  rust_bin="$root/target/release/blog-server"
+fi
+echo "| server | list rps | list p50 / p99 ms | get rps | get p50 / p99 ms | peak RSS MiB |"
+echo "|---|---|---|---|---|---|"
+for server in "express registry" "express controller" "fastify registry" "fastify controller" "rust"; do
+  tree="$out/blog-${server/ /-}"
+  port=$((port + 1))
+  if [ "$server" = rust ]; then
+    mkdir -p "$tree"
+    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec "$rust_bin" >"$tree/server.log" 2>&1) &
+  else
     (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn NODE_ENV=production exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
-    server_pid=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-    line=$(node "$here/load.mjs" "http://127.0.0.1:$port" "$token" 500 "$seconds" "$fw $mode")
-    kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
-    node -e '
-      const r = JSON.parse(process.argv[1]);
-      console.log(`| ${r.label} | ${r.list.rps} | ${r.list.p50} / ${r.list.p99} | ${r.get.rps} | ${r.get.p50} / ${r.get.p99} |`);
-    ' "$line"
-  done
+  fi
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  line=$(node "$here/load.mjs" "http://127.0.0.1:$port" "$token" 500 "$seconds" "$server")
+  rss=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+  node -e '
+    const r = JSON.parse(process.argv[1]);
+    console.log(`| ${r.label} | ${r.list.rps} | ${r.list.p50} / ${r.list.p99} | ${r.get.rps} | ${r.get.p50} / ${r.get.p99} | ${process.argv[2]} |`);
+  ' "$line" "$rss"
 done

@@ -51,6 +51,7 @@ enum Op {
 const FORBIDDEN: &str = "The policy of this model does not allow this.";
 
 /// A condition: everything, nothing, or SQL with its parameters.
+#[derive(Clone)]
 enum Cond {
     All,
     None,
@@ -401,7 +402,11 @@ impl Engine {
     }
 
     async fn exists(&self, db: &mut Db<'_>, m: &Model, id: &[Param], cond: Cond) -> Result<bool, HttpError> {
-        let c = and(vec![self.id_cond(m, "t", id), cond]);
+        self.any(db, m, and(vec![self.id_cond(m, "t", id), cond])).await
+    }
+
+    /// Does a row of `m` (named `t`) meet `c`?
+    async fn any(&self, db: &mut Db<'_>, m: &Model, c: Cond) -> Result<bool, HttpError> {
         if matches!(c, Cond::None) {
             return Ok(false);
         }
@@ -695,30 +700,24 @@ impl Engine {
         let includes = Self::includes(m, last(query, "include"))?;
         let mut aliases = 0;
         let order = Self::order(m, last(query, "orderBy"))?;
-        let filters = self.filters(m, query)?;
-        let mut parts = vec![self.policy(m, Op::Read, auth, "t", &mut aliases)?];
-        parts.extend(filters);
-        let empty = || r#"{"data":[],"meta":{"total":0,"nextCursor":null}}"#.to_owned();
-        let filtered = |this: &Self, aliases: &mut usize| -> Result<Cond, HttpError> {
-            let mut parts = vec![this.policy(m, Op::Read, auth, "t", aliases)?];
-            parts.extend(this.filters(m, query)?);
-            Ok(and(parts))
-        };
+        // The read policy and the filters, compiled once: the page, its total and the cursor
+        // check each take a copy.
+        let read = self.policy(m, Op::Read, auth, "t", &mut aliases)?;
+        let mut parts = vec![read.clone()];
+        parts.extend(self.filters(m, query)?);
         let where_ = and(parts);
         if matches!(where_, Cond::None) {
-            return Ok(empty());
+            return Ok(r#"{"data":[],"meta":{"total":0,"nextCursor":null}}"#.to_owned());
         }
         let mut db = Db::Pool(&self.pool);
-        let total_of = |c: Cond| self.count_of(m, c);
         let (mut q, kinds) = self.select(m, "t", &[], auth)?;
         let mut offset = skip;
-        let mut conds = vec![where_];
+        let mut conds = vec![where_.clone()];
         if let Some(cursor) = &cursor {
             // A cursor must name a row the caller can read; one it cannot read gets the answer
             // of a cursor that names no row.
-            let read = self.policy(m, Op::Read, auth, "t", &mut aliases)?;
             if !self.exists(&mut db, m, cursor, read).await? {
-                let total = db.fetch(&total_of(filtered(self, &mut aliases)?), &[Kind::Int]).await?;
+                let total = db.fetch(&self.count_of(m, where_), &[Kind::Int]).await?;
                 return Ok(format!(r#"{{"data":[],"meta":{{"total":{},"nextCursor":null}}}}"#, count(&total)));
             }
             conds.push(self.after_cursor(m, &order, cursor));
@@ -728,7 +727,7 @@ impl Engine {
         q.push(&Self::order_sql(&order));
         q.push(&format!(" LIMIT {} OFFSET {offset}", take + 1));
         let mut rows = db.fetch(&q, &kinds).await?;
-        let total = db.fetch(&total_of(filtered(self, &mut aliases)?), &[Kind::Int]).await?;
+        let total = db.fetch(&self.count_of(m, where_), &[Kind::Int]).await?;
         let more = rows.len() as u64 > take;
         rows.truncate(take as usize);
         let next = match rows.last() {
@@ -746,14 +745,7 @@ impl Engine {
 
     /// Rows at or after the cursor's row in `order` (the caller skips the cursor row itself).
     fn after_cursor(&self, m: &Model, order: &[(&Field, bool)], cursor: &[Param]) -> Cond {
-        let mut sub_where = Query::default();
-        for (i, (name, p)) in m.id.iter().zip(cursor).enumerate() {
-            let Some(f) = Self::field(m, name) else { continue };
-            if i > 0 {
-                sub_where.push(" AND ");
-            }
-            sub_where.push(&format!("{} = ", Self::col("c", f))).param(p.clone(), &self.cast(m, f));
-        }
+        let Cond::Sql(sub_where) = self.id_cond(m, "c", cursor) else { return Cond::None };
         let value = |f: &Field, q: &mut Query| {
             q.push(&format!("(SELECT {} FROM {} AS c WHERE ", Self::col("c", f), ident(&m.db_name)));
             q.sql.push_str(&sub_where.sql);
@@ -819,12 +811,12 @@ impl Engine {
         }
         let c = and(vec![
             self.policy(m, Op::Read, auth, "t", &mut aliases)?,
-            if matchq.sql.is_empty() { Cond::None } else { Cond::Sql(matchq.clone()) },
+            if matchq.sql.is_empty() { Cond::None } else { Cond::Sql(matchq) },
         ]);
         if matches!(c, Cond::None) {
             return Ok(r#"{"data":[],"meta":{"total":0,"nextCursor":null}}"#.into());
         }
-        let c2 = and(vec![self.policy(m, Op::Read, auth, "t", &mut aliases)?, Cond::Sql(matchq)]);
+        let c2 = c.clone();
         let (mut q, kinds) = self.select(m, "t", &[], auth)?;
         push_where(&mut q, c);
         q.push(&Self::order_sql(&Self::order(m, None)?));
@@ -941,17 +933,7 @@ impl Engine {
                 }
                 q.push(&format!("{} = ", Self::col("t", f))).param(p, &self.cast(target, f));
             }
-            let c = and(vec![Cond::Sql(q), read]);
-            let found = match c {
-                Cond::None => false,
-                c => {
-                    let mut q = Query::default();
-                    q.push(&format!("SELECT 1 FROM {} AS t", ident(&target.db_name)));
-                    push_where(&mut q, c);
-                    !tx.fetch(&q, &[]).await?.is_empty()
-                }
-            };
-            if !found {
+            if !self.any(&mut Db::Tx(tx), target, and(vec![Cond::Sql(q), read])).await? {
                 return Err(HttpError::new(409, "The change conflicts with a related row (a reference is missing or still in use).")
                     .with_errors(
                         rel.fields.iter().map(|f| FieldError { path: f.clone(), message: format!("names no {}", target.name) }).collect(),
@@ -1037,12 +1019,7 @@ impl Engine {
             return Err(HttpError::forbidden(FORBIDDEN));
         }
         self.check_writable(&mut tx, m, &id, &input, auth).await?;
-        let shown = {
-            let mut db = Db::Tx(&mut tx);
-            let row = self.fetch_row(&mut db, m, &id, auth, false).await?.ok_or_else(HttpError::internal)?;
-            self.present_all(&mut db, m, std::slice::from_ref(&row), &[], auth).await?.into_iter().next()
-        };
-        let shown = shown.ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))?;
+        let shown = self.written(&mut tx, m, &id, auth).await?;
         tx.commit().await?;
         if self.emits(m, RealtimeEvent::Created) {
             let after = self.snapshot_of(&mut Db::Pool(&self.pool), m, &id).await?;
@@ -1095,12 +1072,7 @@ impl Engine {
         if self.schema.readable_after_update && !self.holds(&mut tx, m, &after, Op::Read, auth).await? {
             return Err(HttpError::forbidden("After this change you could no longer read the row."));
         }
-        let shown = {
-            let mut db = Db::Tx(&mut tx);
-            let row = self.fetch_row(&mut db, m, &after, auth, false).await?.ok_or_else(HttpError::not_found)?;
-            self.present_all(&mut db, m, std::slice::from_ref(&row), &[], auth).await?.into_iter().next()
-        };
-        let shown = shown.ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))?;
+        let shown = self.written(&mut tx, m, &after, auth).await?;
         tx.commit().await?;
         if self.emits(m, RealtimeEvent::Updated) {
             let snapshot = self.snapshot_of(&mut Db::Pool(&self.pool), m, &after).await?;
@@ -1108,6 +1080,15 @@ impl Engine {
         }
         self.after(m, ctx, &shown, |h| &h.after_update);
         Ok(shown)
+    }
+
+    /// The row a write made, as the caller sees it (read inside the write's transaction); a row
+    /// that holds a value the API cannot send is a 500 (and the write rolls back).
+    async fn written(&self, tx: &mut Tx, m: &'static Model, id: &[Param], auth: &Claims) -> Result<String, HttpError> {
+        let mut db = Db::Tx(tx);
+        let row = self.fetch_row(&mut db, m, id, auth, false).await?.ok_or_else(HttpError::not_found)?;
+        let shown = self.present_all(&mut db, m, std::slice::from_ref(&row), &[], auth).await?.into_iter().next();
+        shown.ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))
     }
 
     /// Runs the after hooks of a committed write on the row as the caller sees it.
