@@ -355,9 +355,19 @@ async fn hooks_change_inputs_reject_and_see_committed_rows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn own_routes_take_the_principal() {
-    use ssot::server::Principal;
+    use ssot::server::{Database, Pool, Principal};
     let mine = axum::Router::new().route("/me", axum::routing::get(|Principal(auth): Principal| async move { axum::Json(auth) }));
-    let api = api_with(|s| s.routes(mine)).await;
+    // Your own queries on the server's pool.
+    let stats = axum::Router::new().route(
+        "/stats",
+        axum::routing::get(|Database(pool): Database| async move {
+            let Pool::Sqlite(pool) = pool else { return "not SQLite".to_owned() };
+            let (posts,): (i64,) = sqlx::query_as(r#"SELECT count(*) FROM "Post""#).fetch_one(&pool).await.unwrap();
+            format!("{posts} posts")
+        }),
+    );
+    let api = api_with(|s| s.routes(mine).routes(stats)).await;
+    assert_eq!(api.call("GET", "/stats", None, None).await.text, "3 posts");
     let me = api.call("GET", "/me", bob(), None).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.text);
     assert_eq!(me.json(), json!({ "id": 2, "role": "USER" }), "the claims of [auth.claims], `sub` as the id");

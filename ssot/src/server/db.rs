@@ -69,9 +69,10 @@ impl Query {
     }
 }
 
-/// The pool of the server's database.
+/// The pool of the server's database, for your own queries: take [`super::Database`] in a
+/// handler of [`super::Server::routes`].
 #[derive(Debug, Clone)]
-pub(crate) enum Pool {
+pub enum Pool {
     #[cfg(feature = "postgres")]
     Postgres(sqlx::PgPool),
     #[cfg(feature = "sqlite")]

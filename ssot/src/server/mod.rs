@@ -33,7 +33,7 @@ mod realtime;
 mod wire;
 
 pub use auth::AuthSettings;
-pub use db::OpenError;
+pub use db::{OpenError, Pool};
 pub use engine::Limits;
 pub use problem::{FieldError, HttpError};
 pub use realtime::WsLimits;
@@ -483,6 +483,26 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Principal {
             return Err(HttpError::internal().response(parts.uri.path(), &id));
         };
         app.auth.authenticate(&parts.headers, &app.engine.schema.auth.default).map(Principal).map_err(|e| e.response(parts.uri.path(), &id))
+    }
+}
+
+/// The server's database pool in one of your own routes (see [`Server::routes`]), for queries
+/// of your own: `Database(Pool::Postgres(pool))` on PostgreSQL, `Pool::Sqlite` on SQLite. Your
+/// queries do not go through the policies: check what the [`Principal`] may do yourself.
+#[derive(Debug, Clone)]
+pub struct Database(pub Pool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Database {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Response> {
+        match parts.extensions.get::<Arc<App>>() {
+            Some(app) => Ok(Database(app.engine.pool.clone())),
+            None => {
+                tracing::error!("ssot::server::Database on a route not registered with Server::routes");
+                Err(HttpError::internal().response(parts.uri.path(), &request_id(&parts.headers)))
+            }
+        }
     }
 }
 
