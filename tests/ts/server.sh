@@ -80,6 +80,22 @@ start_rust_server() { # TREE PORT [BINARY: blog-server, or fixture-server with F
   wait_ready "$tree" "$port"
 }
 
+# Two instances of TREE on one Redis (the second started by START, start_server by default):
+# server_pid is the first, server2_pid the second.
+start_two() { # TREE PORT1 PORT2 [START [ITS ARGUMENTS]]
+  local first
+  start_server "$1" "$2"
+  first=$server_pid
+  "${4:-start_server}" "$1" "$3" "${@:5}"
+  server2_pid=$server_pid
+  server_pid=$first
+}
+
+stop_two() {
+  stop_server
+  kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+}
+
 stop_server() {
   kill -TERM "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
@@ -97,6 +113,40 @@ vitest() {
     echo "$log" | tail -40; result "$label: generated vitest suite" 1; }
 }
 
+# The suites every blog server runs (the TypeScript ones and the Rust one): the blog suite, the
+# realtime suite, the SDK's hybrid client, and the React hooks with live updates.
+api_suites() { # LABEL PORT TREE DB
+  local label=$1 port=$2 tree=$3 db=$4 log
+  if log=$(API_URL="http://127.0.0.1:$port" DB=$db node --import tsx --test "$here/blog.e2e.test.ts" 2>&1); then
+    result "$label: blog suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+    result "$label: blog suite" 1
+  fi
+  if log=$(API_URL="http://127.0.0.1:$port" node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
+    result "$label: realtime suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+    result "$label: realtime suite" 1
+  fi
+  if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test "$here/realtime.sdk.test.ts" 2>&1); then
+    result "$label: SDK hybrid client and reconnection" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -40
+    result "$label: SDK hybrid client and reconnection" 1
+  fi
+  # The React hooks, in jsdom with the tree's vitest (copied in, so tsc checks it against the tree).
+  cp "$here/hooks.live.test.ts" "$tree/tests/"
+  if log=$(cd "$tree" && API_URL="http://127.0.0.1:$port" node node_modules/vitest/vitest.mjs run tests/hooks.live.test.ts 2>&1) \
+    && (cd "$tree" && node node_modules/typescript-7/bin/tsc --noEmit >/dev/null); then
+    result "$label: TanStack Query hooks with live updates" 0
+  else
+    echo "$log" | tail -40
+    result "$label: TanStack Query hooks with live updates" 1
+  fi
+  rm -f "$tree/tests/hooks.live.test.ts"
+}
+
 port=$base
 for db in postgresql sqlite; do
   only blog || continue
@@ -110,34 +160,7 @@ for db in postgresql sqlite; do
       prepare "$tree" "$src" "$fw" "$mode" "$db"
       port=$((port + 1))
       start_server "$tree" $port
-      if log=$(API_URL="http://127.0.0.1:$port" DB=$db node --import tsx --test "$here/blog.e2e.test.ts" 2>&1); then
-        result "$label: blog suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
-      else
-        echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
-        result "$label: blog suite" 1
-      fi
-      if log=$(API_URL="http://127.0.0.1:$port" node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
-        result "$label: realtime suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
-      else
-        echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
-        result "$label: realtime suite" 1
-      fi
-      if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test "$here/realtime.sdk.test.ts" 2>&1); then
-        result "$label: SDK hybrid client and reconnection" 0
-      else
-        echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -40
-        result "$label: SDK hybrid client and reconnection" 1
-      fi
-      # The React hooks, in jsdom with the tree's vitest (copied in, so tsc checks it against the tree).
-      cp "$here/hooks.live.test.ts" "$tree/tests/"
-      if log=$(cd "$tree" && API_URL="http://127.0.0.1:$port" node node_modules/vitest/vitest.mjs run tests/hooks.live.test.ts 2>&1) \
-        && (cd "$tree" && node node_modules/typescript-7/bin/tsc --noEmit >/dev/null); then
-        result "$label: TanStack Query hooks with live updates" 0
-      else
-        echo "$log" | tail -40
-        result "$label: TanStack Query hooks with live updates" 1
-      fi
-      rm -f "$tree/tests/hooks.live.test.ts"
+      api_suites "$label" "$port" "$tree" "$db"
       stop_server
       # Logs: one JSON object per line with a request id; no secrets, tokens or @writeOnly values.
       if node -e '
@@ -184,6 +207,7 @@ if only tenant; then
     tree="$out/tenant-rust"
     echo "-- tenant rust"
     prepare "$tree" "$root/tests/fixtures/tenant" express registry postgresql
+    tenant_rust_url=$DATABASE_URL
     port=$((port + 1))
     FIXTURE=tenant start_rust_server "$tree" $port fixture-server
     API_URL="http://127.0.0.1:$port" tenant_suite "tenant rust (HTTP and WebSocket)"
@@ -225,24 +249,7 @@ for db in postgresql sqlite; do
   [ "$db" = postgresql ] && rust_pg_url=$DATABASE_URL
   port=$((port + 1))
   start_rust_server "$tree" $port
-  if log=$(API_URL="http://127.0.0.1:$port" DB=$db node --import tsx --test "$here/blog.e2e.test.ts" 2>&1); then
-    result "$label: blog suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
-  else
-    echo "$log" | grep -E "^not ok|^# (pass|fail)|error:|expected|actual" | head -60
-    result "$label: blog suite" 1
-  fi
-  if log=$(API_URL="http://127.0.0.1:$port" node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
-    result "$label: realtime suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
-  else
-    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
-    result "$label: realtime suite" 1
-  fi
-  if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test "$here/realtime.sdk.test.ts" 2>&1); then
-    result "$label: SDK hybrid client and reconnection" 0
-  else
-    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -40
-    result "$label: SDK hybrid client and reconnection" 1
-  fi
+  api_suites "$label" "$port" "$tree" "$db"
   # Auth settings, each in a Rust server process of its own (JWKS_URL is not there yet).
   if [ "$db" = sqlite ]; then
     if log=$(TREE="$tree" SERVER_BIN="$root/target/debug/blog-server" DATABASE_URL="$DATABASE_URL" \
@@ -280,19 +287,14 @@ if only blog; then
 tree="$out/blog-postgresql-fastify-registry"
 export DATABASE_URL="$pg/e2e_3"
 echo "-- realtime across two instances (Redis)"
-start_server "$tree" $((base + 101))
-first_pid=$server_pid
-start_server "$tree" $((base + 102))
-server2_pid=$server_pid
-server_pid=$first_pid
+start_two "$tree" $((base + 101)) $((base + 102))
 if log=$(API_URL=http://127.0.0.1:$((base + 101)) API_URL_2=http://127.0.0.1:$((base + 102)) node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
   result "blog, two instances on Redis: realtime suite with fan-out ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
 else
   echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
   result "blog, two instances on Redis: realtime suite with fan-out" 1
 fi
-stop_server
-kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+stop_two
 fi
 # A mixed fleet on one Redis and one database: a TypeScript and a Rust instance of the blog
 # deliver each other's writes, under each subscriber's policy (both directions).
@@ -300,11 +302,7 @@ if only rust; then
   tree="$out/blog-postgresql-rust"
   export DATABASE_URL=$rust_pg_url
   echo "-- realtime across a TypeScript and a Rust instance (Redis)"
-  start_server "$tree" $((base + 105))
-  first_pid=$server_pid
-  start_rust_server "$tree" $((base + 106))
-  server2_pid=$server_pid
-  server_pid=$first_pid
+  start_two "$tree" $((base + 105)) $((base + 106)) start_rust_server
   for pair in "105 106 TypeScript Rust" "106 105 Rust TypeScript"; do
     read -r from to from_name to_name <<<"$pair"
     if log=$(API_URL=http://127.0.0.1:$((base + from)) API_URL_2=http://127.0.0.1:$((base + to)) node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
@@ -314,22 +312,28 @@ if only rust; then
       result "mixed fleet on Redis: writes through $from_name reach subscribers of $to_name" 1
     fi
   done
-  stop_server
-  kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+  stop_two
 fi
 # The tenant tree twice on one Redis: rate limits are shared (the suite's rate-limit test runs).
 if only tenant; then
   tree="$out/tenant-fastify-controller"
   export DATABASE_URL=$TENANT_DATABASE_URL
   echo "-- tenant, two instances (Redis)"
-  start_server "$tree" $((base + 103))
-  first_pid=$server_pid
-  start_server "$tree" $((base + 104))
-  server2_pid=$server_pid
-  server_pid=$first_pid
+  start_two "$tree" $((base + 103)) $((base + 104))
   API_URL=http://127.0.0.1:$((base + 103)) API_URL_2=http://127.0.0.1:$((base + 104)) tenant_suite "tenant, two instances on Redis"
-  stop_server
-  kill "$server2_pid" 2>/dev/null; wait "$server2_pid" 2>/dev/null || true; server2_pid=
+  stop_two
+fi
+# The tenant fixture's TypeScript and Rust servers on one Redis: one rate limit for both (the
+# suite's shared-limit test), and the rest of the matrix through either.
+if only tenant && only rust; then
+  tree="$out/tenant-rust"
+  export DATABASE_URL=$tenant_rust_url
+  echo "-- tenant, a TypeScript and a Rust instance (Redis)"
+  # The same principals just spent their limits on the run before: a fresh count.
+  redis-cli -p "${E2E_REDIS_PORT:-56379}" flushall >/dev/null
+  FIXTURE=tenant start_two "$tree" $((base + 107)) $((base + 108)) start_rust_server fixture-server
+  API_URL=http://127.0.0.1:$((base + 107)) API_URL_2=http://127.0.0.1:$((base + 108)) tenant_suite "tenant, TypeScript and Rust on Redis"
+  stop_two
 fi
 unset REDIS_URL
 

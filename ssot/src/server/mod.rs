@@ -215,6 +215,19 @@ impl Server {
             events,
         };
         let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
+        #[cfg(feature = "redis")]
+        let limits = match &settings.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str()).map_err(|e| StartError::Settings(format!("REDIS_URL: {e}")))?;
+                let conn = redis::aio::ConnectionManager::new(client).await.map_err(|e| StartError::Settings(format!("REDIS_URL: {e}")))?;
+                limits.with_redis(conn)
+            }
+            None => limits,
+        };
+        #[cfg(not(feature = "redis"))]
+        if settings.redis_url.is_some() {
+            return Err(StartError::Settings("REDIS_URL is set, but ssot was built without its `redis` feature".into()));
+        }
         let state = Arc::new(App { engine, auth, limits, settings: settings.clone() });
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
         let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);
@@ -320,7 +333,7 @@ struct Call {
 }
 
 impl Call {
-    fn new(
+    async fn new(
         app: Arc<App>,
         model: &'static Model,
         uri: &Uri,
@@ -337,7 +350,7 @@ impl Call {
                 // Wrong credentials count against the caller's address (guessing keys is rate
                 // limited); a request with none is simply told to authenticate.
                 if headers.contains_key("authorization") || headers.contains_key("x-api-key") {
-                    app.limits.consume(model, &format!("ip:{ip}")).map_err(fail)?;
+                    app.limits.consume(model, &format!("ip:{ip}")).await.map_err(fail)?;
                 }
                 return Err(fail(e));
             }
@@ -346,7 +359,7 @@ impl Call {
             Some(principal) => format!("principal:{principal}"),
             None => format!("ip:{ip}"),
         };
-        app.limits.consume(model, &key).map_err(fail)?;
+        app.limits.consume(model, &key).await.map_err(fail)?;
         Ok(Call { app, headers: headers.clone(), path, request_id, auth })
     }
 
@@ -401,7 +414,7 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
     macro_rules! handler {
         (|$call:ident $(, $arg:pat => $ty:ty)*| $run:expr) => {
             move |State(app): State<Arc<App>>, ip: Option<axum::Extension<ClientIp>>, uri: Uri, headers: HeaderMap, $($arg: $ty),*| async move {
-                let $call = match Call::new(app, m, &uri, &headers, ip.as_ref()) {
+                let $call = match Call::new(app, m, &uri, &headers, ip.as_ref()).await {
                     Ok(c) => c,
                     Err(r) => return *r,
                 };

@@ -526,7 +526,7 @@ impl Connection {
         });
     }
 
-    fn on_message(&mut self, data: &str) {
+    async fn on_message(&mut self, data: &str) {
         let msg = match serde_json::from_str::<Json>(data) {
             Ok(Json::Object(m)) => m,
             _ => return self.error(400, "Messages must be JSON objects.", None),
@@ -565,7 +565,7 @@ impl Connection {
                 if self.auth.is_none() && !m.auth.contains(&AuthMethod::Public) {
                     return self.error(401, "This channel needs credentials.", Some(id));
                 }
-                if let Err(e) = self.app.limits.consume(m, &self.key()) {
+                if let Err(e) = self.app.limits.consume(m, &self.key()).await {
                     return self.error(e.status, "Too many requests.", Some(id));
                 }
                 if self.subs.contains_key(id) {
@@ -744,8 +744,8 @@ async fn connection(app: Arc<App>, socket: WebSocket, ip: String, verified: Opti
                     }
                     break;
                 }
-                Some(Ok(Message::Text(t))) if !c.closing => c.on_message(t.as_str()),
-                Some(Ok(Message::Binary(b))) if !c.closing => c.on_message(&String::from_utf8_lossy(&b)),
+                Some(Ok(Message::Text(t))) if !c.closing => c.on_message(t.as_str()).await,
+                Some(Ok(Message::Binary(b))) if !c.closing => c.on_message(&String::from_utf8_lossy(&b)).await,
                 Some(Ok(_)) => {}
             },
             change = events.recv(), if !c.closing => match change {
