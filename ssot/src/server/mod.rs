@@ -200,10 +200,26 @@ impl Server {
         let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1)).await?;
         let types = pool.column_types().await.map_err(OpenError::Connect)?;
         let auth = auth::Authenticator::new(schema, settings.auth.clone()).map_err(StartError::Settings)?;
+        // One Redis connection for the gateway's events and the rate limits.
+        #[cfg(feature = "redis")]
+        let redis: realtime::Redis = match &settings.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str()).map_err(|e| StartError::Settings(format!("REDIS_URL: {e}")))?;
+                let conn = redis::aio::ConnectionManager::new(client.clone())
+                    .await
+                    .map_err(|e| StartError::Settings(format!("REDIS_URL: {e}")))?;
+                Some((client, conn))
+            }
+            None => None,
+        };
+        #[cfg(not(feature = "redis"))]
+        let redis: realtime::Redis = match settings.redis_url {
+            Some(_) => return Err(StartError::Settings("REDIS_URL is set, but ssot was built without its `redis` feature".into())),
+            None => None,
+        };
         // The WebSocket gateway, when a model has `@@realtime`.
         let realtime = schema.models.values().any(|m| m.api && m.realtime.is_some());
-        let events =
-            if realtime { Some(realtime::Bus::open(settings.redis_url.as_deref()).await.map_err(StartError::Settings)?) } else { None };
+        let events = if realtime { Some(realtime::Bus::open(redis.clone()).await.map_err(StartError::Settings)?) } else { None };
         let engine = Engine {
             schema,
             source: self.source,
@@ -216,18 +232,10 @@ impl Server {
         };
         let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
         #[cfg(feature = "redis")]
-        let limits = match &settings.redis_url {
-            Some(url) => {
-                let client = redis::Client::open(url.as_str()).map_err(|e| StartError::Settings(format!("REDIS_URL: {e}")))?;
-                let conn = redis::aio::ConnectionManager::new(client).await.map_err(|e| StartError::Settings(format!("REDIS_URL: {e}")))?;
-                limits.with_redis(conn)
-            }
+        let limits = match redis {
+            Some((_, conn)) => limits.with_redis(conn),
             None => limits,
         };
-        #[cfg(not(feature = "redis"))]
-        if settings.redis_url.is_some() {
-            return Err(StartError::Settings("REDIS_URL is set, but ssot was built without its `redis` feature".into()));
-        }
         let state = Arc::new(App { engine, auth, limits, settings: settings.clone() });
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
         let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);

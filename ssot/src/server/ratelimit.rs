@@ -63,8 +63,9 @@ impl RateLimits {
         #[cfg(feature = "redis")]
         if let Some(conn) = &self.redis {
             let mut conn = conn.clone();
-            let script = redis::Script::new(INCR_TTL);
-            let mut invocation = script.key(format!("ssot:rl:{}:{key}", m.name));
+            // Hashed once: the script is sent by its SHA (EVALSHA) after the first call.
+            static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(INCR_TTL));
+            let mut invocation = SCRIPT.key(format!("ssot:rl:{}:{key}", m.name));
             invocation.arg(1).arg(window.as_secs());
             let call = invocation.invoke_async::<(i64, i64)>(&mut conn);
             // No request waits on an unreachable Redis: it is counted here instead.

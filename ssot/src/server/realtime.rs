@@ -101,6 +101,18 @@ impl Change {
     }
 }
 
+/// The server's Redis (`REDIS_URL`): a client for the subscription and the connection commands
+/// share; without the `redis` feature there is none.
+#[cfg(feature = "redis")]
+pub(crate) type Redis = Option<(redis::Client, redis::aio::ConnectionManager)>;
+#[cfg(not(feature = "redis"))]
+pub(crate) type Redis = Option<NoRedis>;
+
+/// No Redis can exist without the `redis` feature.
+#[cfg(not(feature = "redis"))]
+#[derive(Clone)]
+pub(crate) enum NoRedis {}
+
 /// How committed writes reach every gateway: in process, or through Redis pub/sub.
 pub(crate) struct Bus {
     local: broadcast::Sender<Arc<Change>>,
@@ -109,11 +121,11 @@ pub(crate) struct Bus {
 }
 
 impl Bus {
-    /// The bus of this instance; with a Redis URL it has subscribed to the channel when this
-    /// returns, and keeps resubscribing after Redis comes back.
-    pub(crate) async fn open(redis_url: Option<&str>) -> Result<Arc<Bus>, String> {
+    /// The bus of this instance; with Redis it has subscribed to the channel when this returns,
+    /// and keeps resubscribing after Redis comes back.
+    pub(crate) async fn open(redis: Redis) -> Result<Arc<Bus>, String> {
         let (local, _) = broadcast::channel(4096);
-        let Some(url) = redis_url else {
+        let Some(redis) = redis else {
             return Ok(Arc::new(Bus {
                 local,
                 #[cfg(feature = "redis")]
@@ -121,14 +133,10 @@ impl Bus {
             }));
         };
         #[cfg(not(feature = "redis"))]
-        {
-            let _ = url;
-            Err("REDIS_URL is set, but ssot was built without its `redis` feature".into())
-        }
+        match redis {}
         #[cfg(feature = "redis")]
         {
-            let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
-            let publisher = redis::aio::ConnectionManager::new(client.clone()).await.map_err(|e| format!("REDIS_URL: {e}"))?;
+            let (client, publisher) = redis;
             let mut pubsub = client.get_async_pubsub().await.map_err(|e| format!("REDIS_URL: {e}"))?;
             pubsub.subscribe(CHANNEL).await.map_err(|e| format!("REDIS_URL: {e}"))?;
             let sender = local.clone();
