@@ -79,12 +79,12 @@ fn examples_in_docs_are_true() {
 }
 
 /// The Rust examples of docs/rust-server.md are code CI builds and runs: every line of each
-/// ```rust block is, in order, in examples/blog-server/src/main.rs or in the server's tests.
+/// ```rust block is, in order, in examples/blog/src/main.rs or in the server's tests.
 #[test]
 fn rust_server_examples_are_built_code() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let md = std::fs::read_to_string(root.join("docs/rust-server.md")).unwrap();
-    let sources = ["examples/blog-server/src/main.rs", "ssot/tests/server.rs"].map(|f| std::fs::read_to_string(root.join(f)).unwrap());
+    let sources = ["examples/blog/src/main.rs", "ssot/tests/server.rs"].map(|f| std::fs::read_to_string(root.join(f)).unwrap());
     let rust: Vec<Block> = blocks(&md).into_iter().filter(|b| b.info == "rust").collect();
     assert!(rust.len() >= 2, "the examples of docs/rust-server.md are gone");
     for block in rust {
@@ -95,7 +95,7 @@ fn rust_server_examples_are_built_code() {
         });
         assert!(
             found,
-            "docs/rust-server.md:{}: the example is not, line for line, in examples/blog-server or ssot/tests/server.rs",
+            "docs/rust-server.md:{}: the example is not, line for line, in examples/blog/src/main.rs or ssot/tests/server.rs",
             block.line
         );
     }

@@ -29,6 +29,19 @@ pub struct Context {
     /// The principal's claims (`None`: anonymous).
     pub auth: Option<Map<String, Json>>,
     pub request_id: String,
+    #[cfg(feature = "server")]
+    pub(crate) pool: Option<crate::server::Pool>,
+}
+
+#[cfg(feature = "server")]
+impl Context {
+    /// The server's database pool, for work of your own beside the write: hooks are
+    /// synchronous, so an after-hook hands the query to a task
+    /// (`tokio::spawn(async move { ... })`) and returns. Queries here run outside the request's
+    /// transaction and outside the policies.
+    pub fn pool(&self) -> Option<&crate::server::Pool> {
+        self.pool.as_ref()
+    }
 }
 
 impl Context {

@@ -68,7 +68,13 @@ async fn api_with(configure: impl FnOnce(ssot::server::Server) -> ssot::server::
     let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
     sqlx::raw_sql(DDL).execute(&pool).await.unwrap();
     pool.close().await;
-    let settings = ssot::server::Settings {
+    let settings = settings(url);
+    let router = configure(ssot::server::Server::new(&db::SCHEMA).settings(settings)).router().await.unwrap();
+    Api { router, _dir: dir }
+}
+
+fn settings(url: String) -> ssot::server::Settings {
+    ssot::server::Settings {
         database_url: url,
         auth: ssot::server::AuthSettings {
             jwt_secret: Some(SECRET.into()),
@@ -84,9 +90,8 @@ async fn api_with(configure: impl FnOnce(ssot::server::Server) -> ssot::server::
         cors_origins: vec!["http://app.test".into()],
         redis_url: None,
         ws: ssot::server::WsLimits::default(),
-    };
-    let router = configure(ssot::server::Server::new(&db::SCHEMA).settings(settings)).router().await.unwrap();
-    Api { router, _dir: dir }
+        migrate_on_start: true,
+    }
 }
 
 fn token(claims: Value) -> String {
@@ -279,6 +284,16 @@ async fn protocol_errors_are_problem_json() {
         .body(Body::from("{not json"))
         .unwrap();
     assert_eq!(api.router.clone().oneshot(req).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    // Headers over 64 KiB (the TypeScript server's limit): 431; a long filter still fits.
+    let req = Request::builder().uri("/api/tags").header("x-padding", "a".repeat(70_000)).body(Body::empty()).unwrap();
+    let res = api.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(
+        (res.status(), res.headers()["content-type"].to_str().unwrap()),
+        (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "application/problem+json")
+    );
+    let long = format!("/api/tags?filter[name][in]={}", vec!["rust"; 8_000].join(","));
+    assert!(long.len() > 40_000);
+    assert_eq!(api.call("GET", &long, None, None).await.status, StatusCode::OK);
     assert_eq!(api.call("GET", "/health", None, None).await.text, r#"{"status":"ok"}"#);
     assert_eq!(api.call("GET", "/ready", None, None).await.text, r#"{"status":"ready"}"#);
     assert_eq!(api.call("GET", "/api/posts/abc", bob(), None).await.status, StatusCode::BAD_REQUEST);
@@ -327,6 +342,8 @@ async fn hooks_change_inputs_reject_and_see_committed_rows() {
     use std::sync::{Arc, Mutex};
     let seen: Arc<Mutex<Vec<(String, i32)>>> = Arc::default();
     let log = seen.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<i64>();
+    let counted = Arc::new(Mutex::new(Some(tx)));
     let hooks = db::Post::hooks()
         .before_create(|_, input| {
             if input.title.contains("spam") {
@@ -336,12 +353,25 @@ async fn hooks_change_inputs_reject_and_see_committed_rows() {
             Ok(())
         })
         .after_create(move |ctx, post| log.lock().unwrap().push((ctx.principal_id().unwrap_or_default(), post.views)))
+        // The pool, for side effects after the commit: the new row is there.
+        .after_create(move |ctx, post| {
+            let (Some(ssot::server::Pool::Sqlite(pool)), id, done) = (ctx.pool().cloned(), post.id, counted.clone()) else { return };
+            tokio::spawn(async move {
+                let n: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "Post" WHERE "id" = ?"#).bind(id).fetch_one(&pool).await.unwrap();
+                let _ = done.lock().unwrap().take().map(|tx| tx.send(n));
+            });
+        })
         .before_delete(|_, id| if id[0] == 1 { Err(Reject::new(409, "Post 1 is pinned.")) } else { Ok(()) });
     let api = api_with(|s| s.hooks(hooks)).await;
     let created = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "Hooked", "slug": "hooked", "authorId": 2 }))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.json()["views"], 42, "the hook changed the input");
     assert_eq!(*seen.lock().unwrap(), [("2".to_owned(), 42)], "the after hook saw the committed row");
+    assert_eq!(
+        tokio::time::timeout(std::time::Duration::from_secs(5), rx).await.unwrap().unwrap(),
+        1,
+        "a query on the hook's pool finds the row"
+    );
     let spam = api.call("POST", "/api/posts", bob(), Some(json!({ "title": "Buy spam", "slug": "spam", "authorId": 2 }))).await;
     assert_eq!(spam.status, StatusCode::BAD_REQUEST);
     assert_eq!(spam.json()["errors"][0], json!({ "path": "title", "message": "looks like spam" }));
@@ -482,4 +512,85 @@ async fn websocket_events_follow_the_read_policy() {
     assert_eq!(anon.next(3000).await.unwrap()["status"], 401);
     anon.send(json!({ "type": "pong", "pad": "x".repeat(100_000) })).await;
     assert_eq!(anon.closed_with().await, Some(1009));
+}
+
+/// Applies the migrations `prisma migrate dev` wrote for the blog (SQLite), as
+/// `prisma migrate deploy` would: the database file is created, each migration runs once and is
+/// recorded in `_prisma_migrations` with Prisma's checksum; a failed one stops later starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_applied_once_and_recorded_as_prisma_does() {
+    use sha2::Digest as _;
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let dir = std::env::temp_dir().join(format!("ssot-migrate-{}-{}", std::process::id(), rand::random::<u64>()));
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/blog/migrations/sqlite");
+    let copy = dir.join("migrations");
+    std::fs::create_dir_all(copy.join("20261202000000_init")).unwrap();
+    for f in ["migration_lock.toml", "20261202000000_init/migration.sql"] {
+        std::fs::copy(shipped.join(f), copy.join(f)).unwrap();
+    }
+    let file = dir.join("new.db");
+    let start = |migrate: bool| {
+        let mut s = settings(format!("file:{}", file.display()));
+        s.migrate_on_start = migrate;
+        ssot::server::Server::new(&db::SCHEMA).settings(s).migrations_dir(&copy).router()
+    };
+    let recorded = || async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", file.display())).await.unwrap();
+        // name, checksum, finished_at, applied_steps_count, logs
+        type Row = (String, String, Option<String>, i64, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            r#"SELECT "migration_name", "checksum", "finished_at", "applied_steps_count", "logs" FROM "_prisma_migrations" ORDER BY "started_at", "migration_name""#,
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows
+    };
+
+    // A first start creates the file and its tables; the API serves them.
+    assert!(!file.exists());
+    let router = start(true).await.unwrap();
+    assert!(file.exists());
+    let api = Api { router, _dir: dir.clone() };
+    let tags = api.call("GET", "/api/tags", None, None).await;
+    assert_eq!((tags.status, tags.json()["data"].clone()), (StatusCode::OK, json!([])));
+    let rows = recorded().await;
+    let sql = std::fs::read(copy.join("20261202000000_init/migration.sql")).unwrap();
+    let sum: String = sha2::Sha256::digest(&sql).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str(), rows[0].3), ("20261202000000_init", sum.as_str(), 1));
+    assert!(rows[0].2.is_some(), "finished_at is recorded");
+
+    // A second start applies nothing.
+    let _ = start(true).await.unwrap();
+    assert_eq!(recorded().await.len(), 1);
+
+    // A migration that fails is recorded with the database's message and stops the start...
+    std::fs::create_dir_all(copy.join("20261203000000_broken")).unwrap();
+    std::fs::write(copy.join("20261203000000_broken/migration.sql"), "ALTER TABLE \"Nope\" ADD COLUMN \"x\" TEXT;\n").unwrap();
+    let err = start(true).await.expect_err("a failing migration stops the start").to_string();
+    assert!(err.starts_with("migration 20261203000000_broken failed: ") && err.contains("Nope"), "{err}");
+    let rows = recorded().await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows[1].2.is_none() && rows[1].4.as_deref().is_some_and(|l| l.contains("Nope")), "{rows:?}");
+    // ...and every later one, until it is resolved, even once the script is fixed.
+    std::fs::write(copy.join("20261203000000_broken/migration.sql"), "SELECT 1;\n").unwrap();
+    let err = start(true).await.expect_err("an unresolved failed migration stops the start").to_string();
+    assert!(err.contains("20261203000000_broken failed earlier") && err.contains("prisma migrate resolve"), "{err}");
+    // MIGRATE_ON_START=false leaves the database alone.
+    let _ = start(false).await.unwrap();
+    assert_eq!(recorded().await.len(), 2);
+
+    // Migrations for another database are refused before anything runs.
+    std::fs::write(copy.join("migration_lock.toml"), "provider = \"postgresql\"\n").unwrap();
+    let err = start(true).await.expect_err("a PostgreSQL migration on SQLite").to_string();
+    assert!(err.contains("written for postgresql") && err.contains("sqlite database"), "{err}");
+    // A folder that does not exist is named.
+    let mut s = settings(format!("file:{}", file.display()));
+    s.migrate_on_start = true;
+    let err =
+        ssot::server::Server::new(&db::SCHEMA).settings(s).migrations_dir(dir.join("absent")).router().await.err().unwrap().to_string();
+    assert!(err.contains("cannot read the migrations in") && err.contains("absent"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # API fuzzing: schemathesis (PyPI, pinned) runs every check against the generated blog server on
 # PostgreSQL, driven by the generated openapi.json, as an admin and as an anonymous caller, for
-# Express, Fastify and the Rust server (examples/blog-server, on the tables Prisma pushed). Fails
+# Express, Fastify and the Rust server (examples/blog, on the tables Prisma pushed). Fails
 # on any 5xx, any response that does not conform to the document, or an error in a server's log.
 # Expects `npm ci` done in tests/ts (run.sh does it) and, for the Rust server, the workspace
 # built. FUZZ_PG_PORT and FUZZ_PORT_BASE move it beside another run.
@@ -37,7 +37,7 @@ for fw in ${FUZZ_SERVERS:-express fastify rust}; do
     && PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" db push >/dev/null 2>&1)
   port=$((port + 1))
   if [ "$fw" = rust ]; then
-    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec "$root/target/debug/blog-server" >"$tree/server.log" 2>&1) &
+    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn MIGRATE_ON_START=false exec "$root/target/debug/blog" >"$tree/server.log" 2>&1) &
   else
     (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
   fi

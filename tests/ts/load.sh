@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark (not a test): the generated blog server on PostgreSQL in all four framework ×
-# mode combinations and the Rust server of the same schema (examples/blog-server), 1,000 posts,
+# mode combinations and the Rust server of the same schema (examples/blog), 1,000 posts,
 # list (`take=20&include=author`) and get-by-id, 16 connections, side by side in one run; the
 # peak resident memory of each server process.
 # LOAD_SECONDS per route (default 10; CI runs 1 to prove it works). Figures go to
@@ -44,10 +44,10 @@ token=$(cd "$first" && node --input-type=module -e '
 # The Rust server in its release build, as it would be deployed (the TypeScript servers run with
 # NODE_ENV=production); a quick run (under 5 s per route, as in CI) takes the debug build the
 # workspace build made, whose figures mean nothing.
-rust_bin="$root/target/debug/blog-server"
+rust_bin="$root/target/debug/blog"
 if [ "$seconds" -ge 5 ]; then
-  cargo build --locked -q --release -p blog-server --manifest-path "$root/Cargo.toml"
-  rust_bin="$root/target/release/blog-server"
+  cargo build --locked -q --release -p blog --manifest-path "$root/Cargo.toml"
+  rust_bin="$root/target/release/blog"
 fi
 echo "| server | list rps | list p50 / p99 ms | get rps | get p50 / p99 ms | peak RSS MiB |"
 echo "|---|---|---|---|---|---|"
@@ -56,7 +56,7 @@ for server in "express registry" "express controller" "fastify registry" "fastif
   port=$((port + 1))
   if [ "$server" = rust ]; then
     mkdir -p "$tree"
-    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec "$rust_bin" >"$tree/server.log" 2>&1) &
+    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn MIGRATE_ON_START=false exec "$rust_bin" >"$tree/server.log" 2>&1) &
   else
     (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn NODE_ENV=production exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
   fi

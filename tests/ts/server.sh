@@ -14,7 +14,7 @@ prisma="$here/node_modules/prisma/build/index.js"
 export PRISMA_HIDE_UPDATE_MESSAGE=1
 export JWT_SECRET="e2e-secret-$(date +%s)-0123456789abcdef"
 rm -rf "$out" && mkdir -p "$out"
-cargo build --locked -q -p ssot-cli -p blog-server -p ssot-compile-tests --bins --manifest-path "$root/Cargo.toml"
+cargo build --locked -q -p ssot-cli -p blog -p ssot-compile-tests --bins --manifest-path "$root/Cargo.toml"
 
 # Ports: E2E_PORT_BASE (servers, default 3400; +101..+104 for the two-instance runs),
 # E2E_PG_PORT and E2E_REDIS_PORT, so that a second run can go beside CI's.
@@ -33,7 +33,8 @@ fail=0
 db_n=0
 # E2E_ONLY=tenant,typed (a comma-separated list of blog, rust, tenant, typed, fixtures, real) runs a part.
 only() { [ -z "${E2E_ONLY:-}" ] || [[ ",$E2E_ONLY," == *",$1,"* ]]; }
-# prepare TREE SCHEMA_ROOT FRAMEWORK MODE DB → sets DATABASE_URL
+# prepare TREE SCHEMA_ROOT FRAMEWORK MODE DB → sets DATABASE_URL (NO_PUSH=1: no tables, for a
+# server that applies its migrations itself)
 prepare() {
   local tree=$1 src=$2 fw=$3 mode=$4 db=$5
   "$ssot" generate --root "$src" --ts-out "$tree" --framework "$fw" --mode "$mode" >/dev/null 2>&1
@@ -47,7 +48,7 @@ prepare() {
   fi
   local log
   if ! log=$(cd "$tree" && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node "$prisma" generate 2>&1 \
-    && PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" db push 2>&1); then
+    && { [ -n "${NO_PUSH:-}" ] || PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" db push 2>&1; }); then
     echo "$log"
     return 1
   fi
@@ -62,6 +63,45 @@ start_server() {
   wait_ready "$tree" "$port"
 }
 
+# The Rust server migrated the database: Prisma's CLI finds the same migrations applied (its
+# `_prisma_migrations` rows, checksums included), and the shipped migrations are still what
+# `prisma migrate diff` makes of the schema (a schema change needs a new migration).
+migrations_agree() { # LABEL TREE DB
+  local label=$1 tree=$2 db=$3 log schema
+  rm -rf "$tree/prisma/schema/migrations" && cp -r "$root/examples/blog/migrations/$db" "$tree/prisma/schema/migrations"
+  schema="$root/examples/blog/schema.prisma"
+  [ "$db" = sqlite ] && schema="$out/blog-sqlite-src/schema.prisma"
+  if log=$(cd "$tree" && PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" migrate status 2>&1) \
+    && echo "$log" | grep -q "^1 migration found" && echo "$log" | grep -q "Database schema is up to date" \
+    && log=$(cd "$tree" && PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" migrate diff \
+      --from-empty --to-schema "$schema" --script 2>&1 >"$tree/schema-diff.sql") \
+    && log=$(diff "$tree/schema-diff.sql" "$root/examples/blog/migrations/$db/20261202000000_init/migration.sql") \
+    && log=$(deployed_then_rust "$tree" "$db"); then
+    result "$label: the server applied the example's migrations; prisma migrate status agrees; they match the schema; after prisma migrate deploy it applies none" 0
+  else
+    echo "$log" | tail -20
+    result "$label: migrations" 1
+  fi
+}
+
+# A database `prisma migrate deploy` migrated: the Rust server starts on it and applies nothing.
+deployed_then_rust() { # TREE DB
+  local tree=$1 url pid
+  if [ "$2" = postgresql ]; then
+    psql "$pg/postgres" -qc "drop database if exists deployed" -c "create database deployed" >/dev/null
+    url="$pg/deployed"
+  else
+    rm -f "$tree/deployed.db"
+    url="file:$tree/deployed.db"
+  fi
+  (cd "$tree" && DATABASE_URL=$url PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" migrate deploy 2>&1) || return 1
+  (cd "$tree" && DATABASE_URL=$url PORT=$((base + 190)) exec "$root/target/debug/blog" >"$tree/deployed.log" 2>&1) &
+  pid=$!
+  wait_ready "$tree" $((base + 190)) >/dev/null || { kill $pid; cat "$tree/deployed.log"; return 1; }
+  kill -TERM $pid; wait $pid || true
+  if grep -q '"migration applied"\|changed after it was applied' "$tree/deployed.log"; then cat "$tree/deployed.log"; return 1; fi
+}
+
 wait_ready() { # TREE PORT: until /ready answers (10 s), else the server's log
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$2/ready" >/dev/null 2>&1 && return 0
@@ -70,9 +110,9 @@ wait_ready() { # TREE PORT: until /ready answers (10 s), else the server's log
   echo "server did not become ready:"; cat "$1/server.log"; return 1
 }
 
-# The Rust server of the same schema (examples/blog-server: ssot::server on axum + sqlx).
-start_rust_server() { # TREE PORT [BINARY: blog-server, or fixture-server with FIXTURE set]
-  local tree=$1 port=$2 bin=${3:-blog-server}
+# The Rust server of the same schema (examples/blog: ssot::server on axum + sqlx).
+start_rust_server() { # TREE PORT [BINARY: blog, or fixture-server with FIXTURE set]
+  local tree=$1 port=$2 bin=${3:-blog}
   (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     exec "$root/target/debug/$bin" >>"$tree/server.log" 2>&1) &
@@ -236,8 +276,9 @@ if only typed; then
   done
 fi
 
-# The blog suite against the Rust server on the same tables (pushed by Prisma from the same
-# schema): the generated SDK's server contract, served from Rust.
+# The blog suite against the Rust server, which creates its tables from the example's migrations
+# (examples/blog/migrations, written by `prisma migrate`): the generated SDK's server contract,
+# served from Rust.
 for db in postgresql sqlite; do
   only rust || continue
   src="$root/examples/blog"
@@ -245,14 +286,15 @@ for db in postgresql sqlite; do
   label="blog $db rust"
   tree="$out/blog-$db-rust"
   echo "-- $label"
-  prepare "$tree" "$src" express registry "$db"
+  NO_PUSH=1 prepare "$tree" "$src" express registry "$db"
   [ "$db" = postgresql ] && rust_pg_url=$DATABASE_URL
   port=$((port + 1))
   start_rust_server "$tree" $port
+  migrations_agree "$label" "$tree" "$db"
   api_suites "$label" "$port" "$tree" "$db"
   # Auth settings, each in a Rust server process of its own (JWKS_URL is not there yet).
   if [ "$db" = sqlite ]; then
-    if log=$(TREE="$tree" SERVER_BIN="$root/target/debug/blog-server" DATABASE_URL="$DATABASE_URL" \
+    if log=$(TREE="$tree" SERVER_BIN="$root/target/debug/blog" DATABASE_URL="$DATABASE_URL" \
       node --import tsx --test --test-name-pattern="JWT_PUBLIC_KEY|API keys" "$here/auth.e2e.test.ts" 2>&1); then
       result "$label: auth settings and CORS: RS256 with a PEM key, API keys ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
     else

@@ -135,8 +135,9 @@ macro_rules! decode_row {
 
 impl Pool {
     /// Opens `url`: `postgres://` / `postgresql://`, or SQLite as `file:path` (Prisma's form),
-    /// `sqlite:path`.
-    pub(crate) async fn open(url: &str, max_connections: u32) -> Result<Pool, OpenError> {
+    /// `sqlite:path`; `create` makes a SQLite file that does not exist yet (the server is about
+    /// to migrate it).
+    pub(crate) async fn open(url: &str, max_connections: u32, create: bool) -> Result<Pool, OpenError> {
         if url.is_empty() {
             return Err(OpenError::Missing);
         }
@@ -164,13 +165,14 @@ impl Pool {
                 let options = sqlx::sqlite::SqliteConnectOptions::new()
                     .filename(path)
                     .foreign_keys(true)
+                    .create_if_missing(create)
                     .busy_timeout(std::time::Duration::from_secs(5));
                 let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await?;
                 return Ok(Pool::Sqlite(pool));
             }
             #[cfg(not(feature = "sqlite"))]
             {
-                let _ = path;
+                let _ = (path, create);
                 return Err(OpenError::Unsupported("SQLite".into()));
             }
         }

@@ -27,6 +27,7 @@ compile_error!("the `server` feature of ssot needs a database: enable `postgres`
 mod auth;
 mod db;
 mod engine;
+mod migrate;
 mod problem;
 mod ratelimit;
 mod realtime;
@@ -35,6 +36,7 @@ mod wire;
 pub use auth::AuthSettings;
 pub use db::{OpenError, Pool};
 pub use engine::Limits;
+pub use migrate::{MigrateError, Migration, Migrations};
 pub use problem::{FieldError, HttpError};
 pub use realtime::WsLimits;
 
@@ -72,13 +74,17 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// The WebSocket gateway's limits.
     pub ws: WsLimits,
+    /// Whether to apply the migrations given to [`Server::migrations_dir`] at start
+    /// (`MIGRATE_ON_START`, true; false where a deployment step runs `prisma migrate deploy`).
+    pub migrate_on_start: bool,
 }
 
 impl Settings {
     /// From the environment: `DATABASE_URL`, `DATABASE_POOL_SIZE`, `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_ISSUER`,
     /// `JWT_AUDIENCE`, `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`,
     /// `MAX_PAGE_SIZE`, `RATE_LIMIT`, `RATE_LIMIT_WINDOW`, `CORS_ORIGINS`, `REDIS_URL`,
-    /// `WS_MAX_MESSAGE_BYTES`, `WS_MAX_BUFFER_BYTES`, `WS_HEARTBEAT_MS`, `WS_MAX_SUBSCRIPTIONS`.
+    /// `WS_MAX_MESSAGE_BYTES`, `WS_MAX_BUFFER_BYTES`, `WS_HEARTBEAT_MS`, `WS_MAX_SUBSCRIPTIONS`,
+    /// `MIGRATE_ON_START`.
     pub fn from_env() -> Result<Settings, String> {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
         if var("JWKS_URL").is_some() {
@@ -90,11 +96,12 @@ impl Settings {
                 Some(v) => v.parse().map_err(|_| format!("{n} must be a non-negative integer, got \"{v}\"")),
             }
         };
-        let require_exp = match var("JWT_REQUIRE_EXP").as_deref() {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(v) => return Err(format!("JWT_REQUIRE_EXP must be true or false, got \"{v}\"")),
+        let boolean = |n: &str| match var(n).as_deref() {
+            None | Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(v) => Err(format!("{n} must be true or false, got \"{v}\"")),
         };
+        let require_exp = boolean("JWT_REQUIRE_EXP")?;
         Ok(Settings {
             database_url: var("DATABASE_URL").unwrap_or_default(),
             auth: AuthSettings {
@@ -124,6 +131,7 @@ impl Settings {
                 heartbeat_ms: int("WS_HEARTBEAT_MS", 30_000)?,
                 max_subscriptions: int("WS_MAX_SUBSCRIPTIONS", 100)? as usize,
             },
+            migrate_on_start: boolean("MIGRATE_ON_START")?,
         })
     }
 }
@@ -135,6 +143,8 @@ pub enum StartError {
     Settings(String),
     #[error(transparent)]
     Database(#[from] OpenError),
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
 }
 
 /// The API of a schema, as an axum router.
@@ -143,12 +153,14 @@ pub struct Server {
     settings: Result<Settings, String>,
     hooks: std::collections::HashMap<String, crate::hooks::ModelHooks>,
     routes: Option<Router>,
+    /// The migrations to apply at start, and where they came from (for messages).
+    migrations: Option<Result<(Migrations, String), MigrateError>>,
 }
 
 impl Server {
     /// The server of the generated `SCHEMA`, configured from the environment.
     pub fn new(source: &'static Source) -> Self {
-        Server { source, settings: Settings::from_env(), hooks: std::collections::HashMap::new(), routes: None }
+        Server { source, settings: Settings::from_env(), hooks: std::collections::HashMap::new(), routes: None, migrations: None }
     }
 
     pub fn settings(mut self, settings: Settings) -> Self {
@@ -185,6 +197,23 @@ impl Server {
         self
     }
 
+    /// Applies the migrations `prisma migrate dev` wrote into `dir` (`prisma/migrations`) at
+    /// start, before serving, as `prisma migrate deploy` would: each one once, recorded in
+    /// `_prisma_migrations`. A SQLite database file that does not exist yet is created. A
+    /// folder that cannot be read, migrations for another database, or a migration that fails
+    /// stop the start ([`StartError::Migrate`]).
+    pub fn migrations_dir(mut self, dir: impl AsRef<std::path::Path>) -> Self {
+        let dir = dir.as_ref();
+        self.migrations = Some(Migrations::from_dir(dir).map(|m| (m, dir.display().to_string())));
+        self
+    }
+
+    /// [`Server::migrations_dir`] with migrations read (or embedded) by your own code.
+    pub fn migrations(mut self, migrations: Migrations) -> Self {
+        self.migrations = Some(Ok((migrations, "the given migrations".to_owned())));
+        self
+    }
+
     pub fn database_url(mut self, url: impl Into<String>) -> Self {
         if let Ok(s) = &mut self.settings {
             s.database_url = url.into();
@@ -197,7 +226,11 @@ impl Server {
     pub async fn router(self) -> Result<Router, StartError> {
         let settings = self.settings.map_err(StartError::Settings)?;
         let schema = self.source.get();
-        let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1)).await?;
+        let migrations = if settings.migrate_on_start { self.migrations.transpose()? } else { None };
+        let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1), migrations.is_some()).await?;
+        if let Some((m, folder)) = &migrations {
+            migrate::apply(&pool, m, folder).await?;
+        }
         let types = pool.column_types().await.map_err(OpenError::Connect)?;
         let auth = auth::Authenticator::new(schema, settings.auth.clone()).map_err(StartError::Settings)?;
         // One Redis connection for the gateway's events and the rate limits.
@@ -309,8 +342,24 @@ fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
+/// The most bytes of request line and headers a request may have (431 above): the TypeScript
+/// server's limit (Node's `maxHeaderSize` of 64 KiB, so that long filter query strings fit).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// The request line and headers as sent: `GET /path HTTP/1.1` and `name: value` lines.
+fn head_bytes(req: &axum::extract::Request) -> usize {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>() + line
+}
+
 /// Gives every request an id (echoed as `x-request-id`) and logs one line per request.
 async fn request_ids(State(app): State<Arc<App>>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if head_bytes(&req) > MAX_HEADER_BYTES {
+        // Before anything reads them (the id is not taken from headers this large).
+        let id = uuid::Uuid::new_v4().to_string();
+        tracing::info!(request_id = %id, method = %req.method(), status = 431, "request headers too large");
+        return HttpError::new(431, "The request's headers are too large.").response(req.uri().path(), &id);
+    }
     req.extensions_mut().insert(app);
     let id = request_id(req.headers());
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -373,7 +422,7 @@ impl Call {
 
     /// The hooks' view of the request.
     fn context(&self) -> crate::hooks::Context {
-        crate::hooks::Context { auth: self.auth.clone(), request_id: self.request_id.clone() }
+        crate::hooks::Context { auth: self.auth.clone(), request_id: self.request_id.clone(), pool: Some(self.app.engine.pool.clone()) }
     }
 
     fn answer(&self, r: Result<(StatusCode, String), HttpError>) -> Response {
