@@ -292,11 +292,11 @@ for db in postgresql sqlite; do
   start_rust_server "$tree" $port
   migrations_agree "$label" "$tree" "$db"
   api_suites "$label" "$port" "$tree" "$db"
-  # Auth settings, each in a Rust server process of its own (JWKS_URL is not there yet).
+  # Auth settings, each in a Rust server process of its own.
   if [ "$db" = sqlite ]; then
     if log=$(TREE="$tree" SERVER_BIN="$root/target/debug/blog" DATABASE_URL="$DATABASE_URL" \
-      node --import tsx --test --test-name-pattern="JWT_PUBLIC_KEY|API keys" "$here/auth.e2e.test.ts" 2>&1); then
-      result "$label: auth settings and CORS: RS256 with a PEM key, API keys ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
+      node --import tsx --test --test-name-pattern="JWT_PUBLIC_KEY|JWKS_URL|API keys" "$here/auth.e2e.test.ts" 2>&1); then
+      result "$label: auth settings and CORS: RS256 with a PEM key and from a JWKS endpoint (iss, aud), API keys ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
     else
       echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms' | head -40
       result "$label: auth settings and CORS" 1

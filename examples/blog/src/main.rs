@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if settings.database_url.is_empty() {
         settings.database_url = "file:blog.db".into();
     }
-    if settings.auth.jwt_secret.is_none() && settings.auth.jwt_public_key.is_none() {
+    if settings.auth.jwt_secret.is_none() && settings.auth.jwt_public_key.is_none() && settings.auth.jwks_url.is_none() {
         settings.auth.jwt_secret = Some(DEVELOPMENT_SECRET.into());
         eprintln!("JWT_SECRET is not set: using the example's development secret. A token for user 1 (ADMIN):");
         eprintln!("  {}", development_token()?);

@@ -1,6 +1,7 @@
 //! Who is calling, with the TypeScript server's semantics: a JWT in `Authorization: Bearer`
-//! (HS256 with the secret, or RS256 with a PEM public key; `iss`/`aud` checked when configured; `exp` required unless turned
-//! off; `sub` stands in for a missing `id`), an API key in `x-api-key`, or nobody. The claims
+//! (HS256 with the secret, or RS256 with a PEM public key or the keys of a JWKS endpoint;
+//! `iss`/`aud` checked when configured; `exp` required unless turned off; `sub` stands in for a
+//! missing `id`), an API key in `x-api-key`, or nobody. The claims
 //! become the principal that policies see as `auth`, checked against `[auth.claims]`.
 
 use super::problem::HttpError;
@@ -18,6 +19,9 @@ pub struct AuthSettings {
     /// RS256 public key, PEM (`JWT_PUBLIC_KEY`); when set, tokens must be RS256 and signed by
     /// its private key, and `JWT_SECRET` is not used.
     pub jwt_public_key: Option<String>,
+    /// RS256 keys from a JWKS endpoint (`JWKS_URL`, feature `jwks`), by the token's `kid`;
+    /// takes precedence over `jwt_public_key` and `jwt_secret`, as in the TypeScript server.
+    pub jwks_url: Option<String>,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
     /// Tokens must carry `exp` (`JWT_REQUIRE_EXP`, default true).
@@ -26,9 +30,17 @@ pub struct AuthSettings {
     pub api_keys: String,
 }
 
+/// Where tokens' keys come from.
+enum Key {
+    None,
+    Static(jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm),
+    #[cfg(feature = "jwks")]
+    Remote(jwks::RemoteKeys),
+}
+
 pub(crate) struct Authenticator {
     settings: AuthSettings,
-    key: Option<(jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm)>,
+    key: Key,
     keys: HashMap<String, Map<String, Json>>,
     schema: &'static Schema,
 }
@@ -45,33 +57,40 @@ impl Authenticator {
             let principal = principal(schema, claims).ok_or("API_KEYS: the claims of a key do not match [auth.claims]")?;
             keys.insert(key, principal);
         }
-        let key = match (&settings.jwt_public_key, &settings.jwt_secret) {
-            (Some(pem), _) => Some((
+        let key = match (&settings.jwks_url, &settings.jwt_public_key, &settings.jwt_secret) {
+            #[cfg(feature = "jwks")]
+            (Some(url), _, _) => Key::Remote(jwks::RemoteKeys::new(url)?),
+            #[cfg(not(feature = "jwks"))]
+            (Some(_), _, _) => return Err("JWKS_URL is set, but ssot was built without its `jwks` feature".into()),
+            (None, Some(pem), _) => Key::Static(
                 jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes())
                     .map_err(|e| format!("JWT_PUBLIC_KEY must be an RSA public key in PEM: {e}"))?,
                 jsonwebtoken::Algorithm::RS256,
-            )),
-            (None, Some(secret)) => Some((
+            ),
+            (None, None, Some(secret)) => Key::Static(
                 jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()).map_err(|e| format!("JWT_SECRET: {e}"))?,
                 jsonwebtoken::Algorithm::HS256,
-            )),
-            (None, None) => None,
+            ),
+            (None, None, None) => Key::None,
         };
         Ok(Authenticator { settings, key, keys, schema })
     }
 
-    fn verify(&self, token: &str) -> Result<Map<String, Json>, HttpError> {
-        self.verify_with_expiry(token).map(|(claims, _)| claims)
+    async fn verify(&self, token: &str) -> Result<Map<String, Json>, HttpError> {
+        self.verify_with_expiry(token).await.map(|(claims, _)| claims)
     }
 
     /// A bare token's principal and its `exp` (seconds since the epoch), which tells the realtime
     /// gateway when to close the socket.
-    pub(crate) fn verify_with_expiry(&self, token: &str) -> Result<(Map<String, Json>, Option<u64>), HttpError> {
-        let Some((key, algorithm)) = &self.key else {
-            return Err(HttpError::new(401, "Token authentication is not configured on this server."));
+    pub(crate) async fn verify_with_expiry(&self, token: &str) -> Result<(Map<String, Json>, Option<u64>), HttpError> {
+        let algorithm = match &self.key {
+            Key::None => return Err(HttpError::new(401, "Token authentication is not configured on this server.")),
+            Key::Static(_, algorithm) => *algorithm,
+            #[cfg(feature = "jwks")]
+            Key::Remote(_) => jsonwebtoken::Algorithm::RS256,
         };
         // One algorithm, the key's: an HS256 token signed with the public key's text is refused.
-        let mut v = jsonwebtoken::Validation::new(*algorithm);
+        let mut v = jsonwebtoken::Validation::new(algorithm);
         v.leeway = 0;
         v.validate_nbf = true;
         v.required_spec_claims.clear();
@@ -86,7 +105,12 @@ impl Authenticator {
             v.set_issuer(&[iss]);
         }
         let invalid = || HttpError::new(401, "The token is invalid or expired.").with_header("www-authenticate", "Bearer");
-        let data = jsonwebtoken::decode::<Map<String, Json>>(token, key, &v).map_err(|_| invalid())?;
+        let data = match &self.key {
+            Key::Static(key, _) => jsonwebtoken::decode::<Map<String, Json>>(token, key, &v).map_err(|_| invalid())?,
+            #[cfg(feature = "jwks")]
+            Key::Remote(keys) => keys.decode(token, &v).await.ok_or_else(invalid)?,
+            Key::None => return Err(invalid()),
+        };
         let mut claims = data.claims;
         let exp = claims.get("exp").and_then(|e| e.as_u64().or_else(|| e.as_f64().map(|f| f as u64)));
         if let (false, Some(sub)) = (claims.contains_key("id"), claims.get("sub").cloned()) {
@@ -98,7 +122,7 @@ impl Authenticator {
     }
 
     /// The principal of a request to a model that accepts `methods`.
-    pub(crate) fn authenticate(&self, headers: &HeaderMap, methods: &[AuthMethod]) -> Result<Claims, HttpError> {
+    pub(crate) async fn authenticate(&self, headers: &HeaderMap, methods: &[AuthMethod]) -> Result<Claims, HttpError> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
         let public = methods.contains(&AuthMethod::Public);
         if let Some(authorization) = header("authorization") {
@@ -112,7 +136,7 @@ impl Authenticator {
             if !public && !methods.contains(&AuthMethod::Jwt) {
                 return Err(HttpError::new(401, "This API does not take bearer tokens."));
             }
-            return self.verify(token).map(Some);
+            return self.verify(token).await.map(Some);
         }
         if let Some(key) = header("x-api-key") {
             if !public && !methods.contains(&AuthMethod::ApiKey) {
@@ -190,5 +214,99 @@ fn claim_value(schema: &Schema, ty: &str, v: &Json) -> Option<Json> {
             Some(en) => v.as_str().filter(|s| en.values.iter().any(|x| x.name == *s)).map(|_| v.clone()),
             None => Some(v.clone()),
         },
+    }
+}
+
+/// The keys of a JWKS endpoint, fetched when first needed and again (at most every 30 s) when a
+/// token names a key the cached set lacks, as jose's `createRemoteJWKSet` in the TypeScript
+/// server does; a set older than 10 minutes is fetched again, and used while the endpoint
+/// cannot be reached.
+#[cfg(feature = "jwks")]
+mod jwks {
+    use jsonwebtoken::jwk::{Jwk, JwkSet};
+    use serde_json::{Map, Value as Json};
+    use std::time::{Duration, Instant};
+
+    const COOLDOWN: Duration = Duration::from_secs(30);
+    const MAX_AGE: Duration = Duration::from_secs(600);
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    pub(crate) struct RemoteKeys {
+        url: String,
+        client: reqwest::Client,
+        cache: tokio::sync::Mutex<Cache>,
+    }
+
+    #[derive(Default)]
+    struct Cache {
+        /// The last set fetched, and when.
+        set: Option<(JwkSet, Instant)>,
+        /// The last fetch, successful or not.
+        tried: Option<Instant>,
+    }
+
+    impl RemoteKeys {
+        pub(crate) fn new(url: &str) -> Result<RemoteKeys, String> {
+            let parsed = url::Url::parse(url).map_err(|e| format!("JWKS_URL must be a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "https" | "http") {
+                return Err(format!("JWKS_URL must be an http(s) URL, got {url}"));
+            }
+            // reqwest is built without a TLS crypto provider; ring is the one this crate brings.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let client = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| format!("JWKS_URL: {e}"))?;
+            Ok(RemoteKeys { url: url.to_owned(), client, cache: tokio::sync::Mutex::new(Cache::default()) })
+        }
+
+        async fn fetch(&self) -> Option<JwkSet> {
+            let res = self.client.get(&self.url).header("accept", "application/json").send().await;
+            let body = match res.and_then(reqwest::Response::error_for_status) {
+                Ok(r) => r.bytes().await.ok()?,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot fetch the keys of JWKS_URL");
+                    return None;
+                }
+            };
+            match serde_json::from_slice::<JwkSet>(&body) {
+                Ok(set) => Some(set),
+                Err(e) => {
+                    tracing::warn!(error = %e, "JWKS_URL answered something other than a JWK set");
+                    None
+                }
+            }
+        }
+
+        /// The keys that may have signed a token with this `kid`: the one with that id, or,
+        /// without one, every RSA signing key of the set.
+        fn candidates<'a>(set: &'a JwkSet, kid: Option<&str>) -> Vec<&'a Jwk> {
+            set.keys
+                .iter()
+                .filter(|k| matches!(k.algorithm, jsonwebtoken::jwk::AlgorithmParameters::RSA(_)))
+                .filter(|k| k.common.public_key_use.as_ref().is_none_or(|u| *u == jsonwebtoken::jwk::PublicKeyUse::Signature))
+                .filter(|k| k.common.key_algorithm.is_none_or(|a| a == jsonwebtoken::jwk::KeyAlgorithm::RS256))
+                .filter(|k| kid.is_none() || k.common.key_id.as_deref() == kid)
+                .collect()
+        }
+
+        /// The claims of a token one of the endpoint's keys verifies.
+        pub(crate) async fn decode(&self, token: &str, v: &jsonwebtoken::Validation) -> Option<jsonwebtoken::TokenData<Map<String, Json>>> {
+            let kid = jsonwebtoken::decode_header(token).ok()?.kid;
+            let mut cache = self.cache.lock().await;
+            let stale = cache.set.as_ref().is_none_or(|(_, at)| at.elapsed() > MAX_AGE);
+            let known = cache.set.as_ref().is_some_and(|(set, _)| !Self::candidates(set, kid.as_deref()).is_empty());
+            // At most one fetch per cooldown, whether it worked or not: an endpoint that is down
+            // is not asked on every request (a stale set goes on serving meanwhile).
+            let may_fetch = cache.tried.is_none_or(|at| at.elapsed() > COOLDOWN);
+            if (stale || !known) && may_fetch {
+                cache.tried = Some(Instant::now());
+                if let Some(set) = self.fetch().await {
+                    cache.set = Some((set, Instant::now()));
+                }
+            }
+            let (set, _) = cache.set.as_ref()?;
+            Self::candidates(set, kid.as_deref()).into_iter().find_map(|jwk| {
+                let key = jsonwebtoken::DecodingKey::from_jwk(jwk).ok()?;
+                jsonwebtoken::decode::<Map<String, Json>>(token, &key, v).ok()
+            })
+        }
     }
 }

@@ -80,16 +80,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// From the environment: `DATABASE_URL`, `DATABASE_POOL_SIZE`, `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_ISSUER`,
+    /// From the environment: `DATABASE_URL`, `DATABASE_POOL_SIZE`, `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWKS_URL`, `JWT_ISSUER`,
     /// `JWT_AUDIENCE`, `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`,
     /// `MAX_PAGE_SIZE`, `RATE_LIMIT`, `RATE_LIMIT_WINDOW`, `CORS_ORIGINS`, `REDIS_URL`,
     /// `WS_MAX_MESSAGE_BYTES`, `WS_MAX_BUFFER_BYTES`, `WS_HEARTBEAT_MS`, `WS_MAX_SUBSCRIPTIONS`,
     /// `MIGRATE_ON_START`.
     pub fn from_env() -> Result<Settings, String> {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-        if var("JWKS_URL").is_some() {
-            return Err("JWKS_URL is not supported by the Rust server yet: set JWT_PUBLIC_KEY (PEM) instead".into());
-        }
         let int = |n: &str, fallback: u64| -> Result<u64, String> {
             match var(n) {
                 None => Ok(fallback),
@@ -107,6 +104,7 @@ impl Settings {
             auth: AuthSettings {
                 jwt_secret: var("JWT_SECRET"),
                 jwt_public_key: var("JWT_PUBLIC_KEY"),
+                jwks_url: var("JWKS_URL"),
                 jwt_issuer: var("JWT_ISSUER"),
                 jwt_audience: var("JWT_AUDIENCE"),
                 jwt_require_exp: require_exp,
@@ -401,7 +399,7 @@ impl Call {
         let path = uri.path().to_owned();
         let ip = ip.map_or("unknown", |e| e.0.0.as_str());
         let fail = |e: HttpError| Box::new(e.response(&path, &request_id));
-        let auth = match app.auth.authenticate(headers, &model.auth) {
+        let auth = match app.auth.authenticate(headers, &model.auth).await {
             Ok(auth) => auth,
             Err(e) => {
                 // Wrong credentials count against the caller's address (guessing keys is rate
@@ -552,7 +550,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Principal {
             tracing::error!("ssot::server::Principal on a route not registered with Server::routes");
             return Err(HttpError::internal().response(parts.uri.path(), &id));
         };
-        app.auth.authenticate(&parts.headers, &app.engine.schema.auth.default).map(Principal).map_err(|e| e.response(parts.uri.path(), &id))
+        app.auth
+            .authenticate(&parts.headers, &app.engine.schema.auth.default)
+            .await
+            .map(Principal)
+            .map_err(|e| e.response(parts.uri.path(), &id))
     }
 }
 

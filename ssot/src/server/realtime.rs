@@ -551,7 +551,8 @@ impl Connection {
                 let Some(token) = msg.get("token").and_then(Json::as_str).filter(|_| !self.authenticated && self.subs.is_empty()) else {
                     return self.error(400, "`auth` must be the first message and carry a token.", None);
                 };
-                match self.app.auth.verify_with_expiry(token) {
+                let app = self.app.clone();
+                match app.auth.verify_with_expiry(token).await {
                     Ok((principal, exp)) => {
                         self.authenticate(Some(principal), exp);
                         self.send(r#"{"type":"authenticated"}"#.into());
@@ -691,7 +692,7 @@ pub(crate) async fn upgrade(
     }
     let verified = match bearer(&headers) {
         None => None,
-        Some(token) => match app.auth.verify_with_expiry(&token) {
+        Some(token) => match app.auth.verify_with_expiry(&token).await {
             Ok(v) => Some(v),
             Err(_) => return refuse(StatusCode::UNAUTHORIZED),
         },
