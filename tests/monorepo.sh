@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# examples/monorepo as its README runs it: the Rust API (built by the workspace build, whose
+# build.rs also wrote the TypeScript tree into web/generated) on a fresh SQLite file, and the web
+# package type-checked (tsc --strict), built (vite) and its component test run in jsdom against
+# the API (hooks, live updates, the API's hook and route). The web package uses tests/ts's
+# node_modules (npm ci there): its package.json must pin the same versions.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+web="$root/examples/monorepo/web"
+modules="$root/tests/ts/node_modules"
+work=$(mktemp -d)
+port=${MONOREPO_PORT:-3191}
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$work/api.log" ] && tail -20 "$work/api.log" >&2; exit 1; }
+
+[ -f "$web/generated/src/hooks/index.ts" ] || fail "api/build.rs did not write the TypeScript tree into web/generated"
+# The versions the web package asks for are the ones installed here.
+node -e '
+  const web = require(process.argv[1]), ts = require(process.argv[2]);
+  const all = { ...ts.dependencies, ...ts.devDependencies };
+  const off = Object.entries({ ...web.dependencies, ...web.devDependencies }).filter(([n, v]) => all[n] !== v);
+  if (off.length) { console.error("web/package.json pins versions tests/ts does not have:", off); process.exit(1); }
+' "$web/package.json" "$root/tests/ts/package.json" || fail "web/package.json and tests/ts/package.json differ"
+[ -e "$web/node_modules" ] || ln -s "$modules" "$web/node_modules"
+(cd "$web" && node node_modules/typescript/bin/tsc -p .) || fail "tsc --strict"
+(cd "$web" && node node_modules/prettier/bin/prettier.cjs --check --log-level warn src vite.config.ts) || fail "prettier"
+(cd "$web" && node node_modules/vite/bin/vite.js build --logLevel warn --outDir "$work/dist") || fail "vite build"
+[ -f "$work/dist/index.html" ] || fail "vite wrote no index.html"
+
+secret="monorepo-test-$(date +%s)-0123456789abcdef"
+(cd "$work" && JWT_SECRET=$secret PORT=$port exec "$root/target/debug/monorepo-api" >"$work/api.log" 2>&1) &
+pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+[ -f "$work/tasks.db" ] || fail "the API did not create tasks.db"
+(cd "$web" && API_URL="http://127.0.0.1:$port" JWT_SECRET=$secret node node_modules/vitest/vitest.mjs run --reporter=dot) || fail "the web package's test"
+kill -TERM "$pid"; wait "$pid" || fail "the API did not stop cleanly"; pid=
+echo "monorepo: tsc --strict and vite build of web/, its component test against the Rust API (hooks, live update, the API's hook and /api/summary)"
