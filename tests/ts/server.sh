@@ -292,6 +292,18 @@ for db in postgresql sqlite; do
   start_rust_server "$tree" $port
   migrations_agree "$label" "$tree" "$db"
   api_suites "$label" "$port" "$tree" "$db"
+  # Logs: one JSON object per line (tracing's JSON), a request id on every request line; no
+  # secrets, tokens or @writeOnly values.
+  if node -e '
+    const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n");
+    let requests = 0;
+    for (const l of lines) { const o = JSON.parse(l); if (o.fields?.message === "request") { requests++; if (!o.fields.request_id || !o.fields.path || !o.fields.status) process.exit(1); } }
+    if (requests < 50) process.exit(1);
+  ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET" "$tree/server.log"; then
+    result "$label: structured logs without secrets" 0
+  else
+    result "$label: structured logs without secrets" 1
+  fi
   # Auth settings, each in a Rust server process of its own.
   if [ "$db" = sqlite ]; then
     if log=$(TREE="$tree" SERVER_BIN="$root/target/debug/blog" DATABASE_URL="$DATABASE_URL" \
