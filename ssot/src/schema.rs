@@ -197,6 +197,9 @@ pub struct Model {
     pub name: String,
     /// The table (`@@map`, else the name).
     pub db_name: String,
+    /// The database schema of the table (`@@schema`), where the datasource lists several.
+    #[serde(default)]
+    pub db_schema: Option<String>,
     /// The Prisma client's property for the model; also its realtime channel.
     pub delegate: String,
     /// The URL segment: `/api/<path>`.

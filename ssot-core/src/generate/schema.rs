@@ -127,6 +127,7 @@ pub fn document(ir: &Ir, config: &Config) -> Value {
             json!({
                 "name": m.name,
                 "dbName": m.db_name.as_ref().unwrap_or(&m.name),
+                "dbSchema": m.schema,
                 "delegate": lower_first(&m.name),
                 "path": model_path(m),
                 "view": m.kind == ModelKind::View,

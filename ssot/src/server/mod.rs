@@ -135,7 +135,7 @@ impl Settings {
 }
 
 /// Why the server could not start.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum StartError {
     #[error("{0}")]
     Settings(String),
@@ -153,6 +153,13 @@ pub struct Server {
     routes: Option<Router>,
     /// The migrations to apply at start, and where they came from (for messages).
     migrations: Option<Result<(Migrations, String), MigrateError>>,
+}
+
+/// As its message: `main` returning `Result<(), Box<dyn Error>>` prints `Error: <this>`.
+impl std::fmt::Debug for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl Server {
@@ -224,6 +231,13 @@ impl Server {
     pub async fn router(self) -> Result<Router, StartError> {
         let settings = self.settings.map_err(StartError::Settings)?;
         let schema = self.source.get();
+        if let Some(m) = schema.models.values().find(|m| m.db_schema.is_some()) {
+            return Err(StartError::Settings(format!(
+                "{} lives in the database schema \"{}\" (@@schema): the Rust server does not serve models of several database schemas yet",
+                m.name,
+                m.db_schema.as_deref().unwrap_or_default()
+            )));
+        }
         let migrations = if settings.migrate_on_start { self.migrations.transpose()? } else { None };
         let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1), migrations.is_some()).await?;
         if let Some((m, folder)) = &migrations {

@@ -1,5 +1,7 @@
 // Helpers of the generated tests: an in-process server on a free port and `fetch` calls with a
-// signed test token.
+// signed test token. With API_URL, the tests call a server already running there instead (the
+// Rust server of the same schema, say), started with the same JWT_SECRET, RATE_LIMIT=0 and
+// API_KEYS={"ssot-generated-tests-api-key": <the test claims>}.
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
@@ -9,9 +11,14 @@ import { TEST_CLAIMS } from "./claims.js";
 
 const secret = process.env.JWT_SECRET ?? "ssot-generated-tests-secret-0123456789";
 const API_KEY = "ssot-generated-tests-api-key";
-let server: Started | null = null;
+const external = process.env.API_URL ?? "";
+let server: Pick<Started, "url" | "close"> | null = null;
 
 export async function startTestServer(): Promise<void> {
+  if (external !== "") {
+    server = { url: external.replace(/\/$/, ""), close: async () => {} };
+    return;
+  }
   server = await start({
     port: 0,
     jwtSecret: secret,
