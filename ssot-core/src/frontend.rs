@@ -247,6 +247,7 @@ impl<'a, F: Fn(psl::diagnostics::Span) -> Span> Lower<'a, F> {
             ir.enums.push(Enum {
                 name: e.name().to_owned(),
                 db_name: e.mapped_name().map(str::to_owned),
+                schema: e.schema().map(|(s, _)| s.to_owned()),
                 documentation: documentation(&lines),
                 values: e
                     .values()

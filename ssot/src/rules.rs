@@ -375,6 +375,26 @@ pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// A quoted name in a database schema (`"app"."Profile"`), or in the search path.
+pub(crate) fn qualified(schema: Option<&str>, name: &str) -> String {
+    match schema {
+        Some(s) => format!("{}.{}", ident(s), ident(name)),
+        None => ident(name),
+    }
+}
+
+/// A model's table, in its `@@schema`.
+pub(crate) fn table(m: &Model) -> String {
+    qualified(m.db_schema.as_deref(), &m.db_name)
+}
+
+/// Prisma's implicit m:n join table `_<relation>` of models `a` and `b`, in the database schema
+/// of the one whose name sorts first.
+pub(crate) fn join_table(a: &Model, b: &Model, relation: &str) -> String {
+    let first = if a.name <= b.name { a } else { b };
+    qualified(first.db_schema.as_deref(), &format!("_{relation}"))
+}
+
 struct Sql<'a> {
     schema: &'a Schema,
     auth: &'a Claims,
@@ -422,7 +442,7 @@ impl<'a> Sql<'a> {
             // Text parameters meet typed columns: say the column's type.
             match &ty.base {
                 Base::Enum { .. } => {
-                    let _ = write!(p, "::{}", ident(enum_.map_or("", |e| e.db_name.as_str())));
+                    let _ = write!(p, "::{}", enum_.map_or_else(|| ident(""), |e| qualified(e.db_schema.as_deref(), &e.db_name)));
                 }
                 Base::Scalar(ScalarType::Decimal) => p.push_str("::numeric"),
                 Base::Scalar(ScalarType::DateTime) => p.push_str("::timestamp"),
@@ -610,7 +630,7 @@ impl<'a> Sql<'a> {
         let r = model.relation(relation).ok_or_else(|| PolicyError(format!("{} has no relation {relation}", model.name)))?;
         let target = self.model(&r.model)?;
         let child = self.fresh();
-        let table = ident(&target.db_name);
+        let table = table(target);
         let pairs = |a: &Model, a_alias: &str, af: &[String], b: &Model, b_alias: &str, bf: &[String]| -> Result<String, PolicyError> {
             af.iter()
                 .zip(bf)
@@ -631,7 +651,7 @@ impl<'a> Sql<'a> {
                 self.column(target, &child, &single(target)?)?,
                 self.column(model, alias, &single(model)?)?
             );
-            let from = format!("FROM {table} AS {child}, {} AS {j} WHERE {on}", ident(&format!("_{}", r.relation_name)));
+            let from = format!("FROM {table} AS {child}, {} AS {j} WHERE {on}", join_table(model, target, &r.relation_name));
             return Ok((target, child, from));
         } else {
             let back = r

@@ -172,6 +172,9 @@ pub struct Enum {
     pub name: String,
     /// The database type (`@@map`, else the name).
     pub db_name: String,
+    /// The database schema of the type (`@@schema`), where the datasource lists several.
+    #[serde(default)]
+    pub db_schema: Option<String>,
     pub values: Vec<EnumValue>,
 }
 

@@ -416,16 +416,8 @@ for fixture in sqlite annotations multischema postgres_full views; do
   echo "-- fixture $fixture ($db)"
   prepare "$tree" "$src" fastify controller "$db"
   vitest "$tree" "fixture $fixture"
-  # The same generated suite against the Rust server of the fixture, on the same tables (it
-  # refuses to start on models in several database schemas: not there yet).
-  if [ "$fixture" = multischema ]; then
-    if only rust; then
-      log=$(cd "$tree" && FIXTURE=$fixture timeout 10 "$root/target/debug/fixture-server" 2>&1 || true)
-      echo "$log" | grep -q '^Error: Account lives in the database schema "auth" (@@schema): the Rust server does not serve' \
-        && result "fixture $fixture rust: refused at start, naming the model and its database schema (not served yet)" 0 \
-        || { echo "$log" | tail -5; result "fixture $fixture rust: refused at start" 1; }
-    fi
-  elif only rust; then
+  # The same generated suite against the Rust server of the fixture, on the same tables.
+  if only rust; then
     claims=$(cd "$tree" && node --import tsx -e 'import("./tests/claims.ts").then((m) => console.log(JSON.stringify(m.TEST_CLAIMS)))')
     port=$((port + 1))
     RATE_LIMIT=0 API_KEYS="{\"ssot-generated-tests-api-key\": $claims}" FIXTURE=$fixture start_rust_server "$tree" $port fixture-server

@@ -150,7 +150,7 @@ pub fn document(ir: &Ir, config: &Config) -> Value {
         .map(|e| {
             let values: Vec<Value> =
                 e.values.iter().map(|v| json!({ "name": v.name, "dbName": v.db_name.as_ref().unwrap_or(&v.name) })).collect();
-            json!({ "name": e.name, "dbName": e.db_name.as_ref().unwrap_or(&e.name), "values": values })
+            json!({ "name": e.name, "dbName": e.db_name.as_ref().unwrap_or(&e.name), "dbSchema": e.schema, "values": values })
         })
         .collect();
     let claims: Vec<Value> = config.claims.iter().map(|c| json!({ "name": c.name, "type": c.ty, "list": c.list })).collect();

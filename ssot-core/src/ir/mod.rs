@@ -367,6 +367,9 @@ pub struct Enum {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db_name: Option<String>,
+    /// `@@schema` name, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documentation: Option<String>,
     pub values: Vec<EnumValue>,

@@ -221,26 +221,33 @@ impl Pool {
         self.fetch(&Query { sql: "SELECT 1".into(), params: Vec::new() }, &[]).await.is_ok()
     }
 
-    /// PostgreSQL: the declared type of every column of the current schema's tables, as
-    /// `format_type` writes it (`timestamp(3) without time zone`, `"Role"`), for the casts of
-    /// parameters. SQLite needs none.
+    /// PostgreSQL: the declared type of every column, as `format_type` writes it
+    /// (`timestamp(3) without time zone`, `"Role"`, `app."Theme"`), for the casts of
+    /// parameters, keyed by table and column: `Post` for a table in the search path,
+    /// `app.Profile` for one in another schema (`@@schema`). SQLite needs none.
     pub(crate) async fn column_types(&self) -> Result<HashMap<(String, String), String>, sqlx::Error> {
         let q = Query {
-            sql: "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+            sql: "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), n.nspname::text, \
+                  n.nspname = ANY(current_schemas(false)) FROM pg_attribute a \
                   JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
                   WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p') \
-                  AND n.nspname = ANY(current_schemas(false))"
+                  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
                 .into(),
             params: Vec::new(),
         };
         if self.dialect() != Dialect::Postgres {
             return Ok(HashMap::new());
         }
-        let rows = self.fetch(&q, &[Kind::Text, Kind::Text, Kind::Text]).await?;
+        let rows = self.fetch(&q, &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Bool]).await?;
         let mut out = HashMap::new();
         for r in rows {
-            if let [Cell::Text(t), Cell::Text(c), Cell::Text(ty)] = &r[..] {
-                out.insert((t.clone(), c.clone()), ty.clone());
+            if let [Cell::Text(t), Cell::Text(c), Cell::Text(ty), Cell::Text(schema), Cell::Bool(in_path)] = &r[..] {
+                // A table of the search path answers to its bare name (the first schema of the
+                // path that has it, as PostgreSQL resolves it).
+                if *in_path {
+                    out.entry((t.clone(), c.clone())).or_insert_with(|| ty.clone());
+                }
+                out.insert((format!("{schema}.{t}"), c.clone()), ty.clone());
             }
         }
         Ok(out)

@@ -96,7 +96,7 @@ fn columns(m: &Model) -> impl Iterator<Item = &Field> {
     m.fields.iter().filter(|f| f.ty != "composite" && f.ty != "unsupported")
 }
 
-/// An implicit m:n join table: its name, the column pointing at this side, the other one.
+/// An implicit m:n join table: its quoted name, the column pointing at this side, the other one.
 type JoinTable = (String, &'static str, &'static str);
 
 /// Output fields with a `@readable` rule: a row carries one flag per field after its columns.
@@ -116,7 +116,11 @@ impl Engine {
         if self.dialect != Dialect::Postgres {
             return String::new();
         }
-        match self.types.get(&(m.db_name.clone(), f.db_name.clone())) {
+        let table = match &m.db_schema {
+            Some(schema) => format!("{schema}.{}", m.db_name),
+            None => m.db_name.clone(),
+        };
+        match self.types.get(&(table, f.db_name.clone())) {
             Some(ty) => format!("::{ty}"),
             None => String::new(),
         }
@@ -162,7 +166,7 @@ impl Engine {
             q.push(", ").push(sql);
             kinds.push(*kind);
         }
-        q.push(&format!(" FROM {} AS {alias}", ident(&m.db_name)));
+        q.push(&format!(" FROM {} AS {alias}", rules::table(m)));
         Ok((q, kinds))
     }
 
@@ -323,7 +327,7 @@ impl Engine {
 
     fn count_of(&self, m: &Model, cond: Cond) -> Query {
         let mut q = Query::default();
-        q.push(&format!("SELECT COUNT(*) FROM {} AS t", ident(&m.db_name)));
+        q.push(&format!("SELECT COUNT(*) FROM {} AS t", rules::table(m)));
         push_where(&mut q, cond);
         q
     }
@@ -411,7 +415,7 @@ impl Engine {
             return Ok(false);
         }
         let mut q = Query::default();
-        q.push(&format!("SELECT 1 FROM {} AS t", ident(&m.db_name)));
+        q.push(&format!("SELECT 1 FROM {} AS t", rules::table(m)));
         push_where(&mut q, c);
         Ok(!db.fetch(&q, &[]).await?.is_empty())
     }
@@ -541,7 +545,7 @@ impl Engine {
             let (a, b) = if m.name <= target.name { ("A", "B") } else { ("B", "A") };
             let mine = m.id.first().and_then(|n| Self::field(m, n)).into_iter().collect();
             let theirs = target.id.first().and_then(|n| Self::field(target, n)).into_iter().collect();
-            (mine, theirs, Some((format!("_{}", rel.relation_name), a, b)))
+            (mine, theirs, Some((rules::join_table(m, target, &rel.relation_name), a, b)))
         } else {
             let back = rel
                 .opposite
@@ -571,7 +575,7 @@ impl Engine {
             let (mut q, kinds) = self.select(target, "t", &extra, auth)?;
             let mut match_q = Query::default();
             if let Some((table, _, b)) = &join {
-                q.push(&format!(", {} AS j", ident(table)));
+                q.push(&format!(", {table} AS j"));
                 let tid = theirs.first().ok_or_else(HttpError::internal)?;
                 match_q.push(&format!("{} = j.\"{b}\" AND ", Self::col("t", tid)));
             }
@@ -747,7 +751,7 @@ impl Engine {
     fn after_cursor(&self, m: &Model, order: &[(&Field, bool)], cursor: &[Param]) -> Cond {
         let Cond::Sql(sub_where) = self.id_cond(m, "c", cursor) else { return Cond::None };
         let value = |f: &Field, q: &mut Query| {
-            q.push(&format!("(SELECT {} FROM {} AS c WHERE ", Self::col("c", f), ident(&m.db_name)));
+            q.push(&format!("(SELECT {} FROM {} AS c WHERE ", Self::col("c", f), rules::table(m)));
             q.sql.push_str(&sub_where.sql);
             q.params.extend(sub_where.params.iter().cloned());
             q.push(")");
@@ -990,10 +994,10 @@ impl Engine {
         let sets = self.assignments(m, &input, true)?;
         let mut q = Query::default();
         if sets.is_empty() {
-            q.push(&format!("INSERT INTO {} DEFAULT VALUES", ident(&m.db_name)));
+            q.push(&format!("INSERT INTO {} DEFAULT VALUES", rules::table(m)));
         } else {
             let cols: Vec<String> = sets.iter().map(|(f, _)| ident(&f.db_name)).collect();
-            q.push(&format!("INSERT INTO {} ({}) VALUES (", ident(&m.db_name), cols.join(", ")));
+            q.push(&format!("INSERT INTO {} ({}) VALUES (", rules::table(m), cols.join(", ")));
             for (i, (f, p)) in sets.into_iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
@@ -1047,9 +1051,9 @@ impl Engine {
         let mut after: Vec<Param> = id.to_vec();
         if !sets.is_empty() {
             let mut q = Query::default();
-            q.push(&format!("UPDATE {} AS t SET ", ident(&m.db_name)));
+            q.push(&format!("UPDATE {} AS t SET ", rules::table(m)));
             if self.dialect == Dialect::Sqlite {
-                q.sql = format!("UPDATE {} SET ", ident(&m.db_name));
+                q.sql = format!("UPDATE {} SET ", rules::table(m));
             }
             for (i, (f, p)) in sets.iter().enumerate() {
                 if i > 0 {
@@ -1125,7 +1129,7 @@ impl Engine {
         }
         let before = if self.emits(m, RealtimeEvent::Deleted) { self.snapshot_of(&mut Db::Tx(&mut tx), m, id).await? } else { None };
         let mut q = Query::default();
-        q.push(&format!("DELETE FROM {}", ident(&m.db_name)));
+        q.push(&format!("DELETE FROM {}", rules::table(m)));
         push_where(&mut q, self.id_cond(m, "", id));
         tx.execute(&q).await?;
         tx.commit().await?;

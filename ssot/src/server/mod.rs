@@ -231,13 +231,6 @@ impl Server {
     pub async fn router(self) -> Result<Router, StartError> {
         let settings = self.settings.map_err(StartError::Settings)?;
         let schema = self.source.get();
-        if let Some(m) = schema.models.values().find(|m| m.db_schema.is_some()) {
-            return Err(StartError::Settings(format!(
-                "{} lives in the database schema \"{}\" (@@schema): the Rust server does not serve models of several database schemas yet",
-                m.name,
-                m.db_schema.as_deref().unwrap_or_default()
-            )));
-        }
         let migrations = if settings.migrate_on_start { self.migrations.transpose()? } else { None };
         let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1), migrations.is_some()).await?;
         if let Some((m, folder)) = &migrations {
