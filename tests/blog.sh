@@ -16,6 +16,7 @@ start() { # LOG
   (cd "$work" && exec env -u DATABASE_URL -u JWT_SECRET -u JWT_PUBLIC_KEY -u REDIS_URL PORT=$port "$bin" >"$work/$1.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || fail "the server exited"
     curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
     sleep 0.1
   done

@@ -34,12 +34,16 @@ node -e '
 diff "$work/diff.sql" "$root/examples/monorepo/api/migrations/20261202000000_init/migration.sql" >&2 || fail "api/migrations does not match schema.prisma"
 
 secret="monorepo-test-$(date +%s)-0123456789abcdef"
-(cd "$work" && JWT_SECRET=$secret PORT=$port exec "$root/target/debug/monorepo-api" >"$work/api.log" 2>&1) &
+(cd "$work" && exec env -u DATABASE_URL -u JWT_PUBLIC_KEY -u JWKS_URL -u REDIS_URL JWT_SECRET=$secret PORT=$port \
+  "$root/target/debug/monorepo-api" >"$work/api.log" 2>&1) &
 pid=$!
+ready=
 for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || fail "the API exited"
+  curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && { ready=1; break; }
   sleep 0.1
 done
+[ -n "$ready" ] || fail "the API did not become ready"
 [ -f "$work/tasks.db" ] || fail "the API did not create tasks.db"
 (cd "$web" && API_URL="http://127.0.0.1:$port" JWT_SECRET=$secret node node_modules/vitest/vitest.mjs run --reporter=dot) || fail "the web package's test"
 kill -TERM "$pid"; wait "$pid" || fail "the API did not stop cleanly"; pid=

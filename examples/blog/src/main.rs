@@ -1,8 +1,9 @@
 //! The blog's API served from Rust: `cargo run -p blog` serves the routes of SPEC §5 on
 //! `HOST`:`PORT` (127.0.0.1:3000), as the generated TypeScript server does. Without
 //! `DATABASE_URL` it creates `blog.db` (SQLite) in the current folder and migrates it; with
-//! `DATABASE_URL=postgresql://...` it migrates that database. Without `JWT_SECRET` it uses a
-//! development secret and prints a token to try the API with.
+//! `DATABASE_URL=postgresql://...` it migrates that database. Without either `DATABASE_URL` or
+//! `JWT_SECRET` (a development run) it signs with a development secret and prints a token to try
+//! the API with; with a `DATABASE_URL` it never does.
 
 #[allow(dead_code)] // the server reads SCHEMA; the rest of the items are there for your own code
 mod db {
@@ -18,10 +19,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let level = std::env::var("LOG_LEVEL").ok().filter(|l| !l.is_empty()).unwrap_or_else(|| "info".into());
     tracing_subscriber::fmt().json().with_env_filter(tracing_subscriber::EnvFilter::new(level)).init();
     let mut settings = ssot::server::Settings::from_env()?;
-    if settings.database_url.is_empty() {
+    // Without a database of its own, the example runs as a development setup.
+    let development = settings.database_url.is_empty();
+    if development {
         settings.database_url = "file:blog.db".into();
     }
-    if settings.auth.jwt_secret.is_none() && settings.auth.jwt_public_key.is_none() && settings.auth.jwks_url.is_none() {
+    if development && settings.auth.jwt_secret.is_none() && settings.auth.jwt_public_key.is_none() && settings.auth.jwks_url.is_none() {
         settings.auth.jwt_secret = Some(DEVELOPMENT_SECRET.into());
         eprintln!("JWT_SECRET is not set: using the example's development secret. A token for user 1 (ADMIN):");
         eprintln!("  {}", development_token()?);

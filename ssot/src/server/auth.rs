@@ -225,6 +225,7 @@ fn claim_value(schema: &Schema, ty: &str, v: &Json) -> Option<Json> {
 mod jwks {
     use jsonwebtoken::jwk::{Jwk, JwkSet};
     use serde_json::{Map, Value as Json};
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     const COOLDOWN: Duration = Duration::from_secs(30);
@@ -234,13 +235,17 @@ mod jwks {
     pub(crate) struct RemoteKeys {
         url: String,
         client: reqwest::Client,
-        cache: tokio::sync::Mutex<Cache>,
+        /// Held only to read or replace, never across a fetch or a signature check.
+        cache: std::sync::Mutex<Cache>,
+        /// One fetch at a time: a request whose key the cached set lacks waits for it, the
+        /// others go on with the set they have.
+        fetching: tokio::sync::Mutex<()>,
     }
 
     #[derive(Default)]
     struct Cache {
         /// The last set fetched, and when.
-        set: Option<(JwkSet, Instant)>,
+        set: Option<(Arc<JwkSet>, Instant)>,
         /// The last fetch, successful or not.
         tried: Option<Instant>,
     }
@@ -254,7 +259,7 @@ mod jwks {
             // reqwest is built without a TLS crypto provider; ring is the one this crate brings.
             let _ = rustls::crypto::ring::default_provider().install_default();
             let client = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| format!("JWKS_URL: {e}"))?;
-            Ok(RemoteKeys { url: url.to_owned(), client, cache: tokio::sync::Mutex::new(Cache::default()) })
+            Ok(RemoteKeys { url: url.to_owned(), client, cache: std::sync::Mutex::default(), fetching: tokio::sync::Mutex::new(()) })
         }
 
         async fn fetch(&self) -> Option<JwkSet> {
@@ -287,23 +292,41 @@ mod jwks {
                 .collect()
         }
 
+        /// The cached set, whether it is older than [`MAX_AGE`], and whether a fetch may start
+        /// (at most one per [`COOLDOWN`], whether it worked or not: an endpoint that is down is
+        /// not asked on every request, and a stale set goes on serving meanwhile).
+        fn cached(&self) -> (Option<Arc<JwkSet>>, bool, bool) {
+            let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let stale = cache.set.as_ref().is_none_or(|(_, at)| at.elapsed() > MAX_AGE);
+            let may_fetch = cache.tried.is_none_or(|at| at.elapsed() > COOLDOWN);
+            (cache.set.as_ref().map(|(set, _)| set.clone()), stale, may_fetch)
+        }
+
         /// The claims of a token one of the endpoint's keys verifies.
         pub(crate) async fn decode(&self, token: &str, v: &jsonwebtoken::Validation) -> Option<jsonwebtoken::TokenData<Map<String, Json>>> {
             let kid = jsonwebtoken::decode_header(token).ok()?.kid;
-            let mut cache = self.cache.lock().await;
-            let stale = cache.set.as_ref().is_none_or(|(_, at)| at.elapsed() > MAX_AGE);
-            let known = cache.set.as_ref().is_some_and(|(set, _)| !Self::candidates(set, kid.as_deref()).is_empty());
-            // At most one fetch per cooldown, whether it worked or not: an endpoint that is down
-            // is not asked on every request (a stale set goes on serving meanwhile).
-            let may_fetch = cache.tried.is_none_or(|at| at.elapsed() > COOLDOWN);
-            if (stale || !known) && may_fetch {
-                cache.tried = Some(Instant::now());
-                if let Some(set) = self.fetch().await {
-                    cache.set = Some((set, Instant::now()));
+            let knows = |set: &Option<Arc<JwkSet>>| set.as_ref().is_some_and(|s| !Self::candidates(s, kid.as_deref()).is_empty());
+            let (mut set, stale, _) = self.cached();
+            let known = knows(&set);
+            if stale || !known {
+                let guard = if known { self.fetching.try_lock().ok() } else { Some(self.fetching.lock().await) };
+                if guard.is_some() {
+                    // Another request may have fetched while this one waited.
+                    let (current, stale, may_fetch) = self.cached();
+                    set = current;
+                    if (stale || !knows(&set)) && may_fetch {
+                        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).tried = Some(Instant::now());
+                        if let Some(fresh) = self.fetch().await {
+                            let fresh = Arc::new(fresh);
+                            self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).set =
+                                Some((fresh.clone(), Instant::now()));
+                            set = Some(fresh);
+                        }
+                    }
                 }
             }
-            let (set, _) = cache.set.as_ref()?;
-            Self::candidates(set, kid.as_deref()).into_iter().find_map(|jwk| {
+            let set = set?;
+            Self::candidates(&set, kid.as_deref()).into_iter().find_map(|jwk| {
                 let key = jsonwebtoken::DecodingKey::from_jwk(jwk).ok()?;
                 jsonwebtoken::decode::<Map<String, Json>>(token, &key, v).ok()
             })

@@ -231,7 +231,8 @@ impl Pool {
                   n.nspname = ANY(current_schemas(false)) FROM pg_attribute a \
                   JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
                   WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p') \
-                  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+                  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+                  ORDER BY array_position(current_schemas(false), n.nspname::name) NULLS LAST"
                 .into(),
             params: Vec::new(),
         };

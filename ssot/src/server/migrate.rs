@@ -135,6 +135,9 @@ macro_rules! apply_on {
                 .await?;
                 if let Err(e) = sqlx::raw_sql(&m.sql).execute(&mut *conn).await {
                     let message = e.as_database_error().map_or_else(|| e.to_string(), |d| d.message().to_owned());
+                    // A script that opened a transaction of its own and failed in it leaves the
+                    // connection in that (aborted) transaction: end it before recording.
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
                     sqlx::query(&sql(&format!(r#"UPDATE "_prisma_migrations" SET "logs" = {m_} WHERE "id" = {m_}"#)))
                         .bind(&message)
                         .bind(&id)
@@ -182,6 +185,10 @@ pub(crate) async fn apply(pool: &Pool, migrations: &Migrations, folder: &str) ->
             sqlx::query("SELECT pg_advisory_lock($1)").bind(ADVISORY_LOCK).execute(&mut *conn).await?;
             let result = apply_on!(&mut *conn, migrations, POSTGRES_TABLE, "now()", Dialect::Postgres);
             let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(ADVISORY_LOCK).execute(&mut *conn).await;
+            if unlocked.is_err() {
+                // The lock lives as long as the session: never hand this connection out again.
+                conn.close_on_drop();
+            }
             let applied = result?;
             unlocked?;
             Ok(applied)

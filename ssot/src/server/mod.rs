@@ -231,12 +231,6 @@ impl Server {
     pub async fn router(self) -> Result<Router, StartError> {
         let settings = self.settings.map_err(StartError::Settings)?;
         let schema = self.source.get();
-        let migrations = if settings.migrate_on_start { self.migrations.transpose()? } else { None };
-        let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1), migrations.is_some()).await?;
-        if let Some((m, folder)) = &migrations {
-            migrate::apply(&pool, m, folder).await?;
-        }
-        let types = pool.column_types().await.map_err(OpenError::Connect)?;
         let auth = auth::Authenticator::new(schema, settings.auth.clone()).map_err(StartError::Settings)?;
         // One Redis connection for the gateway's events and the rate limits.
         #[cfg(feature = "redis")]
@@ -255,6 +249,13 @@ impl Server {
             Some(_) => return Err(StartError::Settings("REDIS_URL is set, but ssot was built without its `redis` feature".into())),
             None => None,
         };
+        // The database last, so that a start refused for its settings changes nothing in it.
+        let migrations = if settings.migrate_on_start { self.migrations.transpose()? } else { None };
+        let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1), migrations.is_some()).await?;
+        if let Some((m, folder)) = &migrations {
+            migrate::apply(&pool, m, folder).await?;
+        }
+        let types = pool.column_types().await.map_err(OpenError::Connect)?;
         // The WebSocket gateway, when a model has `@@realtime`.
         let realtime = schema.models.values().any(|m| m.api && m.realtime.is_some());
         let events = if realtime { Some(realtime::Bus::open(redis.clone()).await.map_err(StartError::Settings)?) } else { None };

@@ -1,7 +1,7 @@
 //! The tasks API from Rust: the generated routes of every model (`/api/tasks`, `/ws`), a hook
 //! that tidies and checks titles, and a route of its own (`/api/summary`). Without
-//! `DATABASE_URL` it creates `tasks.db` and migrates it; without `JWT_SECRET` it uses a
-//! development secret and prints a token for the web package.
+//! `DATABASE_URL` it creates `tasks.db` and migrates it, and then, without `JWT_SECRET`, signs
+//! with a development secret and prints a token for the web page (never with a `DATABASE_URL`).
 
 #[allow(dead_code)] // the server reads SCHEMA; the types are there for your own code
 mod db {
@@ -20,14 +20,16 @@ const DEVELOPMENT_SECRET: &str = "monorepo-development-secret-do-not-deploy";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().json().with_env_filter(tracing_subscriber::EnvFilter::new("info")).init();
     let mut settings = ssot::server::Settings::from_env()?;
-    if settings.database_url.is_empty() {
+    // Without a database of its own, the example runs as a development setup.
+    let development = settings.database_url.is_empty();
+    if development {
         settings.database_url = "file:tasks.db".into();
     }
     if settings.cors_origins.is_empty() {
         // The web package's development server (`npm run dev` in web/).
         settings.cors_origins = vec!["http://localhost:5173".into(), "http://127.0.0.1:5173".into()];
     }
-    if settings.auth.jwt_secret.is_none() && settings.auth.jwt_public_key.is_none() && settings.auth.jwks_url.is_none() {
+    if development && settings.auth.jwt_secret.is_none() && settings.auth.jwt_public_key.is_none() && settings.auth.jwks_url.is_none() {
         settings.auth.jwt_secret = Some(DEVELOPMENT_SECRET.into());
         eprintln!("JWT_SECRET is not set: using the example's development secret. A token for user 1, to paste into the web page:");
         eprintln!("  {}", development_token()?);
