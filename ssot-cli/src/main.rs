@@ -83,6 +83,9 @@ struct Outputs {
     /// The server style (overrides `mode` of ssot.toml).
     #[arg(long, value_enum)]
     mode: Option<ModeArg>,
+    /// Leave the admin UI (`app/`, Next.js) out of the TypeScript tree (as `ui = false`).
+    #[arg(long)]
+    no_ui: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -166,6 +169,7 @@ fn stamp_of(project: &ssot_core::Project, out: &Outputs) -> Option<String> {
         parts.push(std::fs::read(&p).ok()?);
     }
     parts.push(format!("{:?} {:?} {:?} {:?} {}", out.framework, out.mode, out.ts_out, out.rust_out, out.no_ts).into_bytes());
+    parts.push(vec![u8::from(out.no_ui)]);
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
     Some(ssot_core::writer::stamp(&refs))
 }
@@ -214,6 +218,9 @@ pub(crate) fn generate(
             FrameworkArg::Express => ssot_core::config::Framework::Express,
             FrameworkArg::Fastify => ssot_core::config::Framework::Fastify,
         };
+    }
+    if out.no_ui {
+        project.config.ui = false;
     }
     if let Some(m) = out.mode {
         project.config.mode = match m {

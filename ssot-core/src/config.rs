@@ -59,6 +59,8 @@ pub struct FileConfig {
     pub rust_out: Option<PathBuf>,
     pub framework: Option<Framework>,
     pub mode: Option<ServerMode>,
+    /// `ui = false`: no admin UI (`app/`, Next.js and its dependencies) in the TypeScript tree.
+    pub ui: Option<bool>,
     #[serde(default)]
     pub auth: FileAuth,
     #[serde(default)]
@@ -131,6 +133,8 @@ pub struct Claim {
 pub struct Config {
     pub framework: Framework,
     pub mode: ServerMode,
+    /// Generate the admin UI (`ui` in `ssot.toml`, `--no-ui`); only trees with a server get one.
+    pub ui: bool,
     pub auth_default: Vec<AuthMethod>,
     pub claims: Vec<Claim>,
     /// `[policies] readable_after_update`: an update may not move a row out of the caller's
@@ -151,6 +155,7 @@ impl Default for Config {
         Config {
             framework: Framework::default(),
             mode: ServerMode::default(),
+            ui: true,
             auth_default: vec![AuthMethod::Jwt],
             claims: default_claims(),
             readable_after_update: true,
@@ -204,6 +209,7 @@ impl FileConfig {
         Ok(Config {
             framework: self.framework.unwrap_or_default(),
             mode: self.mode.unwrap_or_default(),
+            ui: self.ui.unwrap_or(true),
             auth_default: self.auth.default.clone().unwrap_or_else(|| vec![AuthMethod::Jwt]),
             claims: if self.auth.claims.is_empty() { default_claims() } else { claims },
             readable_after_update: self.policies.readable_after_update.unwrap_or(true),

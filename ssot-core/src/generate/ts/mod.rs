@@ -13,6 +13,7 @@ pub(crate) mod openapi;
 mod project;
 mod sdk;
 mod server;
+pub(crate) mod ui;
 pub(crate) mod validators;
 
 use super::{Files, HEADER};
@@ -139,6 +140,9 @@ fn modules(ir: &Ir, config: &Config) -> Files {
         ),
     );
     for (path, text) in server::generate(ir, config) {
+        put(path, text);
+    }
+    for (path, text) in ui::generate(ir, config) {
         put(path, text);
     }
     for (path, text) in project::generate(ir, config) {

@@ -48,7 +48,7 @@ pub const VERSIONS: &[(&str, &str)] = &[
 const TOOLING: &[&str] = &["typescript", "typescript-7", "@types/node", "prettier", "eslint", "@eslint/js", "typescript-eslint"];
 
 fn version(name: &str) -> &'static str {
-    VERSIONS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or("*")
+    VERSIONS.iter().chain(super::ui::VERSIONS).find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or("*")
 }
 
 pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
@@ -97,19 +97,43 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
             dep(&mut dev, "@types/cors");
         }
     }
+    let ui = super::ui::enabled(ir, config);
+    if ui {
+        for n in ["next", "react-dom", "react-hook-form", "@hookform/resolvers", "@tanstack/react-table", "radix-ui"] {
+            dep(&mut deps, n);
+        }
+        for n in ["@types/react-dom", "tailwindcss", "@tailwindcss/postcss", "concurrently"] {
+            dep(&mut dev, n);
+        }
+    }
     let mut scripts = serde_json::Map::new();
     let mut script = |n: &str, v: &str| {
         scripts.insert(n.to_owned(), json!(v));
     };
-    if server {
+    let typecheck = if ui {
+        "node node_modules/typescript-7/bin/tsc --noEmit && node node_modules/typescript-7/bin/tsc --noEmit -p tsconfig.ui.json"
+    } else {
+        "node node_modules/typescript-7/bin/tsc --noEmit"
+    };
+    if server && ui {
+        // The API and the admin UI together; the UI finds the API at NEXT_PUBLIC_API_URL.
+        script("dev", "concurrently -k -n api,ui \"npm:dev:api\" \"npm:dev:ui\"");
+        script("dev:api", "tsx watch src/server/main.ts");
+        script("dev:ui", "next dev --port ${UI_PORT:-3001}");
+        script("start", "tsx src/server/main.ts");
+        script("start:ui", "next start --port ${UI_PORT:-3001}");
+        script("build", &format!("prisma generate && {typecheck} && next build"));
+    } else if server {
         script("dev", "tsx watch src/server/main.ts");
         script("start", "tsx src/server/main.ts");
         script("build", "prisma generate && node node_modules/typescript-7/bin/tsc --noEmit");
+    }
+    if server {
         script("test", "vitest run");
         script("db:push", "prisma db push");
         script("db:generate", "prisma generate");
     }
-    script("typecheck", "node node_modules/typescript-7/bin/tsc --noEmit");
+    script("typecheck", typecheck);
     script("lint", "eslint .");
     script("format", "prettier --write .");
     script("format:check", "prettier --check .");
@@ -139,18 +163,30 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
             if server { ",\n  \"exclude\": [\"src/generated\"]" } else { "" }
         ),
     ));
-    files.push((".prettierignore".into(), format!("# {HEADER}\nsrc/generated\ndist\n")));
-    files.push((".gitignore".into(), format!("# {HEADER}\nnode_modules\nsrc/generated\ndist\n.env\n*.db\n")));
+    if ui {
+        // Next.js type-checks and bundles `app/` with this one; it extends the tree's settings, so
+        // `next build` leaves it as it is.
+        files.push((
+            "tsconfig.ui.json".into(),
+            format!(
+                "// {HEADER}\n{{\n  \"extends\": \"./tsconfig.json\",\n  \"compilerOptions\": {{\n    \"lib\": [\"ES2022\", \"DOM\", \"DOM.Iterable\"],\n    \"module\": \"NodeNext\",\n    \"moduleResolution\": \"NodeNext\",\n    \"jsx\": \"react-jsx\",\n    \"isolatedModules\": true,\n    \"esModuleInterop\": true,\n    \"types\": [\"node\"],\n    \"plugins\": [{{ \"name\": \"next\" }}]\n  }},\n  \"include\": [\"next-env.d.ts\", \"app\", \".next/types/**/*.ts\"],\n  \"exclude\": [\"node_modules\", \"src/generated\"]\n}}\n"
+            ),
+        ));
+    }
+    // Next.js writes `.next/` and `next-env.d.ts` when it builds.
+    let next = if ui { ".next\nnext-env.d.ts\n" } else { "" };
+    files.push((".prettierignore".into(), format!("# {HEADER}\nsrc/generated\ndist\n{next}")));
+    files.push((".gitignore".into(), format!("# {HEADER}\nnode_modules\nsrc/generated\ndist\n.env\n*.db\n{next}")));
     files.push((".prettierrc".into(), format!("# {HEADER}\nprintWidth: {}\n", super::PRINT_WIDTH)));
     files.push((
         "eslint.config.js".into(),
         format!(
-            "// {HEADER}\nimport js from \"@eslint/js\";\nimport tseslint from \"typescript-eslint\";\n\nexport default tseslint.config(\n  {{ ignores: [\"node_modules\", \"src/generated\", \"dist\"] }},\n  js.configs.recommended,\n  ...tseslint.configs.strict,\n  {{\n    rules: {{\n      \"@typescript-eslint/no-explicit-any\": \"error\",\n    }},\n  }},\n);\n"
+            "// {HEADER}\nimport js from \"@eslint/js\";\nimport tseslint from \"typescript-eslint\";\n\nexport default tseslint.config(\n  {{ ignores: [\"node_modules\", \"src/generated\", \"dist\", \".next\", \"next-env.d.ts\"] }},\n  js.configs.recommended,\n  ...tseslint.configs.strict,\n  {{\n    rules: {{\n      \"@typescript-eslint/no-explicit-any\": \"error\",\n    }},\n  }},\n);\n"
         ),
     ));
     files.push((
         ".env.template".into(),
-        if server { env_template(&ir.provider) } else {
+        if server { env_template(&ir.provider, ui) } else {
         format!(
             "# {HEADER}\n# Copy to .env and fill in. The SDK reads nothing from the environment; these are for\n# the generated server and the tests that use it.\n\n# Where the API is served.\nAPI_URL=http://127.0.0.1:3000\n"
         ) },
@@ -226,7 +262,7 @@ fn md_table(rows: &[[&str; 2]]) -> String {
 }
 
 /// Every variable the generated server reads, with its default.
-fn env_template(provider: &str) -> String {
+fn env_template(provider: &str, ui: bool) -> String {
     let url = match provider {
         "sqlite" => "file:./dev.db",
         "mysql" => "mysql://user:password@127.0.0.1:3306/app",
@@ -282,6 +318,16 @@ WS_MAX_MESSAGE_BYTES=65536
 WS_MAX_BUFFER_BYTES=1048576
 WS_HEARTBEAT_MS=30000
 WS_MAX_SUBSCRIPTIONS=100
+{}",
+        if ui {
+            "
+# The admin UI (`npm run dev` starts it beside the API): where the browser finds the API, and
+# the UI's port. Add the UI's origin to CORS_ORIGINS above (http://127.0.0.1:3001).
+NEXT_PUBLIC_API_URL=http://127.0.0.1:3000
+UI_PORT=3001
 "
+        } else {
+            ""
+        }
     )
 }

@@ -1,0 +1,25 @@
+"use server";
+
+// Sign-in and sign-out: the credentials live in an HTTP-only cookie of the UI's origin.
+import { cookies } from "next/headers.js";
+import { redirect } from "next/navigation.js";
+import { API_KEY_COOKIE, TOKEN_COOKIE } from "./session.js";
+
+const COOKIE = { httpOnly: true, sameSite: "lax", path: "/" } as const;
+
+export async function signIn(form: FormData): Promise<void> {
+  const kind = form.get("kind") === "apiKey" ? "apiKey" : "token";
+  const value = String(form.get("credential") ?? "").trim();
+  const jar = await cookies();
+  jar.delete(TOKEN_COOKIE);
+  jar.delete(API_KEY_COOKIE);
+  if (value !== "") jar.set(kind === "apiKey" ? API_KEY_COOKIE : TOKEN_COOKIE, value, COOKIE);
+  redirect("/admin");
+}
+
+export async function signOut(): Promise<void> {
+  const jar = await cookies();
+  jar.delete(TOKEN_COOKIE);
+  jar.delete(API_KEY_COOKIE);
+  redirect("/admin/sign-in");
+}

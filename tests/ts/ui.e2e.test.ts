@@ -1,0 +1,275 @@
+// The generated admin UI in Chromium (playwright-core), against the blog API on PostgreSQL: sign
+// in, list (sort, filter, pages, URL state, CSV), detail with field masks, forms checked by the
+// Zod schemas before any request, edit, bulk delete, live rows, and axe-core on each page kind.
+// Run by ui.sh, which starts the API (API_URL) and `next start` of the UI (UI_URL).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AxeBuilder } from "@axe-core/playwright";
+import { SignJWT } from "jose";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+
+const API = process.env.API_URL ?? "";
+const UI = process.env.UI_URL ?? "";
+const SHOTS = process.env.SHOTS ?? join(tmpdir(), "ui-shots");
+const SECRET = new TextEncoder().encode(process.env.JWT_SECRET ?? "");
+const run = Date.now().toString(36);
+type Json = Record<string, unknown>;
+
+async function token(claims: Json): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setExpirationTime("30m").sign(SECRET);
+}
+
+async function api(method: string, path: string, tok: string, body?: unknown): Promise<{ status: number; body: Json }> {
+  const res = await fetch(API + path, {
+    method,
+    headers: { authorization: `Bearer ${tok}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Json) };
+}
+
+let browser: Browser;
+let admin: string;
+const users: Record<string, { id: number; token: string }> = {};
+
+async function user(name: string, role: string) {
+  const r = await api("POST", "/api/users", admin, { email: `${name}-${run}@example.com`, name, role, passwordHash: "x" });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const id = r.body.id as number;
+  users[name] = { id, token: await token({ id, role }) };
+}
+
+async function post(author: string, title: string, extra: Json = {}): Promise<number> {
+  const slug = `${title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${run}`;
+  const r = await api("POST", "/api/posts", users[author]!.token, { title, slug, authorId: users[author]!.id, ...extra });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id as number;
+}
+
+/** A browser context signed in with a cookie (as the sign-in page sets it), or anonymous. */
+async function as(name: string | null): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: "en-US", timezoneId: "Europe/Berlin" });
+  if (name !== null) {
+    await context.addCookies([{ name: "ssot_token", value: users[name]!.token, url: UI, httpOnly: true, sameSite: "Lax" }]);
+  }
+  return { context, page: await context.newPage() };
+}
+
+async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function accessible(page: Page, what: string) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`), [], what);
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+    // Playwright gives every launch a fresh, empty profile (its own --user-data-dir).
+  });
+  admin = await token({ id: 1_000_000, role: "ADMIN" });
+  await user("alice", "USER");
+  await user("bob", "USER");
+  await user("editor", "EDITOR");
+  for (let i = 0; i < 12; i++) await post("alice", `Alice post ${String(i).padStart(2, "0")}`, { published: i % 2 === 0, reviewNote: "note" });
+  await post("bob", "Bob draft", { published: false });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+describe("admin UI", () => {
+  it("signs in with a pasted JWT, shows the principal, signs out", async () => {
+    const { context, page } = await as(null);
+    await page.goto(`${UI}/admin/sign-in`);
+    await accessible(page, "sign-in page");
+    await shot(page, "sign-in");
+    await page.getByLabel("Token or key").fill(users.alice!.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${UI}/admin`);
+    assert.equal(await page.getByTestId("principal").textContent(), `#${users.alice!.id} (USER)`);
+    await accessible(page, "dashboard");
+    await shot(page, "dashboard");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${UI}/admin/sign-in`);
+    assert.equal(await page.getByTestId("principal").count(), 0);
+    await context.close();
+  });
+
+  it("shows the API's refusal to an anonymous caller as an error state", async () => {
+    const { context, page } = await as(null);
+    await page.goto(`${UI}/admin/posts`);
+    await page.locator("p[role=alert]").waitFor();
+    assert.match((await page.locator("p[role=alert]").textContent()) ?? "", /^401 Unauthorized/);
+    await context.close();
+  });
+
+  it("lists with server-side sort, filters and cursor pages kept in the URL", async () => {
+    const { context, page } = await as("alice");
+    await page.goto(`${UI}/admin/posts?take=10`);
+    // Alice sees her 12 posts and not Bob's draft (the read policy).
+    await page.getByTestId("total").waitFor();
+    assert.equal(await page.getByTestId("total").textContent(), "12 rows");
+    assert.equal(await page.getByRole("cell", { name: "Bob draft" }).count(), 0);
+    assert.equal(await page.locator("tbody tr").count(), 10);
+    await accessible(page, "list page");
+    await shot(page, "list");
+    // Sort by title, descending (two clicks), then page on with the cursor.
+    await page.getByRole("button", { name: "Title" }).click();
+    await page.waitForURL(/sort=title/);
+    await page.getByRole("button", { name: /Title/ }).click();
+    await page.waitForURL(/sort=-title/);
+    await page.locator("tbody tr").first().getByText("Alice post 11").waitFor();
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.waitForURL(/cursor=/);
+    await page.locator("tbody tr").first().getByText("Alice post 01").waitFor();
+    assert.equal(await page.locator("tbody tr").count(), 2);
+    // A text filter; the URL carries it through a reload.
+    await page.getByRole("button", { name: "First page" }).click();
+    await page.getByLabel("Title", { exact: true }).fill("post 0");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.waitForURL(/f\.title\.contains=post/);
+    await page.reload();
+    await page.getByTestId("total").getByText("10 rows").waitFor();
+    assert.equal(await page.getByLabel("Title", { exact: true }).inputValue(), "post 0");
+    // Boolean select.
+    await page.getByLabel("Published", { exact: true }).selectOption("true");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByTestId("total").getByText("5 rows").waitFor();
+    await context.close();
+  });
+
+  it("exports every row of the current filter as CSV, not only the visible page", async () => {
+    const { context, page } = await as("alice");
+    await page.goto(`${UI}/admin/posts?take=10&sort=id`);
+    await page.getByTestId("total").waitFor();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+    const text = readFileSync((await download.path()) ?? "", "utf8");
+    const lines = text.trim().split("\r\n");
+    assert.equal(lines.length, 13, text);
+    assert.match(lines[0] ?? "", /^id,title,slug/);
+    assert.equal(lines[0]?.includes("reviewNote"), false, "a field Alice may not read is not exported");
+    await context.close();
+  });
+
+  it("shows a field only to whom @readable lets read it", async () => {
+    const id = (await api("GET", "/api/posts?take=1&sort=id", users.alice!.token)).body.data as Json[];
+    const postId = id[0]!.id as number;
+    for (const [who, sees] of [["alice", false], ["editor", true]] as const) {
+      const { context, page } = await as(who);
+      await page.goto(`${UI}/admin/posts/${postId}`);
+      await page.locator('dd[data-field="title"]').waitFor();
+      assert.equal(await page.locator('dd[data-field="reviewNote"]').count(), sees ? 1 : 0, who);
+      if (who === "editor") {
+        await accessible(page, "detail page");
+        await shot(page, "detail");
+      }
+      await context.close();
+    }
+    // email: only for yourself (or an admin).
+    const { context, page } = await as("alice");
+    await page.goto(`${UI}/admin/users/${users.alice!.id}`);
+    await page.locator('dd[data-field="email"]').waitFor();
+    await page.goto(`${UI}/admin/users/${users.bob!.id}`);
+    await page.locator('dd[data-field="name"]').waitFor();
+    assert.equal(await page.locator('dd[data-field="email"]').count(), 0);
+    await context.close();
+  });
+
+  it("checks a create form with the Zod schema before any request, then creates and edits", async () => {
+    const { context, page } = await as("alice");
+    let posts = 0;
+    page.on("request", (r) => {
+      if (r.method() === "POST" && r.url().startsWith(`${API}/api/posts`)) posts++;
+    });
+    await page.goto(`${UI}/admin/posts/new`);
+    await page.getByLabel(/^Title/).fill("A new post");
+    await page.getByLabel(/^Slug/).fill("Not A Slug!");
+    await page.getByLabel(/^Author id/).fill(String(users.alice!.id));
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.locator("#error-slug").waitFor();
+    assert.match((await page.locator("#error-slug").textContent()) ?? "", /must match/);
+    assert.equal(posts, 0, "no request for an invalid form");
+    await accessible(page, "form page");
+    await shot(page, "create");
+    await page.getByLabel(/^Slug/).fill(`a-new-post-${run}`);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.waitForURL(/\/admin\/posts\/\d+$/);
+    assert.equal(posts, 1);
+    const id = Number(page.url().split("/").pop());
+    assert.equal(await page.locator('dd[data-field="title"]').textContent(), "A new post");
+    // Edit: the server's answer is the authority.
+    await page.getByRole("link", { name: "Edit" }).click();
+    await page.getByLabel(/^Title/).fill("An edited post");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(new RegExp(`/admin/posts/${id}$`));
+    await page.locator('dd[data-field="title"]').getByText("An edited post").waitFor();
+    assert.equal((await api("GET", `/api/posts/${id}`, users.alice!.token)).body.title, "An edited post");
+    // What only the server can know (a slug that is taken) comes back as its problem.
+    await page.goto(`${UI}/admin/posts/new`);
+    await page.getByLabel(/^Title/).fill("Duplicate slug");
+    await page.getByLabel(/^Slug/).fill(`a-new-post-${run}`);
+    await page.getByLabel(/^Author id/).fill(String(users.alice!.id));
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.locator("form p[role=alert]").waitFor();
+    assert.match((await page.locator("form p[role=alert]").textContent()) ?? "", /^409 Conflict/);
+    await context.close();
+  });
+
+  it("the API stays the authority: a tampered request from the UI's session is refused", async () => {
+    const { context, page } = await as("alice");
+    const bobsDraft = await post("bob", "Bob second draft");
+    await page.goto(`${UI}/admin/posts`);
+    const statuses = await page.evaluate(
+      async ([api, tok, id]) => {
+        const h = { authorization: `Bearer ${tok}`, "content-type": "application/json" };
+        const patch = await fetch(`${api}/api/posts/${id}`, { method: "PATCH", headers: h, body: JSON.stringify({ title: "hacked" }) });
+        const del = await fetch(`${api}/api/posts/${id}`, { method: "DELETE", headers: h });
+        return [patch.status, del.status];
+      },
+      [API, users.alice!.token, bobsDraft] as const,
+    );
+    assert.deepEqual(statuses, [404, 404], "a row Alice may not read does not exist for her");
+    await context.close();
+  });
+
+  it("bulk-deletes the selected rows", async () => {
+    const a = await post("alice", "Doomed one");
+    const b = await post("alice", "Doomed two");
+    const { context, page } = await as("alice");
+    await page.goto(`${UI}/admin/posts?f.title.startsWith=Doomed`);
+    await page.getByTestId("total").getByText("2 rows").waitFor();
+    await page.getByLabel("Select all rows").check();
+    await page.getByRole("button", { name: "Delete 2 selected" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await page.getByText("No rows match.").waitFor();
+    for (const id of [a, b]) assert.equal((await api("GET", `/api/posts/${id}`, users.alice!.token)).status, 404);
+    await context.close();
+  });
+
+  it("shows a row created elsewhere on an open list without a reload (@@realtime)", async () => {
+    const { context, page } = await as("alice");
+    await page.goto(`${UI}/admin/posts?f.title.startsWith=Live`);
+    await page.getByText("No rows match.").waitFor();
+    await page.waitForTimeout(500); // the subscription is made after hydration
+    await post("alice", "Live arrival");
+    await page.getByRole("cell", { name: "Live arrival" }).waitFor({ timeout: 10_000 });
+    await context.close();
+  });
+});
