@@ -21,6 +21,8 @@ pub struct WriteReport {
     pub updated: Vec<PathBuf>,
     pub unchanged: Vec<PathBuf>,
     pub removed: Vec<PathBuf>,
+    /// Pages of the admin UI the user changed or put there first: left as they are.
+    pub kept: Vec<PathBuf>,
 }
 
 impl WriteReport {
@@ -29,8 +31,9 @@ impl WriteReport {
     }
 
     pub fn summary(&self) -> String {
+        let kept = if self.kept.is_empty() { String::new() } else { format!(", {} yours kept", self.kept.len()) };
         format!(
-            "{} created, {} updated, {} removed, {} unchanged",
+            "{} created, {} updated, {} removed, {} unchanged{kept}",
             self.created.len(),
             self.updated.len(),
             self.removed.len(),
@@ -122,6 +125,12 @@ fn stats(root: &Path, files: &BTreeMap<String, String>, extra: &[PathBuf]) -> Re
     Ok(out)
 }
 
+/// A page of the admin UI (`app/**/page.tsx`): the user may replace or wrap it, and a page that
+/// differs from what ssot last wrote there (or that was there before ssot) is theirs.
+pub fn user_replaceable(key: &str) -> bool {
+    key.starts_with("app/") && key.ends_with("page.tsx")
+}
+
 pub fn hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -179,8 +188,19 @@ pub fn write_tree_stamped(
     for (rel, contents) in files {
         let path = root.join(rel);
         let key = rel.to_string_lossy().replace('\\', "/");
-        new.files.insert(key, hash(contents));
         let st = status(&path, contents)?;
+        if st == Some(false) && user_replaceable(&key) {
+            let on_disk = std::fs::read_to_string(&path).map_err(err(&path))?;
+            if old.files.get(&key) != Some(&hash(&on_disk)) {
+                // Still listed with what ssot wrote last, so that the page stays the user's.
+                if let Some(h) = old.files.get(&key) {
+                    new.files.insert(key, h.clone());
+                }
+                report.kept.push(rel.clone());
+                continue;
+            }
+        }
+        new.files.insert(key, hash(contents));
         match st {
             None => report.unchanged.push(rel.clone()),
             Some(created) => {
@@ -249,6 +269,34 @@ mod tests {
         let check = write_tree(&dir, &files(&[("a.ts", "changed")]), &[], true).unwrap();
         assert!(check.changed());
         assert_eq!(std::fs::read_to_string(dir.join("a.ts")).unwrap(), "a", "--check wrote");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_page_the_user_changed_or_put_there_first_is_kept() {
+        let dir = std::env::temp_dir().join(format!("ssot-writer-pages-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("app/admin/tags")).unwrap();
+        // A page of the user's before the first generation.
+        std::fs::write(dir.join("app/admin/tags/page.tsx"), "my tags page").unwrap();
+        let tree = |v: &str| files(&[("app/admin/posts/page.tsx", v), ("app/admin/tags/page.tsx", v), ("app/admin/_ui/list.tsx", v)]);
+        let r = write_tree(&dir, &tree("v1"), &[], false).unwrap();
+        assert_eq!(r.kept, vec![PathBuf::from("app/admin/tags/page.tsx")]);
+        assert_eq!(std::fs::read_to_string(dir.join("app/admin/tags/page.tsx")).unwrap(), "my tags page");
+        // The user wraps the generated posts page; the next generation leaves it, and the others move on.
+        std::fs::write(dir.join("app/admin/posts/page.tsx"), "wrapped").unwrap();
+        std::fs::write(dir.join("app/admin/_ui/list.tsx"), "edited").unwrap();
+        let r = write_tree(&dir, &tree("v2"), &[], false).unwrap();
+        assert_eq!(r.kept.len(), 2, "{r:?}");
+        assert_eq!(std::fs::read_to_string(dir.join("app/admin/posts/page.tsx")).unwrap(), "wrapped");
+        assert_eq!(std::fs::read_to_string(dir.join("app/admin/_ui/list.tsx")).unwrap(), "v2", "only pages are the user's");
+        assert!(write_tree(&dir, &tree("v3"), &[], false).unwrap().summary().ends_with("2 yours kept"));
+        assert_eq!(std::fs::read_to_string(dir.join("app/admin/posts/page.tsx")).unwrap(), "wrapped");
+        // A page the user did not touch follows the schema.
+        std::fs::remove_file(dir.join("app/admin/posts/page.tsx")).unwrap();
+        write_tree(&dir, &tree("v4"), &[], false).unwrap();
+        write_tree(&dir, &tree("v5"), &[], false).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("app/admin/posts/page.tsx")).unwrap(), "v5");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -37,6 +37,10 @@ for (const arg of process.argv.slice(2).filter((a) => !a.startsWith("--"))) {
     });
   }
   run(tree, "tsc (TypeScript 7, strict)", "node", [join(modules, "typescript-7", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"]);
+  // The admin UI (app/, Next.js) is checked with its own settings.
+  if (existsSync(join(tree, "tsconfig.ui.json"))) {
+    run(tree, "tsc of the admin UI (TypeScript 7, strict)", "node", [join(modules, "typescript-7", "bin", "tsc"), "--noEmit", "-p", "tsconfig.ui.json"]);
+  }
   run(tree, "prettier --check", bin("prettier"), ["--check", "."]);
   run(tree, "eslint", bin("eslint"), ["--max-warnings=0", "."]);
   try {

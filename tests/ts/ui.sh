@@ -26,6 +26,15 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$here/pg.s
 tree="$here/.ui/blog"
 rm -rf "$here/.ui" && mkdir -p "$here/.ui"
 "$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$tree" >/dev/null
+# docs/ui.md's customised page: the user's wrapper of the posts list stays through a regeneration.
+awk '/^```tsx$/ { on = 1; next } /^```$/ { on = 0 } on' "$root/docs/ui.md" > "$tree/app/admin/posts/page.tsx"
+"$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$tree" --no-ui >/dev/null 2>&1
+# --no-ui took the UI out (and its packages), all but the user's page.
+[ ! -e "$tree/app/admin/tags/page.tsx" ] && ! grep -q '"next"' "$tree/package.json" \
+  || { echo "--no-ui left the UI in the tree"; exit 1; }
+kept=$("$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$tree" 2>&1 | grep -o '[0-9]* yours kept' || true)
+[ "$kept" = "1 yours kept" ] || { echo "the user's page was not kept: '$kept'"; exit 1; }
+grep -q "reviewed every Monday" "$tree/app/admin/posts/page.tsx" || { echo "the user's page was overwritten"; exit 1; }
 psql "$pg/postgres" -qc "create database ui" >/dev/null
 export DATABASE_URL="$pg/ui"
 (cd "$tree" && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node "$prisma" generate >/dev/null \

@@ -20,6 +20,7 @@ const STATIC: &[(&str, &str)] = &[
     ("next.config.ts", include_str!("../../../templates/ts/ui/next.config.ts")),
     ("postcss.config.mjs", include_str!("../../../templates/ts/ui/postcss.config.mjs")),
     ("app/globals.css", include_str!("../../../templates/ts/ui/globals.css")),
+    ("app/css.d.ts", include_str!("../../../templates/ts/ui/css.d.ts")),
     ("app/layout.tsx", include_str!("../../../templates/ts/ui/layout.tsx")),
     ("app/page.tsx", include_str!("../../../templates/ts/ui/page.tsx")),
     ("app/admin/layout.tsx", include_str!("../../../templates/ts/ui/admin-layout.tsx")),
@@ -65,11 +66,7 @@ pub fn enabled(ir: &Ir, config: &Config) -> bool {
 }
 
 fn with_header(path: &str, text: &str) -> String {
-    if path.ends_with(".css") {
-        format!("/* {HEADER} */\n\n{text}")
-    } else {
-        format!("// {HEADER}\n\n{text}")
-    }
+    if path.ends_with(".css") { format!("/* {HEADER} */\n\n{text}") } else { format!("// {HEADER}\n\n{text}") }
 }
 
 pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
@@ -88,7 +85,8 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     let mut text = String::new();
     print_json(&Value::Object(doc), 0, &mut text);
     files.push(("app/admin/_models/models.json".into(), text + "\n"));
-    files.push(("app/admin/_models/client.ts".into(), client(ir)));
+    // `_sdk`: no model's file stem starts with an underscore.
+    files.push(("app/admin/_models/_sdk.ts".into(), client(ir)));
     for m in &models {
         let stem = file_stem(&m.name);
         let path = model_path(m);
@@ -96,7 +94,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         files.push((format!("app/admin/_models/{stem}.tsx"), binding(m, has_id)));
         let name = str_lit(&m.name);
         let page = |factory: &str, views: &[&str]| {
-            let imports = vec![
+            let imports = [
                 super::import_line(false, &[factory.to_owned()], "../../_ui/server.js"),
                 super::import_line(false, &views.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>(), &format!("../../_models/{stem}.js")),
             ];
@@ -151,7 +149,11 @@ fn binding(m: &Model, has_id: bool) -> String {
         props.push(P::Kv("useOne".into(), id(format!("use{name}"))));
     }
     if writable {
-        for (k, h) in [("useCreate", format!("useCreate{name}")), ("useUpdate", format!("useUpdate{name}")), ("useDelete", format!("useDelete{name}"))] {
+        for (k, h) in [
+            ("useCreate", format!("useCreate{name}")),
+            ("useUpdate", format!("useUpdate{name}")),
+            ("useDelete", format!("useDelete{name}")),
+        ] {
             props.push(P::Kv(k.into(), id(h.clone())));
             hooks.push(h);
         }

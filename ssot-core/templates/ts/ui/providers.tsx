@@ -4,7 +4,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { SsotProvider } from "../../../src/hooks/index.js";
-import { createClient } from "../_models/client.js";
+import { createClient } from "../_models/_sdk.js";
 import type { Credentials } from "./meta.js";
 
 export function Providers(props: {

@@ -4,7 +4,7 @@ import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query
 import { notFound } from "next/navigation.js";
 import type { ComponentType } from "react";
 import type { DataClient } from "../../../src/sdk/index.js";
-import { createClient } from "../_models/client.js";
+import { createClient } from "../_models/_sdk.js";
 import { idFromSegments, listParams, modelMeta, parseListState } from "./meta.js";
 import { clientFor } from "./model.js";
 import { credentials, serverApiUrl } from "./session.js";

@@ -1,0 +1,2 @@
+// The stylesheet the root layout imports (Next.js bundles it).
+declare module "*.css";
