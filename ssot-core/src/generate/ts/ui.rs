@@ -33,6 +33,7 @@ const STATIC: &[(&str, &str)] = &[
     ("app/admin/_ui/values.ts", include_str!("../../../templates/ts/ui/values.ts")),
     ("app/admin/_ui/model.ts", include_str!("../../../templates/ts/ui/model.ts")),
     ("app/admin/_ui/server.tsx", include_str!("../../../templates/ts/ui/server.tsx")),
+    ("app/admin/_ui/styles.tsx", include_str!("../../../templates/ts/ui/styles.tsx")),
     ("app/admin/_ui/providers.tsx", include_str!("../../../templates/ts/ui/providers.tsx")),
     ("app/admin/_ui/shell.tsx", include_str!("../../../templates/ts/ui/shell.tsx")),
     ("app/admin/_ui/sign-in.tsx", include_str!("../../../templates/ts/ui/sign-in.tsx")),

@@ -17,10 +17,8 @@ import {
   type Row,
 } from "./meta.js";
 import { clientFor, type AdminModel } from "./model.js";
+import { button, Problem } from "./styles.js";
 import { formatValue } from "./values.js";
-
-const button =
-  "rounded border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800";
 
 export function DetailView(props: { model: AdminModel; id: string[] }) {
   const { model } = props;
@@ -32,13 +30,7 @@ export function DetailView(props: { model: AdminModel; id: string[] }) {
   const remove = model.useDelete?.() ?? null;
   const router = useRouter();
   if (query.isPending) return <p>Loading…</p>;
-  if (query.isError) {
-    return (
-      <p role="alert" className="rounded border border-red-300 p-3 text-red-700 dark:text-red-400">
-        {query.error.message}
-      </p>
-    );
-  }
+  if (query.isError) return <Problem message={query.error.message} />;
   const row = query.data;
   const fields = meta.fields.filter((f) => f.output && Object.hasOwn(row, f.name));
   return (
@@ -68,11 +60,7 @@ export function DetailView(props: { model: AdminModel; id: string[] }) {
           </button>
         )}
       </div>
-      {remove?.isError ? (
-        <p role="alert" className="text-red-700 dark:text-red-400">
-          {remove.error.message}
-        </p>
-      ) : null}
+      {remove?.isError ? <Problem message={remove.error.message} /> : null}
       <dl className="grid grid-cols-[max-content_1fr] gap-x-6 gap-y-2">
         {fields.map((f) => (
           <Field key={f.name} field={f} row={row} />
@@ -155,7 +143,7 @@ function SubList(props: { relation: RelationMeta; id: unknown }) {
         {relation.label}
         {query.data === undefined ? null : ` (${query.data.meta.total})`}
       </h2>
-      {query.isError ? <p role="alert">{query.error.message}</p> : null}
+      {query.isError ? <Problem message={query.error.message} /> : null}
       <ul className="list-disc pl-6">
         {(query.data?.data ?? []).map((r) => (
           <li key={idSegments(target, r)}>

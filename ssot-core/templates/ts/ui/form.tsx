@@ -14,12 +14,11 @@ import { useDataClient } from "../../../src/hooks/index.js";
 import { ApiError } from "../../../src/sdk/index.js";
 import { idFromSegments, idSegments, MODELS, rowTitle, type FieldMeta, type Row } from "./meta.js";
 import { clientFor, type AdminModel } from "./model.js";
+import { button, Problem } from "./styles.js";
 import { draftsOf, DraftError, fileToBase64, inputOf, type Draft } from "./values.js";
 
-const input =
+const field =
   "w-full rounded border border-zinc-300 bg-transparent px-2 py-1.5 text-sm read-only:bg-zinc-100 disabled:opacity-60 dark:border-zinc-700 dark:read-only:bg-zinc-900";
-const button =
-  "rounded border border-zinc-300 px-4 py-2 text-sm hover:bg-zinc-100 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800";
 
 export function CreateView(props: { model: AdminModel }) {
   const { model } = props;
@@ -53,13 +52,7 @@ export function EditView(props: { model: AdminModel; id: string[] }) {
   const update = model.useUpdate?.() ?? null;
   const router = useRouter();
   if (query.isPending) return <p>Loading…</p>;
-  if (query.isError) {
-    return (
-      <p role="alert" className="text-red-700 dark:text-red-400">
-        {query.error.message}
-      </p>
-    );
-  }
+  if (query.isError) return <Problem message={query.error.message} />;
   if (update === null || model.updateSchema === null)
     return <p>{meta.label} rows cannot be edited here.</p>;
   const row = query.data;
@@ -135,14 +128,7 @@ function RowForm(props: {
   return (
     <form onSubmit={(e) => void onSubmit(e)} noValidate className="max-w-2xl space-y-5">
       <h1 className="text-2xl font-semibold">{props.title}</h1>
-      {errors.root?.message === undefined ? null : (
-        <p
-          role="alert"
-          className="rounded border border-red-300 p-3 text-red-700 dark:text-red-400"
-        >
-          {errors.root.message}
-        </p>
-      )}
+      {errors.root?.message === undefined ? null : <Problem message={errors.root.message} />}
       {fields.map((f) => {
         const error = errors[f.name]?.message;
         const readOnly = !editable.includes(f);
@@ -221,7 +207,7 @@ function FieldInput(props: {
   }
   if (f.kind === "enum" && !f.list) {
     return (
-      <select {...common} {...register(f.name)} disabled={readOnly} className={input}>
+      <select {...common} {...register(f.name)} disabled={readOnly} className={field}>
         {f.nullable || f.createOptional ? <option value="">—</option> : null}
         {(f.values ?? []).map((v) => (
           <option key={v} value={v}>
@@ -238,7 +224,7 @@ function FieldInput(props: {
         {...register(f.name)}
         readOnly={readOnly}
         rows={6}
-        className={`${input} font-mono`}
+        className={`${field} font-mono`}
       />
     );
   }
@@ -249,7 +235,7 @@ function FieldInput(props: {
           {...common}
           {...register(f.name)}
           readOnly={readOnly}
-          className={`${input} font-mono`}
+          className={`${field} font-mono`}
           placeholder="base64"
         />
         {readOnly ? null : (
@@ -277,7 +263,7 @@ function FieldInput(props: {
       {...common}
       {...register(f.name)}
       readOnly={readOnly}
-      className={input}
+      className={field}
     />
   );
 }
@@ -304,7 +290,7 @@ function RelationPicker(props: {
   const list = `options-${f.name}`;
   return (
     <div className="flex gap-2">
-      <input {...props.common} {...props.register(f.name)} list={list} className={input} />
+      <input {...props.common} {...props.register(f.name)} list={list} className={field} />
       {searchField === null ? null : (
         <input
           type="search"
@@ -312,7 +298,7 @@ function RelationPicker(props: {
           placeholder={`Search ${target?.label.toLowerCase() ?? ""}`}
           value={search}
           onChange={(e) => setSearch(e.target.value)}
-          className={input}
+          className={field}
         />
       )}
       <datalist id={list}>

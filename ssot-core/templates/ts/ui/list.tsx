@@ -31,16 +31,12 @@ import {
   type Row,
 } from "./meta.js";
 import { clientFor, type AdminModel } from "./model.js";
+import { button, input, Problem } from "./styles.js";
 import { csvLine, formatValue } from "./values.js";
 
 const features = tableFeatures({ rowSortingFeature, rowSelectionFeature, columnVisibilityFeature });
 
 type Column = ColumnDef<typeof features, Row>;
-
-const button =
-  "rounded border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800";
-const input =
-  "rounded border border-zinc-300 bg-transparent px-2 py-1 text-sm dark:border-zinc-700";
 
 function apply<T>(updater: Updater<T>, old: T): T {
   return typeof updater === "function" ? (updater as (old: T) => T)(old) : updater;
@@ -158,14 +154,7 @@ export function ListView(props: { model: AdminModel }) {
       {remove === null || selected.length === 0 ? null : (
         <BulkDelete count={selected.length} onConfirm={deleteSelected} />
       )}
-      {query.isError ? (
-        <p
-          role="alert"
-          className="rounded border border-red-300 p-3 text-red-700 dark:text-red-400"
-        >
-          {query.error.message}
-        </p>
-      ) : null}
+      {query.isError ? <Problem message={query.error.message} /> : null}
       <div className="overflow-x-auto">
         <table className="w-full border-collapse text-sm">
           <thead>
