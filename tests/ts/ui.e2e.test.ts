@@ -138,6 +138,9 @@ describe("admin UI", () => {
     assert.equal(await page.locator("tbody tr").count(), 10);
     // docs/ui.md's wrapper of this page (ui.sh put it there; regeneration kept it).
     await page.getByText("Posts are reviewed every Monday.").waitFor();
+    // A figure, not a limit: the browser's first contentful paint of a server-rendered list.
+    const fcp = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1);
+    console.log(`first contentful paint of the posts list: ${Math.round(fcp)} ms`);
     await accessible(page, "list page");
     await shot(page, "list");
     // Sort by title, descending (two clicks), then page on with the cursor.

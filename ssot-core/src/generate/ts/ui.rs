@@ -106,10 +106,9 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         };
         let up = |text: String| text.replace("../../_", "../_");
         files.push((format!("app/admin/{path}/page.tsx"), up(page("listPage", &["List"]))));
-        if has_id {
-            files.push((format!("app/admin/{path}/[...id]/page.tsx"), page("recordPage", &["Detail", "Edit"])));
-        }
+        // A view has no single-row route: its rows are seen in its list.
         if has_id && m.kind == ModelKind::Model {
+            files.push((format!("app/admin/{path}/[...id]/page.tsx"), page("recordPage", &["Detail", "Edit"])));
             files.push((format!("app/admin/{path}/new/page.tsx"), page("createPage", &["Create"])));
         }
     }
@@ -247,8 +246,9 @@ fn model_json(ir: &Ir, m: &Model, ui: &[&Model]) -> Value {
                 FieldType::Enum(e) => ir.enum_(e).map(|e| e.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>()),
                 _ => None,
             };
+            // Only models have row pages to link to (a view's rows are seen in its list).
             let link = links.iter().find(|(fk, _)| *fk == f.name).and_then(|(_, r)| {
-                let t = target(&r.model)?;
+                let t = target(&r.model).filter(|t| t.kind == ModelKind::Model)?;
                 Some(json!({ "model": t.name, "field": r.references.first().cloned().unwrap_or_default() }))
             });
             json!({

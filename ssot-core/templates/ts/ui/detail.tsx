@@ -147,9 +147,13 @@ function SubList(props: { relation: RelationMeta; id: unknown }) {
       <ul className="list-disc pl-6">
         {(query.data?.data ?? []).map((r) => (
           <li key={idSegments(target, r)}>
-            <Link className="underline" href={`/admin/${target.path}/${idSegments(target, r)}`}>
-              {rowTitle(target, r)}
-            </Link>
+            {target.view ? (
+              rowTitle(target, r)
+            ) : (
+              <Link className="underline" href={`/admin/${target.path}/${idSegments(target, r)}`}>
+                {rowTitle(target, r)}
+              </Link>
+            )}
           </li>
         ))}
       </ul>
