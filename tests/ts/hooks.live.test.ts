@@ -75,7 +75,7 @@ it("queries, invalidates after mutations and applies realtime events to the cach
   const params = { where: { authorId: { equals: me.id } } };
   expect(postKeys.list(params)).toEqual(postKeys.list({ ...params }));
 
-  const { result } = renderHook(
+  const { result, unmount } = renderHook(
     () => {
       usePostSubscription({ authorId: { equals: me.id } });
       return { list: usePostList(params), create: useCreatePost() };
@@ -111,4 +111,11 @@ it("queries, invalidates after mutations and applies realtime events to the cach
 
   await http("DELETE", `/api/posts/${created?.id}`, mine);
   await waitFor(() => expect(result.current.list.data?.data).toEqual([]));
+
+  // Unmount while jsdom is still there: React work scheduled by a late event or refetch would
+  // otherwise run after the environment is torn down ("window is not defined", seen in CI).
+  client.realtime.close();
+  unmount();
+  qc.clear();
+  await new Promise((r) => setTimeout(r, 50));
 });
