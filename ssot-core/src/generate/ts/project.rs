@@ -115,20 +115,20 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     } else {
         "node node_modules/typescript-7/bin/tsc --noEmit"
     };
-    if server && ui {
-        // The API and the admin UI together; the UI finds the API at NEXT_PUBLIC_API_URL.
-        script("dev", "concurrently -k -n api,ui \"npm:dev:api\" \"npm:dev:ui\"");
-        script("dev:api", "tsx watch src/server/main.ts");
-        script("dev:ui", "next dev --port ${UI_PORT:-3001}");
-        script("start", "tsx src/server/main.ts");
-        script("start:ui", "next start --port ${UI_PORT:-3001}");
-        script("build", &format!("prisma generate && {typecheck} && next build"));
-    } else if server {
-        script("dev", "tsx watch src/server/main.ts");
-        script("start", "tsx src/server/main.ts");
-        script("build", "prisma generate && node node_modules/typescript-7/bin/tsc --noEmit");
-    }
     if server {
+        if ui {
+            // The API and the admin UI together; the UI finds the API at NEXT_PUBLIC_API_URL.
+            script("dev", "concurrently -k -n api,ui \"npm:dev:api\" \"npm:dev:ui\"");
+            script("dev:api", "tsx watch src/server/main.ts");
+            script("dev:ui", "next dev --port ${UI_PORT:-3001}");
+        } else {
+            script("dev", "tsx watch src/server/main.ts");
+        }
+        script("start", "tsx src/server/main.ts");
+        if ui {
+            script("start:ui", "next start --port ${UI_PORT:-3001}");
+        }
+        script("build", &format!("prisma generate && {typecheck}{}", if ui { " && next build" } else { "" }));
         script("test", "vitest run");
         script("db:push", "prisma db push");
         script("db:generate", "prisma generate");

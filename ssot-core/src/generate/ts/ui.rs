@@ -226,13 +226,17 @@ fn model_json(ir: &Ir, m: &Model, ui: &[&Model]) -> Value {
     let create: Vec<&str> = m.create_fields().map(|f| f.name.as_str()).collect();
     let update: Vec<&str> = m.update_fields().map(|f| f.name.as_str()).collect();
     let ids = m.id_fields();
-    // A relation's foreign-key field links to the target's page.
-    let links: Vec<(&str, &Relation)> = m
-        .relation_fields()
-        .filter(|(_, r)| r.fields.len() == 1 && ui.iter().any(|t| t.name == r.model))
-        .map(|(_, r)| (r.fields[0].as_str(), r))
-        .collect();
     let target = |name: &str| ui.iter().find(|t| t.name == name).copied();
+    // A single-field foreign key links to the row it names; only models have row pages (a
+    // view's rows are seen in its list).
+    let links: Vec<(&str, Value)> = m
+        .relation_fields()
+        .filter(|(_, r)| r.fields.len() == 1)
+        .filter_map(|(_, r)| {
+            let t = target(&r.model).filter(|t| t.kind == ModelKind::Model)?;
+            Some((r.fields[0].as_str(), json!({ "model": t.name, "field": r.references.first().cloned().unwrap_or_default() })))
+        })
+        .collect();
     let fields: Vec<Value> = m
         .data_fields()
         .filter(|f| f.annotations.in_output() || create.contains(&f.name.as_str()))
@@ -246,11 +250,7 @@ fn model_json(ir: &Ir, m: &Model, ui: &[&Model]) -> Value {
                 FieldType::Enum(e) => ir.enum_(e).map(|e| e.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>()),
                 _ => None,
             };
-            // Only models have row pages to link to (a view's rows are seen in its list).
-            let link = links.iter().find(|(fk, _)| *fk == f.name).and_then(|(_, r)| {
-                let t = target(&r.model).filter(|t| t.kind == ModelKind::Model)?;
-                Some(json!({ "model": t.name, "field": r.references.first().cloned().unwrap_or_default() }))
-            });
+            let link = links.iter().find(|(fk, _)| *fk == f.name).map(|(_, l)| l.clone());
             json!({
                 "name": f.name,
                 "label": label(&f.name),

@@ -8,7 +8,6 @@ import { useRouter } from "next/navigation.js";
 import { useState } from "react";
 import { useDataClient } from "../../../src/hooks/index.js";
 import {
-  idFromSegments,
   idSegments,
   MODELS,
   rowTitle,
@@ -16,16 +15,14 @@ import {
   type RelationMeta,
   type Row,
 } from "./meta.js";
-import { clientFor, type AdminModel } from "./model.js";
+import { clientFor, useRecord, type AdminModel } from "./model.js";
 import { button, Problem } from "./styles.js";
 import { formatValue } from "./values.js";
 
 export function DetailView(props: { model: AdminModel; id: string[] }) {
   const { model } = props;
   const { meta } = model;
-  const id = idFromSegments(meta, props.id);
-  if (model.useOne === null) throw new Error(`${meta.name} has no single-row route`);
-  const query = model.useOne(id);
+  const { id, query } = useRecord(model, props.id);
   model.useSubscription?.();
   const remove = model.useDelete?.() ?? null;
   const router = useRouter();

@@ -12,8 +12,8 @@ import { useForm, type FieldErrors, type Resolver, type UseFormRegister } from "
 import type { z } from "zod";
 import { useDataClient } from "../../../src/hooks/index.js";
 import { ApiError } from "../../../src/sdk/index.js";
-import { idFromSegments, idSegments, MODELS, rowTitle, type FieldMeta, type Row } from "./meta.js";
-import { clientFor, type AdminModel } from "./model.js";
+import { idSegments, MODELS, rowTitle, type FieldMeta, type Row } from "./meta.js";
+import { clientFor, useRecord, type AdminModel } from "./model.js";
 import { button, Problem } from "./styles.js";
 import { draftsOf, DraftError, fileToBase64, inputOf, type Draft } from "./values.js";
 
@@ -46,9 +46,7 @@ export function CreateView(props: { model: AdminModel }) {
 export function EditView(props: { model: AdminModel; id: string[] }) {
   const { model } = props;
   const { meta } = model;
-  const id = idFromSegments(meta, props.id);
-  if (model.useOne === null) throw new Error(`${meta.name} has no single-row route`);
-  const query = model.useOne(id);
+  const { id, query } = useRecord(model, props.id);
   const update = model.useUpdate?.() ?? null;
   const router = useRouter();
   if (query.isPending) return <p>Loading…</p>;

@@ -3,7 +3,7 @@
 import type { UseMutationResult, UseQueryResult } from "@tanstack/react-query";
 import type { z } from "zod";
 import type { DataClient, ListResult } from "../../../src/sdk/index.js";
-import { modelMeta, type ListParamsOf, type ModelMeta, type Row } from "./meta.js";
+import { idFromSegments, modelMeta, type ListParamsOf, type ModelMeta, type Row } from "./meta.js";
 
 type Hook = (...args: never[]) => unknown;
 
@@ -47,6 +47,13 @@ export function bindModel(name: string, hooks: Hooks): AdminModel {
     createSchema: hooks.createSchema ?? null,
     updateSchema: hooks.updateSchema ?? null,
   };
+}
+
+/** The row of a record page (`/admin/<path>/<id...>`): its id and the model's `useOne` query. */
+export function useRecord(model: AdminModel, segments: string[]) {
+  const id = idFromSegments(model.meta, segments);
+  if (model.useOne === null) throw new Error(`${model.meta.name} has no single-row route`);
+  return { id, query: model.useOne(id) };
 }
 
 /** The SDK client of any model, for views that reach other models (sub-lists, pickers, CSV). */
