@@ -148,6 +148,64 @@ describe("field security", () => {
   });
 });
 
+describe("permissions (what the UI asks before it offers an action)", () => {
+  type Perms = { read: boolean; create: boolean; update: boolean; delete: boolean; fields: Record<string, { read: boolean; write: boolean }> };
+  const perms = async (path: string, tok: string | undefined): Promise<Perms> => {
+    const r = await call("GET", path, tok === undefined ? {} : { token: tok });
+    assert.equal(r.status, 200, r.text);
+    return r.body as unknown as Perms;
+  };
+
+  it("answers for the model: false only where the policy denies every row", async () => {
+    const asAlice = await perms("/api/posts/permissions", alice.token);
+    assert.deepEqual([asAlice.read, asAlice.create, asAlice.update, asAlice.delete], [true, true, true, true]);
+    // reviewNote has a @readable rule and no @writable one: an author sets a note she cannot read.
+    assert.deepEqual(asAlice.fields.reviewNote, { read: false, write: true });
+    assert.deepEqual(asAlice.fields.title, { read: true, write: true });
+    assert.deepEqual(asAlice.fields.id, { read: true, write: false }, "ids are made by the database");
+    assert.equal((await perms("/api/posts/permissions", editor.token)).fields.reviewNote?.read, true);
+    const users = await perms("/api/users/permissions", alice.token);
+    assert.deepEqual([users.create, users.update, users.delete], [false, true, false], "only admins create and delete users");
+    assert.deepEqual(users.fields.passwordHash, { read: false, write: false });
+    assert.equal(users.fields.email?.read, true, "email is readable on some rows (one's own)");
+    const byAdmin = await perms("/api/users/permissions", admin);
+    assert.deepEqual([byAdmin.create, byAdmin.delete], [true, true]);
+    assert.deepEqual(byAdmin.fields.passwordHash, { read: false, write: true }, "@writeOnly: set, never read");
+    assert.deepEqual(byAdmin.fields.role, { read: true, write: true });
+    const tags = await perms("/api/tags/permissions", undefined);
+    assert.deepEqual([tags.read, tags.create, tags.update, tags.delete], [true, false, false, false]);
+  });
+
+  it("answers for one row by evaluating the row's policies", async () => {
+    const own = await perms(`/api/posts/${draft.id}/permissions`, alice.token);
+    assert.deepEqual([own.read, own.update, own.delete], [true, true, true]);
+    assert.deepEqual(own.fields.reviewNote, { read: false, write: true });
+    assert.deepEqual(own.fields.slug, { read: true, write: true });
+    const other = await perms(`/api/posts/${published.id}/permissions`, bob.token);
+    assert.deepEqual([other.read, other.update, other.delete], [true, false, false]);
+    assert.ok(Object.values(other.fields).every((f) => !f.write), "no field is writable without update");
+    const moderated = await perms(`/api/posts/${draft.id}/permissions`, admin);
+    assert.deepEqual([moderated.update, moderated.delete, moderated.fields.reviewNote?.read], [true, true, true]);
+    const self = await perms(`/api/users/${alice.id}/permissions`, alice.token);
+    assert.deepEqual([self.update, self.delete], [true, false]);
+    assert.deepEqual(self.fields.email, { read: true, write: true });
+    assert.deepEqual(self.fields.role, { read: true, write: false }, "@writable: only admins set a role");
+    assert.deepEqual(self.fields.createdAt, { read: true, write: false }, "@readOnly");
+    const stranger = await perms(`/api/users/${alice.id}/permissions`, bob.token);
+    assert.deepEqual([stranger.update, stranger.fields.email?.read], [false, false]);
+  });
+
+  it("hides rows the caller may not read (404), needs credentials (401) and checks ids (400)", async () => {
+    isProblem(await call("GET", `/api/posts/${draft.id}/permissions`, { token: bob.token }), 404);
+    isProblem(await call("GET", "/api/posts/99999999/permissions", { token: admin }), 404);
+    isProblem(await call("GET", "/api/posts/permissions"), 401);
+    isProblem(await call("GET", "/api/posts/abc/permissions", { token: alice.token }), 400);
+    const wrongMethod = await call("POST", "/api/posts/permissions", { token: alice.token, body: {} });
+    isProblem(wrongMethod, 405);
+    assert.equal(wrongMethod.headers.get("allow"), "GET");
+  });
+});
+
 describe("cross-tenant matrix", () => {
   it("hides another user's draft from every read route", async () => {
     const list = await call("GET", "/api/posts?take=1000", { token: bob.token });

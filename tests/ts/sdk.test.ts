@@ -32,6 +32,14 @@ const row = {
   authorId: 1,
 };
 
+const permissions = {
+  read: true,
+  create: true,
+  update: false,
+  delete: false,
+  fields: { title: { read: true, write: false } },
+};
+
 function reply(res: ServerResponse, status: number, body?: unknown, type = "application/json") {
   res.writeHead(status, body === undefined ? {} : { "content-type": type, "x-request-id": "req-1" });
   res.end(body === undefined ? undefined : JSON.stringify(body));
@@ -46,6 +54,7 @@ const server = createServer((req, res) => {
     const key = `${req.method} ${url.pathname}`;
     if (key === "GET /api/posts") return reply(res, 200, { data: [row], meta: { total: 1, nextCursor: null } });
     if (key === "GET /api/posts/count") return reply(res, 200, { count: 3 });
+    if (key === "GET /api/posts/permissions" || key === "GET /api/posts/7/permissions") return reply(res, 200, permissions);
     if (key === "GET /api/posts/7") return reply(res, 200, row);
     if (key === "GET /api/posts/8") return reply(res, 200, { ...row, views: "many" });
     if (key === "POST /api/posts") return reply(res, 201, { ...row, ...JSON.parse(body) });
@@ -114,6 +123,14 @@ test("get, count, create and delete", async () => {
   assert.equal(req.headers.authorization, undefined, "no token, no header");
   assert.equal(await api.post.delete(7), undefined);
   assert.equal(seen.at(-1)!.method, "DELETE");
+});
+
+test("permissions of the model and of one row", async () => {
+  const api = blog.createHttpClient({ baseUrl });
+  assert.deepEqual(await api.post.permissions(), permissions);
+  assert.equal(seen.at(-1)!.url.pathname, "/api/posts/permissions");
+  assert.deepEqual(await api.post.permissions(7), permissions);
+  assert.equal(seen.at(-1)!.url.pathname, "/api/posts/7/permissions");
 });
 
 test("problem+json errors become ApiError with their fields", async () => {

@@ -245,20 +245,94 @@ describe("admin UI", () => {
     await context.close();
   });
 
-  it("the API stays the authority: a tampered request from the UI's session is refused", async () => {
+  it("offers only what the policies allow, asking the API for the caller's permissions", async () => {
+    const alicePost = (await api("GET", "/api/posts?take=1&sort=id&filter[published][equals]=true", users.alice!.token)).body.data as Json[];
+    const postId = alicePost[0]!.id as number;
+    const headers = async (page: Page) => (await page.locator("thead th").allTextContents()).map((t) => t.replace(/[↑↓]/g, "").trim());
+    // Another user: reads Alice's published post, is offered neither Edit nor Delete.
+    {
+      const { context, page } = await as("bob");
+      await page.goto(`${UI}/admin/posts/${postId}`);
+      await page.locator('dd[data-field="title"]').waitFor();
+      await page.waitForResponse((r) => r.url().endsWith(`/api/posts/${postId}/permissions`)).catch(() => undefined);
+      await page.waitForLoadState("networkidle");
+      assert.equal(await page.getByRole("link", { name: "Edit" }).count(), 0, "no Edit for another user's post");
+      assert.equal(await page.getByRole("button", { name: "Delete" }).count(), 0, "no Delete for another user's post");
+      await page.goto(`${UI}/admin/posts/${postId}/edit`);
+      await page.getByText("You may not edit this post.").waitFor();
+      await context.close();
+    }
+    // The author: Edit and Delete on her own post; no Review note column (editors only).
+    {
+      const { context, page } = await as("alice");
+      await page.goto(`${UI}/admin/posts/${postId}`);
+      await page.getByRole("link", { name: "Edit" }).waitFor();
+      await page.getByRole("button", { name: "Delete" }).waitFor();
+      await page.goto(`${UI}/admin/posts?sort=id`);
+      await page.getByLabel("Select all rows").waitFor();
+      assert.equal((await headers(page)).includes("Review note"), false);
+      // Users: only admins create or delete them: no New button, no selection column.
+      await page.goto(`${UI}/admin/users`);
+      await page.getByTestId("total").waitFor();
+      await page.waitForLoadState("networkidle");
+      assert.equal(await page.getByRole("link", { name: "New user" }).count(), 0);
+      assert.equal(await page.getByLabel("Select all rows").count(), 0);
+      await page.goto(`${UI}/admin/users/new`);
+      await page.getByText("You may not create user rows.").waitFor();
+      await context.close();
+    }
+    // An editor sees the Review note column; an admin is offered everything.
+    {
+      const { context, page } = await as("editor");
+      await page.goto(`${UI}/admin/posts?sort=id`);
+      await page.getByTestId("total").waitFor();
+      await page.locator("thead th", { hasText: "Review note" }).waitFor();
+      await context.close();
+    }
+    {
+      users.admin = { id: 1_000_000, token: admin };
+      const { context, page } = await as("admin");
+      await page.goto(`${UI}/admin/users`);
+      await page.getByRole("link", { name: "New user" }).waitFor();
+      await page.getByLabel("Select all rows").waitFor();
+      await page.goto(`${UI}/admin/posts/${postId}`);
+      await page.getByRole("button", { name: "Delete" }).waitFor();
+      await page.locator('dd[data-field="reviewNote"]').waitFor();
+      await context.close();
+    }
+  });
+
+  it("the API stays the authority: the UI's requests, tampered with, are refused (403, 404)", async () => {
     const { context, page } = await as("alice");
+    // Alice edits herself: her role is read-only in the form (@writable: admins only).
+    await page.goto(`${UI}/admin/users/${users.alice!.id}/edit`);
+    await page.getByLabel(/^Name/).waitFor();
+    assert.equal(await page.getByLabel(/^Role/).isDisabled(), true, "role is read-only for Alice");
+    assert.equal(await page.getByLabel(/^Email/).isEditable(), true);
+    // The request the form sends is rewritten on its way to set the role anyway.
+    await page.route(`${API}/api/users/${users.alice!.id}`, async (route) => {
+      if (route.request().method() !== "PATCH") return route.continue();
+      const body = { ...(route.request().postDataJSON() as Json), role: "ADMIN" };
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await page.getByLabel(/^Name/).fill("Alice the admin?");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("form p[role=alert]").waitFor();
+    assert.match((await page.locator("form p[role=alert]").textContent()) ?? "", /^403 Forbidden/);
+    const me = (await api("GET", `/api/users/${users.alice!.id}`, admin)).body;
+    assert.deepEqual([me.role, me.name], ["USER", "alice"], "nothing was written");
+    // A delete of her own post, redirected to Bob's draft: that row does not exist for her.
     const bobsDraft = await post("bob", "Bob second draft");
-    await page.goto(`${UI}/admin/posts`);
-    const statuses = await page.evaluate(
-      async ([api, tok, id]) => {
-        const h = { authorization: `Bearer ${tok}`, "content-type": "application/json" };
-        const patch = await fetch(`${api}/api/posts/${id}`, { method: "PATCH", headers: h, body: JSON.stringify({ title: "hacked" }) });
-        const del = await fetch(`${api}/api/posts/${id}`, { method: "DELETE", headers: h });
-        return [patch.status, del.status];
-      },
-      [API, users.alice!.token, bobsDraft] as const,
+    const mine = await post("alice", "Alice deletable");
+    await page.route(`${API}/api/posts/${mine}`, (route) =>
+      route.request().method() === "DELETE" ? route.continue({ url: `${API}/api/posts/${bobsDraft}` }) : route.continue(),
     );
-    assert.deepEqual(statuses, [404, 404], "a row Alice may not read does not exist for her");
+    await page.goto(`${UI}/admin/posts/${mine}`);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.locator("p[role=alert]").waitFor();
+    assert.match((await page.locator("p[role=alert]").textContent()) ?? "", /^404 Not Found/);
+    assert.equal((await api("GET", `/api/posts/${bobsDraft}`, users.bob!.token)).status, 200, "Bob's draft is still there");
     await context.close();
   });
 

@@ -50,10 +50,31 @@ export interface ListResult<T> {
   meta: { total: number; nextCursor: string | null };
 }
 
+/** What the caller may do with a field: see it in responses, set it in an input. */
+export interface FieldPermission {
+  read: boolean;
+  write: boolean;
+}
+
+/**
+ * What the policies let the caller do. For the model: `false` is "for no row", `true` "the row
+ * decides", and a field's `write` is about create inputs. For one row: every answer is for that
+ * row, and `write` is about update inputs. The server still checks every write.
+ */
+export interface Permissions {
+  read: boolean;
+  create: boolean;
+  update: boolean;
+  delete: boolean;
+  fields: Record<string, FieldPermission>;
+}
+
 /** What every per-model client offers (views: this only). */
 export interface ReadClient<T, Where, Field extends string, Include extends string> {
   list(params?: ListParams<Where, Field, Include>): Promise<ListResult<T>>;
   count(where?: Where): Promise<number>;
+  /** What the caller may do with this model's rows. */
+  permissions(): Promise<Permissions>;
 }
 
 /** A client of a model with an id: reads and writes. */
@@ -70,6 +91,8 @@ export interface ModelClient<
   create(input: Create): Promise<T>;
   update(id: Id, input: Update): Promise<T>;
   delete(id: Id): Promise<void>;
+  /** What the caller may do with the model, or with the row `id` names. */
+  permissions(id?: Id): Promise<Permissions>;
 }
 
 /** Options shared by the per-model clients. */

@@ -840,6 +840,57 @@ impl Engine {
         shown.into_iter().next().ok_or_else(|| HttpError::new(500, "The row holds a value the API cannot send."))
     }
 
+    /// What the caller may do with the model (`id` is `None`: `false` is "for no row", `true`
+    /// "the row decides", a field's `write` is about create inputs) or with one row (404 when
+    /// it cannot read it; `write` is about update inputs), as the TypeScript server answers it.
+    pub(crate) async fn permissions(&self, m: &'static Model, id: Option<&[Param]>, auth: &Claims) -> Result<String, HttpError> {
+        let row_writes = !m.view && !m.id.is_empty();
+        let inputs = self.source.inputs(&m.name).is_some();
+        let mut aliases = 0;
+        // A rule as SQL on the table `t` (`None` for the model's policy when it lacks `op`).
+        let mut cond = |rule: Option<Op>, expr: Option<&Expr>| -> Result<Cond, HttpError> {
+            match (rule, expr) {
+                (Some(op), _) => self.policy(m, op, auth, "t", &mut aliases),
+                (None, Some(e)) => self.rule(m, e, auth, "t", &mut aliases),
+                (None, None) => Ok(Cond::All),
+            }
+        };
+        let create = !m.view && inputs && !matches!(cond(Some(Op::Create), None)?, Cond::None);
+        let mut fields = Vec::with_capacity(m.fields.len());
+        let (read, update, delete) = match id {
+            None => {
+                let read = !matches!(cond(Some(Op::Read), None)?, Cond::None);
+                for f in &m.fields {
+                    let r = read && f.output && !matches!(cond(None, f.readable.as_ref())?, Cond::None);
+                    let w = create && f.create && !matches!(cond(None, f.writable.as_ref())?, Cond::None);
+                    fields.push((f, r, w));
+                }
+                let update = row_writes && inputs && !matches!(cond(Some(Op::Update), None)?, Cond::None);
+                (read, update, row_writes && !matches!(cond(Some(Op::Delete), None)?, Cond::None))
+            }
+            Some(id) => {
+                let mut db = Db::Pool(&self.pool);
+                if !row_writes || !self.exists(&mut db, m, id, cond(Some(Op::Read), None)?).await? {
+                    return Err(HttpError::not_found());
+                }
+                // Each rule is asked of the stored row, as the write checks ask it.
+                let update = inputs && self.exists(&mut db, m, id, cond(Some(Op::Update), None)?).await?;
+                let delete = self.exists(&mut db, m, id, cond(Some(Op::Delete), None)?).await?;
+                for f in &m.fields {
+                    let r = f.output && self.exists(&mut db, m, id, cond(None, f.readable.as_ref())?).await?;
+                    let w = update && f.update && self.exists(&mut db, m, id, cond(None, f.writable.as_ref())?).await?;
+                    fields.push((f, r, w));
+                }
+                (true, update, delete)
+            }
+        };
+        let fields: Vec<String> = fields
+            .into_iter()
+            .map(|(f, r, w)| format!(r#"{}:{{"read":{r},"write":{w}}}"#, serde_json::to_string(&f.name).unwrap_or_default()))
+            .collect();
+        Ok(format!(r#"{{"read":{read},"create":{create},"update":{update},"delete":{delete},"fields":{{{}}}}}"#, fields.join(",")))
+    }
+
     async fn fetch_row(&self, db: &mut Db<'_>, m: &Model, id: &[Param], auth: &Claims, readable: bool) -> Result<Option<Row>, HttpError> {
         let mut aliases = 0;
         let read = if readable { self.policy(m, Op::Read, auth, "t", &mut aliases)? } else { Cond::All };

@@ -469,7 +469,8 @@ fn body_json(headers: &HeaderMap, body: Result<Bytes, axum::extract::rejection::
     serde_json::from_slice(&bytes).map_err(|_| HttpError::new(400, "The request body is not valid JSON."))
 }
 
-/// The routes of one model: list, count, search, one row by id (get, update, delete), create.
+/// The routes of one model: list, count, search, one row by id (get, update, delete), create,
+/// and what the caller may do with the model and with a row (`permissions`).
 fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>> {
     type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
     type Ids = Path<Vec<(String, String)>>;
@@ -500,8 +501,11 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
         base_route = base_route.post(create);
         base_methods.push("POST");
     }
-    let mut router =
-        router.route(&base, with_405(base_route, base_methods)).route(&format!("{base}/count"), with_405(get(count), vec!["GET"]));
+    let permissions = handler!(|c| c.app.engine.permissions(m, None, &c.auth).await.map(|b| (StatusCode::OK, b)));
+    let mut router = router
+        .route(&base, with_405(base_route, base_methods))
+        .route(&format!("{base}/count"), with_405(get(count), vec!["GET"]))
+        .route(&format!("{base}/permissions"), with_405(get(permissions), vec!["GET"]));
     if m.search.is_some() {
         let search = handler!(|c, RawQuery(q) => RawQuery| c.app.engine.search(m, &params(q), &c.auth).await.map(|b| (StatusCode::OK, b)));
         router = router.route(&format!("{base}/search"), with_405(get(search), vec!["GET"]));
@@ -519,7 +523,13 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
             Ok(id) => c.app.engine.delete(m, &id, &c.context()).await.map(|()| (StatusCode::NO_CONTENT, String::new())),
             Err(e) => Err(e),
         });
-        router = router.route(&one, with_405(get(get_one).patch(update).delete(delete), vec!["GET", "PATCH", "DELETE"]));
+        let row_permissions = handler!(|c, Path(ids) => Ids| match c.app.engine.parse_id(m, &ordered(m, ids)) {
+            Ok(id) => c.app.engine.permissions(m, Some(&id), &c.auth).await.map(|b| (StatusCode::OK, b)),
+            Err(e) => Err(e),
+        });
+        router = router
+            .route(&one, with_405(get(get_one).patch(update).delete(delete), vec!["GET", "PATCH", "DELETE"]))
+            .route(&format!("{one}/permissions"), with_405(get(row_permissions), vec!["GET"]));
     }
     router
 }

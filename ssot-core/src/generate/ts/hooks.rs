@@ -73,6 +73,7 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
     let where_param = || with_default(param("where", Some(tn("Where"))), E::Obj(vec![], false));
     let include_param = || with_default(param("include", Some(T::Array(Box::new(tn("Include"))))), E::Arr(vec![]));
     let id_param = || param("id", Some(tn("Id")));
+    let opt_id_param = || js::Param { optional: true, ..id_param() };
     let mut blocks =
         vec![js::type_alias(&format!("{name}ListParams"), &ty_args("ListParams", vec![tn("Where"), tn("Field"), tn("Include")]))];
     let mut keys = vec![
@@ -82,6 +83,9 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
     ];
     if has_id {
         keys.push(P::Method("one".into(), vec![id_param(), include_param()], None, key_tuple("one", &["id", "include"])));
+        keys.push(P::Method("permissions".into(), vec![opt_id_param()], None, key_tuple("permissions", &["id ?? null"])));
+    } else {
+        keys.push(P::Method("permissions".into(), vec![], None, key_tuple("permissions", &[])));
     }
     blocks.push(doc::concat([
         Doc::text(format!("/** Stable query keys of {name}; mutations invalidate `{var}Keys.all`. */")),
@@ -141,6 +145,23 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
             js::call_path(&format!("client.{var}.get"), vec![id("id"), id("include")]),
         ));
     }
+    blocks.push(if has_id {
+        query_hook(
+            format!("/** What the caller may do with {name} rows, or with the row `id` names. */"),
+            format!("use{name}Permissions"),
+            vec![opt_id_param()],
+            js::call_path(&format!("{var}Keys.permissions"), vec![id("id")]),
+            js::call_path(&format!("client.{var}.permissions"), vec![id("id")]),
+        )
+    } else {
+        query_hook(
+            format!("/** What the caller may do with {name} rows. */"),
+            format!("use{name}Permissions"),
+            vec![],
+            js::call_path(&format!("{var}Keys.permissions"), vec![]),
+            js::call_path(&format!("client.{var}.permissions"), vec![]),
+        )
+    });
     let invalidate = P::Kv(
         "onSuccess".into(),
         no_params(js::call_path(

@@ -364,6 +364,11 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
         );
         count.insert("get".into(), op(format!("count{name}"), format!("Count {name} rows the caller may read"), x));
         paths.insert(format!("{base}/count"), Value::Object(count));
+        let mut x = Map::new();
+        x.insert("responses".into(), responses(("200", json_body(r("Permissions"), "What the caller may do.")), &["401", "429", "500"]));
+        let mut perms = Map::new();
+        perms.insert("get".into(), op(format!("permissions{name}"), format!("What the caller may do with {name} rows"), x));
+        paths.insert(format!("{base}/permissions"), Value::Object(perms));
         if m.annotations.search.is_some() {
             let mut x = Map::new();
             x.insert(
@@ -413,6 +418,15 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
                 responses(("204", json!({ "description": "Deleted." })), &["400", "401", "403", "404", "409", "429", "500"]),
             );
             item.insert("delete".into(), op(format!("delete{name}"), format!("Delete a {name}"), x));
+            let mut row_perms = Map::new();
+            row_perms.insert("parameters".into(), item["parameters"].clone());
+            let mut x = Map::new();
+            x.insert(
+                "responses".into(),
+                responses(("200", json_body(r("Permissions"), "What the caller may do with the row.")), &["400", "401", "404", "429", "500"]),
+            );
+            row_perms.insert("get".into(), op(format!("rowPermissions{name}"), format!("What the caller may do with one {name}"), x));
+            paths.insert(format!("{path}/permissions"), Value::Object(row_perms));
             paths.insert(path, Value::Object(item));
         }
     }
@@ -443,6 +457,30 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
                 },
             },
             "required": ["type", "title", "status"],
+        }),
+    );
+    schemas.insert(
+        "Permissions".into(),
+        json!({
+            "type": "object",
+            "description": "What the policies let the caller do: for the model (false: for no row; true: the row decides; `write`: in create inputs) or for one row (`write`: in update inputs).",
+            "properties": {
+                "read": { "type": "boolean" },
+                "create": { "type": "boolean" },
+                "update": { "type": "boolean" },
+                "delete": { "type": "boolean" },
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "properties": { "read": { "type": "boolean" }, "write": { "type": "boolean" } },
+                        "required": ["read", "write"],
+                        "additionalProperties": false,
+                    },
+                },
+            },
+            "required": ["read", "create", "update", "delete", "fields"],
+            "additionalProperties": false,
         }),
     );
     for e in &ir.enums {

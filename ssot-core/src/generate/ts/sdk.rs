@@ -45,7 +45,8 @@ impl Gen<'_> {
         }
         contract_types.sort();
         schemas.sort();
-        let mut sdk_types = vec!["ClientOptions".to_owned(), "ListParams".into(), "ListResult".into(), "Transport".into()];
+        let mut sdk_types =
+            vec!["ClientOptions".to_owned(), "ListParams".into(), "ListResult".into(), "Permissions".into(), "Transport".into()];
         sdk_types.push(if writable { "ModelClient".into() } else { "ReadClient".into() });
         sdk_types.sort();
         let imports = vec![
@@ -138,6 +139,22 @@ impl Gen<'_> {
                 promise(t("void".into())),
                 v(&format!("await this.transport.request({{\n  method: \"DELETE\",\n  path: {one_path},\n}});")),
             ));
+        }
+        let perms = |params: Vec<js::Param>, path_: &str| {
+            method(
+                "async permissions",
+                params,
+                promise(t("Permissions".into())),
+                v(&format!("return (await this.transport.request({{\n  method: \"GET\",\n  path: {path_},\n}})) as Permissions;")),
+            )
+        };
+        if writable {
+            members.push(perms(
+                vec![opt(param("id", Some(t(format!("{name}Id")))))],
+                &format!("`/api/{path}${{id === undefined ? \"\" : `/{id_path}`}}/permissions`"),
+            ));
+        } else {
+            members.push(perms(vec![], &format!("\"/api/{path}/permissions\"")));
         }
         if let Some(fields) = &m.annotations.search {
             members.push(doc::concat([

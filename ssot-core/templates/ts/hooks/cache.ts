@@ -19,7 +19,8 @@ function same(a: unknown, b: unknown): boolean {
 
 /**
  * Applies a realtime event: an updated row replaces its cached copies (single and in lists), a
- * deleted one leaves them, a created one refetches the lists it may belong to; counts refetch.
+ * deleted one leaves them, a created one refetches the lists it may belong to; counts and the
+ * row's permissions refetch (a change can move the row in or out of what the caller may do).
  */
 export function applyEvent<T extends object>(
   qc: QueryClient,
@@ -45,4 +46,5 @@ export function applyEvent<T extends object>(
   });
   if (e.event !== "updated") void qc.invalidateQueries({ queryKey: [channel, "list"] });
   void qc.invalidateQueries({ queryKey: [channel, "count"] });
+  void qc.invalidateQueries({ queryKey: [channel, "permissions", id] });
 }

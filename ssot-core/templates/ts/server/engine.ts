@@ -71,6 +71,26 @@ export interface Page {
   meta: { total: number; nextCursor: string | null };
 }
 
+/** What the caller may do with a field: see it in responses, set it in an input. */
+export interface FieldPermission {
+  read: boolean;
+  write: boolean;
+}
+
+/**
+ * What the policies let the caller do, for the model (`GET /api/{models}/permissions`: `false`
+ * means "for no row", `true` "for some rows, the row decides"; `write` is about create inputs)
+ * or for one row (`GET /api/{models}/{id}/permissions`: every answer is for that row; `write`
+ * is about update inputs). Advisory: every write is still checked when it is made.
+ */
+export interface Permissions {
+  read: boolean;
+  create: boolean;
+  update: boolean;
+  delete: boolean;
+  fields: Record<string, FieldPermission>;
+}
+
 function delegate(db: unknown, m: ModelSpec): Delegate {
   const d = (db as Record<string, Delegate | undefined>)[m.delegate];
   if (d === undefined) throw new Error(`the Prisma client has no model ${m.delegate}`);
@@ -690,6 +710,46 @@ export class Engine {
     if (row === null) throw new HttpError(404, "The row does not exist.");
     await dropUnreadable(this.db, m, [row], include, auth);
     return this.one(this.db, m, row, auth);
+  }
+
+  /** What the caller may do with the model (`id` null) or with one row (404 when unreadable). */
+  async permissions(b: Binding, id: unknown[] | null, auth: Auth): Promise<Permissions> {
+    const m = b.spec;
+    const rowWrites = !m.view && m.id.length > 0;
+    const may = (op: "read" | "create" | "update" | "delete"): boolean =>
+      !deniedOutright(m, op, auth);
+    const create = !m.view && b.create !== undefined && may("create");
+    if (id === null) {
+      const read = may("read");
+      const fields: Record<string, FieldPermission> = {};
+      for (const f of m.fields) {
+        fields[f.name] = {
+          read:
+            read && f.output && (f.readable === undefined || !isNone(toWhere(f.readable, auth))),
+          write:
+            create && f.create && (f.writable === undefined || !isNone(toWhere(f.writable, auth))),
+        };
+      }
+      const update = rowWrites && b.update !== undefined && may("update");
+      return { read, create, update, delete: rowWrites && may("delete"), fields };
+    }
+    if (!rowWrites || !(await exists(this.db, m, id, policyWhere(m, "read", auth)))) {
+      throw new HttpError(404, "The row does not exist.");
+    }
+    // Each rule is asked of the stored row, as the write checks ask it.
+    const update =
+      b.update !== undefined && (await holds(this.db, m, id, policyWhere(m, "update", auth)));
+    const del = await holds(this.db, m, id, policyWhere(m, "delete", auth));
+    const fields: Record<string, FieldPermission> = {};
+    for (const f of m.fields) {
+      const rule = async (e: Expr | undefined): Promise<boolean> =>
+        e === undefined || (await holds(this.db, m, id, toWhere(e, auth)));
+      fields[f.name] = {
+        read: f.output && (await rule(f.readable)),
+        write: update && f.update && (await rule(f.writable)),
+      };
+    }
+    return { read: true, create, update, delete: del, fields };
   }
 
   async create(b: Binding, body: unknown, auth: Auth): Promise<Row> {

@@ -100,11 +100,22 @@ export const handlers = {
     await s.engine.delete(b, idOf(b, req), auth);
     return { status: 204 };
   }) as Handler,
+  permissions: (async (s, b, _req, auth) => ({
+    status: 200,
+    body: await s.engine.permissions(b, null, auth),
+  })) as Handler,
+  rowPermissions: (async (s, b, req, auth) => ({
+    status: 200,
+    body: await s.engine.permissions(b, idOf(b, req), auth),
+  })) as Handler,
 };
 
 export type Operation = keyof typeof handlers;
 
-/** The routes of one model, in the order they must be matched (`/count` before `/:id`). */
+/**
+ * The routes of one model, in the order they must be matched (`/count` and `/permissions`
+ * before `/:id`).
+ */
 export function modelRoutes(b: Binding, h: Record<Operation, Handler> = handlers): Route[] {
   const m = b.spec;
   const base = `/api/${m.path}`;
@@ -112,6 +123,7 @@ export function modelRoutes(b: Binding, h: Record<Operation, Handler> = handlers
   const routes: Route[] = [
     { method: "GET", path: base, binding: b, handler: h.list },
     { method: "GET", path: `${base}/count`, binding: b, handler: h.count },
+    { method: "GET", path: `${base}/permissions`, binding: b, handler: h.permissions },
   ];
   if (m.search !== null)
     routes.push({ method: "GET", path: `${base}/search`, binding: b, handler: h.search });
@@ -120,6 +132,7 @@ export function modelRoutes(b: Binding, h: Record<Operation, Handler> = handlers
       { method: "GET", path: one, binding: b, handler: h.get },
       { method: "PATCH", path: one, binding: b, handler: h.update },
       { method: "DELETE", path: one, binding: b, handler: h.delete },
+      { method: "GET", path: `${one}/permissions`, binding: b, handler: h.rowPermissions },
     );
   }
   if (!m.view) routes.push({ method: "POST", path: base, binding: b, handler: h.create });

@@ -23,6 +23,8 @@ export function DetailView(props: { model: AdminModel; id: string[] }) {
   const { model } = props;
   const { meta } = model;
   const { id, query } = useRecord(model, props.id);
+  // Edit and Delete are offered only where the row's policies allow them.
+  const may = model.usePermissions(id).data;
   model.useSubscription?.();
   const remove = model.useDelete?.() ?? null;
   const router = useRouter();
@@ -39,12 +41,12 @@ export function DetailView(props: { model: AdminModel; id: string[] }) {
         <Link href={`/admin/${meta.path}`} className={button}>
           Back to list
         </Link>
-        {model.useUpdate === null ? null : (
+        {model.useUpdate === null || may?.update !== true ? null : (
           <Link href={`/admin/${meta.path}/${idSegments(meta, row)}/edit`} className={button}>
             Edit
           </Link>
         )}
-        {remove === null ? null : (
+        {remove === null || may?.delete !== true ? null : (
           <button
             type="button"
             className={`${button} border-red-400 text-red-700 dark:text-red-400`}

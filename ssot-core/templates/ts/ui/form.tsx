@@ -23,10 +23,16 @@ const field =
 export function CreateView(props: { model: AdminModel }) {
   const { model } = props;
   const create = model.useCreate?.() ?? null;
+  const permissions = model.usePermissions();
   const router = useRouter();
   if (create === null || model.createSchema === null)
     return <p>{model.meta.label} rows cannot be created here.</p>;
-  const fields = model.meta.fields.filter((f) => f.create);
+  if (permissions.isPending) return <p>Loading…</p>;
+  if (permissions.isError) return <Problem message={permissions.error.message} />;
+  const may = permissions.data;
+  if (!may.create) return <p>You may not create {model.meta.label.toLowerCase()} rows.</p>;
+  // A field the policies never let the caller set is left out: the row gets its default.
+  const fields = model.meta.fields.filter((f) => f.create && may.fields[f.name]?.write === true);
   return (
     <RowForm
       model={model}
@@ -47,21 +53,26 @@ export function EditView(props: { model: AdminModel; id: string[] }) {
   const { model } = props;
   const { meta } = model;
   const { id, query } = useRecord(model, props.id);
+  const permissions = model.usePermissions(id);
   const update = model.useUpdate?.() ?? null;
   const router = useRouter();
-  if (query.isPending) return <p>Loading…</p>;
+  if (query.isPending || permissions.isPending) return <p>Loading…</p>;
   if (query.isError) return <Problem message={query.error.message} />;
+  if (permissions.isError) return <Problem message={permissions.error.message} />;
   if (update === null || model.updateSchema === null)
     return <p>{meta.label} rows cannot be edited here.</p>;
+  const may = permissions.data;
+  if (!may.update) return <p>You may not edit this {meta.label.toLowerCase()}.</p>;
   const row = query.data;
-  // What the caller may read, and what the update input takes; the rest is shown read-only.
-  const fields = meta.fields.filter((f) => (f.output && Object.hasOwn(row, f.name)) || f.update);
+  // What the caller may read, and what it may set in this row; the rest is shown read-only.
+  const writable = (f: FieldMeta) => f.update && may.fields[f.name]?.write === true;
+  const fields = meta.fields.filter((f) => (f.output && Object.hasOwn(row, f.name)) || writable(f));
   return (
     <RowForm
       model={model}
       title={`Edit ${meta.label.toLowerCase()}: ${rowTitle(meta, row)}`}
       fields={fields}
-      editable={fields.filter((f) => f.update)}
+      editable={fields.filter(writable)}
       schema={model.updateSchema}
       row={row}
       creating={false}

@@ -25,6 +25,7 @@ import {
   listQuery,
   MODELS,
   PAGE_SIZES,
+  rowTitle,
   parseListState,
   type FieldMeta,
   type ListState,
@@ -37,6 +38,29 @@ import { csvLine, formatValue } from "./values.js";
 const features = tableFeatures({ rowSortingFeature, rowSelectionFeature, columnVisibilityFeature });
 
 type Column = ColumnDef<typeof features, Row>;
+
+/** The checkbox column of rows to delete (only where the caller may delete some rows). */
+const selectColumn: Column = {
+  id: "_select",
+  enableSorting: false,
+  enableHiding: false,
+  header: ({ table }) => (
+    <input
+      type="checkbox"
+      aria-label="Select all rows"
+      checked={table.getIsAllRowsSelected()}
+      onChange={() => table.toggleAllRowsSelected()}
+    />
+  ),
+  cell: ({ row }) => (
+    <input
+      type="checkbox"
+      aria-label={`Select row ${row.id}`}
+      checked={row.getIsSelected()}
+      onChange={() => row.toggleSelected()}
+    />
+  ),
+};
 
 function apply<T>(updater: Updater<T>, old: T): T {
   return typeof updater === "function" ? (updater as (old: T) => T)(old) : updater;
@@ -58,36 +82,24 @@ export function ListView(props: { model: AdminModel }) {
   const params = listParams(state);
   const query = model.useList(params);
   model.useSubscription?.();
+  // What the policies let the caller do with this model: no New button, no selection and no
+  // column where they deny it for every row.
+  const may = model.usePermissions().data;
+  const deletable = model.useDelete !== null && may?.delete === true;
   const remove = model.useDelete?.() ?? null;
   const [selection, setSelection] = useState<RowSelectionState>({});
+  const [failed, setFailed] = useState<string | null>(null);
   const rows = useMemo(() => query.data?.data ?? [], [query.data]);
   // A `@readable` field the caller may not read is absent from every row: no column for it.
   const shown = meta.fields.filter(
-    (f) => f.output && (!f.masked || rows.some((r) => Object.hasOwn(r, f.name))),
+    (f) =>
+      f.output &&
+      may?.fields[f.name]?.read !== false &&
+      (!f.masked || rows.some((r) => Object.hasOwn(r, f.name))),
   );
   const columns = useMemo<Column[]>(
     () => [
-      {
-        id: "_select",
-        enableSorting: false,
-        enableHiding: false,
-        header: ({ table }) => (
-          <input
-            type="checkbox"
-            aria-label="Select all rows"
-            checked={table.getIsAllRowsSelected()}
-            onChange={() => table.toggleAllRowsSelected()}
-          />
-        ),
-        cell: ({ row }) => (
-          <input
-            type="checkbox"
-            aria-label={`Select row ${row.id}`}
-            checked={row.getIsSelected()}
-            onChange={() => row.toggleSelected()}
-          />
-        ),
-      },
+      ...(deletable ? [selectColumn] : []),
       ...shown.map((f): Column => ({
         id: f.name,
         accessorFn: (row) => row[f.name],
@@ -96,7 +108,7 @@ export function ListView(props: { model: AdminModel }) {
         cell: ({ row }) => <Cell model={model} field={f} row={row.original} />,
       })),
     ],
-    [model, shown.map((f) => f.name).join()],
+    [model, deletable, shown.map((f) => f.name).join()],
   );
   const sorting: SortingState = state.orderBy.map((s) => ({
     id: s.replace(/^-/, ""),
@@ -127,10 +139,23 @@ export function ListView(props: { model: AdminModel }) {
   });
   const selected = rows.filter((r) => selection[idSegments(meta, r)] === true);
 
+  // Each row is deleted on its own; the policy of a row may refuse (a 403 or 404 from the API).
   async function deleteSelected() {
     if (remove === null) return;
-    for (const row of selected) await remove.mutateAsync(idOf(meta, row));
+    const refused: string[] = [];
+    for (const row of selected) {
+      try {
+        await remove.mutateAsync(idOf(meta, row));
+      } catch (e) {
+        refused.push(`${rowTitle(meta, row)}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     setSelection({});
+    setFailed(
+      refused.length === 0
+        ? null
+        : `${refused.length} of ${selected.length} not deleted. ${refused.join("; ")}`,
+    );
   }
 
   return (
@@ -144,16 +169,17 @@ export function ListView(props: { model: AdminModel }) {
         )}
         <ColumnPicker table={table} />
         <ExportCsv model={model} state={state} fields={shown} />
-        {model.useCreate === null ? null : (
+        {model.useCreate === null || may?.create !== true ? null : (
           <Link href={`/admin/${meta.path}/new`} className={button}>
             New {meta.label.toLowerCase()}
           </Link>
         )}
       </div>
       <Filters model={model} state={state} setState={setState} />
-      {remove === null || selected.length === 0 ? null : (
+      {!deletable || selected.length === 0 ? null : (
         <BulkDelete count={selected.length} onConfirm={deleteSelected} />
       )}
+      {failed === null ? null : <Problem message={failed} />}
       {query.isError ? <Problem message={query.error.message} /> : null}
       <div className="overflow-x-auto">
         <table className="w-full border-collapse text-sm">

@@ -2,7 +2,7 @@
 // as JSON objects; the binding is where the model's own types meet them.
 import type { UseMutationResult, UseQueryResult } from "@tanstack/react-query";
 import type { z } from "zod";
-import type { DataClient, ListResult } from "../../../src/sdk/index.js";
+import type { DataClient, ListResult, Permissions } from "../../../src/sdk/index.js";
 import { idFromSegments, modelMeta, type ListParamsOf, type ModelMeta, type Row } from "./meta.js";
 
 type Hook = (...args: never[]) => unknown;
@@ -10,6 +10,7 @@ type Hook = (...args: never[]) => unknown;
 /** What a model's module hands over: its hooks (`usePostList`, ...) and input schemas. */
 export interface Hooks {
   useList: Hook;
+  usePermissions: Hook;
   useOne?: Hook;
   useCreate?: Hook;
   useUpdate?: Hook;
@@ -22,6 +23,8 @@ export interface Hooks {
 export interface AdminModel {
   meta: ModelMeta;
   useList: (params: ListParamsOf) => UseQueryResult<ListResult<Row>>;
+  /** What the caller may do: with the model (no id) or with one row (the API answers both). */
+  usePermissions: (id?: unknown) => UseQueryResult<Permissions>;
   useOne: ((id: unknown) => UseQueryResult<Row>) | null;
   useCreate: (() => UseMutationResult<Row, Error, Row>) | null;
   useUpdate: (() => UseMutationResult<Row, Error, { id: unknown; input: Row }>) | null;
@@ -39,6 +42,7 @@ export function bindModel(name: string, hooks: Hooks): AdminModel {
   return {
     meta: modelMeta(name),
     useList: hooks.useList as unknown as AdminModel["useList"],
+    usePermissions: hooks.usePermissions as unknown as AdminModel["usePermissions"],
     useOne: erase(hooks.useOne),
     useCreate: erase(hooks.useCreate),
     useUpdate: erase(hooks.useUpdate),
