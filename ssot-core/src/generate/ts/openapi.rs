@@ -423,7 +423,10 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
             let mut x = Map::new();
             x.insert(
                 "responses".into(),
-                responses(("200", json_body(r("Permissions"), "What the caller may do with the row.")), &["400", "401", "404", "429", "500"]),
+                responses(
+                    ("200", json_body(r("Permissions"), "What the caller may do with the row.")),
+                    &["400", "401", "404", "429", "500"],
+                ),
             );
             row_perms.insert("get".into(), op(format!("rowPermissions{name}"), format!("What the caller may do with one {name}"), x));
             paths.insert(format!("{path}/permissions"), Value::Object(row_perms));

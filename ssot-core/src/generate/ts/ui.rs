@@ -143,10 +143,8 @@ fn binding(m: &Model, has_id: bool) -> String {
     let writable = m.kind == ModelKind::Model && has_id;
     let live = m.annotations.realtime.is_some();
     let mut hooks = vec![format!("use{name}List"), format!("use{name}Permissions")];
-    let mut props = vec![
-        P::Kv("useList".into(), id(format!("use{name}List"))),
-        P::Kv("usePermissions".into(), id(format!("use{name}Permissions"))),
-    ];
+    let mut props =
+        vec![P::Kv("useList".into(), id(format!("use{name}List"))), P::Kv("usePermissions".into(), id(format!("use{name}Permissions")))];
     if has_id && m.kind == ModelKind::Model {
         hooks.push(format!("use{name}"));
         props.push(P::Kv("useOne".into(), id(format!("use{name}"))));
