@@ -51,8 +51,8 @@ async function post(author: string, title: string, extra: Json = {}): Promise<nu
 }
 
 /** A browser context signed in with a cookie (as the sign-in page sets it), or anonymous. */
-async function as(name: string | null): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: "en-US", timezoneId: "Europe/Berlin" });
+async function as(name: string | null, colorScheme: "light" | "dark" = "light"): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: "en-US", timezoneId: "Europe/Berlin", colorScheme });
   if (name !== null) {
     await context.addCookies([{ name: "ssot_token", value: users[name]!.token, url: UI, httpOnly: true, sameSite: "Lax" }]);
   }
@@ -333,6 +333,47 @@ describe("admin UI", () => {
     await page.locator("p[role=alert]").waitFor();
     assert.match((await page.locator("p[role=alert]").textContent()) ?? "", /^404 Not Found/);
     assert.equal((await api("GET", `/api/posts/${bobsDraft}`, users.bob!.token)).status, 200, "Bob's draft is still there");
+    await context.close();
+  });
+
+  it("picks a relation by searching the target model", async () => {
+    const { context, page } = await as("alice");
+    await page.goto(`${UI}/admin/posts/new`);
+    // The datalist of the Author id input is fed by the users list, filtered by name.
+    const values = () => page.locator("#options-authorId option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    await page.waitForFunction(() => document.querySelectorAll("#options-authorId option").length > 0);
+    assert.ok((await values()).length >= 3, "before the search: the first users");
+    await page.getByLabel("Search user by name").fill("bob");
+    await page.waitForFunction(() => document.querySelectorAll("#options-authorId option").length === 1);
+    assert.deepEqual(await values(), [String(users.bob!.id)], "only the users whose name contains bob");
+    await page.getByLabel(/^Author id/).fill(String(users.bob!.id));
+    await context.close();
+  });
+
+  it("works from the keyboard and in dark mode", async () => {
+    const { context, page } = await as(null, "dark");
+    await page.goto(`${UI}/admin/sign-in`);
+    assert.equal(await page.evaluate(() => document.documentElement.classList.contains("dark")), true, "follows the system's dark mode");
+    // Tab to the token field (labels and focus order), type, Tab to the button, press Enter.
+    let focused = "";
+    for (let i = 0; i < 10 && focused !== "Token or key"; i++) {
+      await page.keyboard.press("Tab");
+      focused = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.labels?.[0]?.textContent?.trim() ?? "");
+    }
+    assert.equal(focused, "Token or key", "the token field is reachable with Tab");
+    await page.keyboard.type(users.alice!.token);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Sign in");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${UI}/admin`);
+    await page.goto(`${UI}/admin/posts?sort=id`);
+    await page.getByTestId("total").waitFor();
+    // Sort from the keyboard: focus the Title header's button, press Enter.
+    await page.getByRole("button", { name: "Title" }).focus();
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/sort=title/);
+    await accessible(page, "list page, dark");
+    await shot(page, "list-dark");
     await context.close();
   });
 

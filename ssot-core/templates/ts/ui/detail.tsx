@@ -9,6 +9,7 @@ import { useState } from "react";
 import { useDataClient } from "../../../src/hooks/index.js";
 import {
   idSegments,
+  linkHref,
   MODELS,
   rowTitle,
   type FieldMeta,
@@ -84,10 +85,7 @@ function Field(props: { field: FieldMeta; row: Row }) {
       target === undefined ? (
         String(value)
       ) : (
-        <Link
-          className="underline"
-          href={`/admin/${target.path}/${encodeURIComponent(String(value))}`}
-        >
+        <Link className="underline" href={linkHref(f.link, value)}>
           {target.label} {String(value)}
         </Link>
       );

@@ -21,9 +21,9 @@ import { useDataClient } from "../../../src/hooks/index.js";
 import {
   idOf,
   idSegments,
+  linkHref,
   listParams,
   listQuery,
-  MODELS,
   PAGE_SIZES,
   rowTitle,
   parseListState,
@@ -286,27 +286,17 @@ function Cell(props: { model: AdminModel; field: FieldMeta; row: Row }) {
     );
   }
   if (field.link !== null && row[field.name] !== null && row[field.name] !== undefined) {
-    const target = field.link.model;
-    return <RelationLink model={target} id={String(row[field.name])} text={text} />;
+    return (
+      <Link className="underline" href={linkHref(field.link, row[field.name])}>
+        {text}
+      </Link>
+    );
   }
   return (
     <span title={field.type === "DateTime" ? String(row[field.name] ?? "") : undefined}>
       {text}
     </span>
   );
-}
-
-function RelationLink(props: { model: string; id: string; text: string }) {
-  const path = `/admin/${pathOf(props.model)}/${encodeURIComponent(props.id)}`;
-  return (
-    <Link className="underline" href={path}>
-      {props.text}
-    </Link>
-  );
-}
-
-function pathOf(model: string): string {
-  return MODELS[model]?.path ?? model;
 }
 
 function ColumnPicker(props: { table: ReturnType<typeof useTable<typeof features, Row>> }) {

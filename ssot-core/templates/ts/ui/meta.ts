@@ -164,6 +164,20 @@ export function idOf(meta: ModelMeta, row: Row): unknown {
   return Object.fromEntries(meta.id.map((f) => [f.name, row[f.name]]));
 }
 
+/**
+ * Where a foreign key's value leads: the row page when it holds the target's id, else the target's
+ * list filtered by the referenced field (a key may reference another unique field).
+ */
+export function linkHref(link: { model: string; field: string }, value: unknown): string {
+  const target = MODELS[link.model];
+  const v = encodeURIComponent(String(value));
+  if (target === undefined) return "/admin";
+  const byId = target.id.length === 1 && target.id[0]?.name === link.field;
+  return byId
+    ? `/admin/${target.path}/${v}`
+    : `/admin/${target.path}?f.${encodeURIComponent(link.field)}.equals=${v}`;
+}
+
 /** What names a row in links: its title field, else its id. */
 export function rowTitle(meta: ModelMeta, row: Row): string {
   const t = meta.title === null ? undefined : row[meta.title];
