@@ -86,6 +86,9 @@ struct Outputs {
     /// Leave the admin UI (`app/`, Next.js) out of the TypeScript tree (as `ui = false`).
     #[arg(long)]
     no_ui: bool,
+    /// A backend-only tree: no React hooks and no admin UI (as `hooks = false`).
+    #[arg(long)]
+    no_hooks: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -169,7 +172,7 @@ fn stamp_of(project: &ssot_core::Project, out: &Outputs) -> Option<String> {
         parts.push(std::fs::read(&p).ok()?);
     }
     parts.push(format!("{:?} {:?} {:?} {:?} {}", out.framework, out.mode, out.ts_out, out.rust_out, out.no_ts).into_bytes());
-    parts.push(vec![u8::from(out.no_ui)]);
+    parts.push(vec![u8::from(out.no_ui), u8::from(out.no_hooks)]);
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
     Some(ssot_core::writer::stamp(&refs))
 }
@@ -221,6 +224,9 @@ pub(crate) fn generate(
     }
     if out.no_ui {
         project.config.ui = false;
+    }
+    if out.no_hooks {
+        project.config.hooks = false;
     }
     if let Some(m) = out.mode {
         project.config.mode = match m {

@@ -306,3 +306,27 @@ fn an_unchanged_schema_is_skipped_but_outputs_edited_or_deleted_by_hand_are_rest
     assert!(err.contains(" created,") && !err.contains("unchanged: same schema"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn no_hooks_makes_a_backend_only_tree_and_no_ui_keeps_the_hooks() {
+    let blog = repo().join("examples/blog");
+    let out = temp("no-hooks");
+    let ts = out.join("ts");
+    let generate = |extra: &str| {
+        let (code, _, err) = ssot(&["generate", "--root", blog.to_str().unwrap(), "--ts-out", ts.to_str().unwrap(), extra]);
+        assert_eq!(code, 0, "{err}");
+        std::fs::read_to_string(ts.join("package.json")).unwrap()
+    };
+    let full = generate("--framework=express");
+    assert!(ts.join("src/hooks/post.ts").exists() && ts.join("app/admin/page.tsx").exists());
+    assert!(full.contains("\"react\"") && full.contains("\"next\""), "{full}");
+    let no_ui = generate("--no-ui");
+    assert!(ts.join("src/hooks/post.ts").exists(), "--no-ui keeps the hooks");
+    assert!(!ts.join("app/admin/page.tsx").exists() && !no_ui.contains("\"next\""), "{no_ui}");
+    let backend = generate("--no-hooks");
+    assert!(!ts.join("src/hooks/post.ts").exists() && !ts.join("src/hooks/index.ts").exists(), "--no-hooks leaves no hooks");
+    assert!(!ts.join("app/admin/page.tsx").exists(), "and no UI (it is built on them)");
+    assert!(!backend.contains("react") && !backend.contains("@tanstack"), "{backend}");
+    assert!(ts.join("src/sdk/index.ts").exists() && ts.join("src/server/main.ts").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -61,6 +61,9 @@ pub struct FileConfig {
     pub mode: Option<ServerMode>,
     /// `ui = false`: no admin UI (`app/`, Next.js and its dependencies) in the TypeScript tree.
     pub ui: Option<bool>,
+    /// `hooks = false`: no React hooks (`src/hooks/`, React, TanStack Query) either, for a
+    /// backend-only tree; the UI, built on them, goes too.
+    pub hooks: Option<bool>,
     #[serde(default)]
     pub auth: FileAuth,
     #[serde(default)]
@@ -133,8 +136,11 @@ pub struct Claim {
 pub struct Config {
     pub framework: Framework,
     pub mode: ServerMode,
-    /// Generate the admin UI (`ui` in `ssot.toml`, `--no-ui`); only trees with a server get one.
+    /// Generate the admin UI (`ui` in `ssot.toml`, `--no-ui`); only trees with a server and
+    /// hooks get one.
     pub ui: bool,
+    /// Generate the React hooks (`hooks` in `ssot.toml`, `--no-hooks`).
+    pub hooks: bool,
     pub auth_default: Vec<AuthMethod>,
     pub claims: Vec<Claim>,
     /// `[policies] readable_after_update`: an update may not move a row out of the caller's
@@ -156,6 +162,7 @@ impl Default for Config {
             framework: Framework::default(),
             mode: ServerMode::default(),
             ui: true,
+            hooks: true,
             auth_default: vec![AuthMethod::Jwt],
             claims: default_claims(),
             readable_after_update: true,
@@ -210,6 +217,7 @@ impl FileConfig {
             framework: self.framework.unwrap_or_default(),
             mode: self.mode.unwrap_or_default(),
             ui: self.ui.unwrap_or(true),
+            hooks: self.hooks.unwrap_or(true),
             auth_default: self.auth.default.clone().unwrap_or_else(|| vec![AuthMethod::Jwt]),
             claims: if self.auth.claims.is_empty() { default_claims() } else { claims },
             readable_after_update: self.policies.readable_after_update.unwrap_or(true),

@@ -16,6 +16,8 @@ for dir in "$root"/tests/fixtures/*/ "$root/examples/blog/"; do
   name=$(basename "$dir")
   "$root/target/debug/ssot" generate --root "$dir" --ts-out "$root/target/ts/$name"
 done
+# A backend-only tree (`--no-hooks`): no React hooks and no UI, and still every gate.
+"$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$root/target/ts/blog-backend" --no-hooks >/dev/null
 echo "-- the TypeScript examples of docs/typescript.md join the example's tree"
 node doc-examples.mjs "$root/target/ts/blog"
 echo "-- quality gates"

@@ -82,9 +82,11 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         {
             dep(&mut deps, n);
         }
-        dep(&mut deps, "react");
-        dep(&mut deps, "@tanstack/react-query");
-        dep(&mut dev, "@types/react");
+        if config.hooks {
+            dep(&mut deps, "react");
+            dep(&mut deps, "@tanstack/react-query");
+            dep(&mut dev, "@types/react");
+        }
         for n in ["prisma", "tsx", "vitest"] {
             dep(&mut dev, n);
         }

@@ -94,16 +94,18 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
             with_header("// No model has @@realtime: no WebSocket gateway.\nexport async function attachRealtime(options: object): Promise<{ close(): Promise<void> }> {\n  void options;\n  return { close: async () => undefined };\n}\n"),
         ));
     }
-    for (path, text) in HOOKS {
-        files.push(((*path).to_owned(), with_header(text)));
+    if config.hooks {
+        for (path, text) in HOOKS {
+            files.push(((*path).to_owned(), with_header(text)));
+        }
+        let mut hook_files = vec!["context".to_owned(), "cache".to_owned()];
+        for m in served(ir) {
+            let stem = file_stem(&m.name);
+            files.push((format!("src/hooks/{stem}.ts"), super::hooks::hooks(m, has_realtime(ir))));
+            hook_files.push(stem);
+        }
+        files.push(("src/hooks/index.ts".into(), super::barrel(&hook_files)));
     }
-    let mut hook_files = vec!["context".to_owned(), "cache".to_owned()];
-    for m in served(ir) {
-        let stem = file_stem(&m.name);
-        files.push((format!("src/hooks/{stem}.ts"), super::hooks::hooks(m, has_realtime(ir))));
-        hook_files.push(stem);
-    }
-    files.push(("src/hooks/index.ts".into(), super::barrel(&hook_files)));
     files.push(("src/policies/schema.json".into(), crate::generate::schema::render(&crate::generate::schema::document(ir, config))));
     files.push(("src/server/claims.ts".into(), claims(ir, config)));
     files.push(("src/server/db.ts".into(), db(ir)));

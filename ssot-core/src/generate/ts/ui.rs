@@ -63,7 +63,7 @@ pub fn ui_models(ir: &Ir) -> Vec<&Model> {
 
 /// Does this tree get the UI? It needs the server's hooks, and `ui` must not be off.
 pub fn enabled(ir: &Ir, config: &Config) -> bool {
-    config.ui && super::server::has_server(ir) && !ui_models(ir).is_empty()
+    config.ui && config.hooks && super::server::has_server(ir) && !ui_models(ir).is_empty()
 }
 
 fn with_header(path: &str, text: &str) -> String {
