@@ -1,9 +1,9 @@
 //! Error messages of the `ssot!` and `include_ssot!` macros, compared with `tests/ui/*.stderr`.
-//! Re-bless with `TRYBUILD=overwrite cargo test -p ssot --test ui`.
+//! Re-bless with `TRYBUILD=overwrite cargo test -p ssot-macro-errors --test ui`.
 
 use std::path::PathBuf;
 
-/// trybuild compiles the cases in `<target>/tests/trybuild/ssot`, which is then their
+/// trybuild compiles the cases in `<target>/tests/trybuild/ssot-macro-errors`, which is then their
 /// CARGO_MANIFEST_DIR, so the schemas the cases name (`tests/ui/*.prisma`) are copied there,
 /// wherever the target folder is (`CARGO_TARGET_DIR` included).
 fn place_schemas() {
@@ -17,7 +17,7 @@ fn place_schemas() {
     assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
     let target = PathBuf::from(meta["target_directory"].as_str().expect("a target_directory"));
-    let dest = target.join("tests/trybuild/ssot/tests/ui");
+    let dest = target.join("tests/trybuild/ssot-macro-errors/tests/ui");
     std::fs::create_dir_all(&dest).unwrap();
     for e in std::fs::read_dir(manifest.join("tests/ui")).unwrap() {
         let p = e.unwrap().path();
