@@ -58,7 +58,9 @@ for server in "express registry" "express controller" "fastify registry" "fastif
     mkdir -p "$tree"
     (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn MIGRATE_ON_START=false exec "$rust_bin" >"$tree/server.log" 2>&1) &
   else
-    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn NODE_ENV=production exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
+    # As `npm run build` + `npm start` run it in production: JavaScript, no tsx.
+    (cd "$tree" && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json)
+    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn NODE_ENV=production exec node dist/server/main.js >"$tree/server.log" 2>&1) &
   fi
   server_pid=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -54,11 +54,20 @@ prepare() {
   fi
 }
 
+# tsc -p tsconfig.build.json (the tree's `npm run build` without `next build`), when src/ changed.
+build_js() { # TREE
+  local tree=$1
+  [ -f "$tree/dist/server/main.js" ] && [ -z "$(find "$tree/src" -newer "$tree/dist/server/main.js" -print -quit)" ] && return 0
+  (cd "$tree" && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json) || { echo "tsc -p tsconfig.build.json failed in $tree"; return 1; }
+}
+
 start_server() {
   local tree=$1 port=$2
+  # What `npm run build` and `npm start` do: the server's JavaScript in dist/, run by node.
+  build_js "$tree"
   (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
-    exec node --import tsx src/server/main.ts >>"$tree/server.log" 2>&1) &
+    exec node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
   wait_ready "$tree" "$port"
 }

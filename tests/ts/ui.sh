@@ -47,8 +47,10 @@ echo "next build of the blog UI: $(( $(date +%s) - started )) s"
 # The UI of every fixture tree builds too (about 15 s each; UI_BUILD_FIXTURES="names views" picks).
 bash "$here/ui-build.sh" ${UI_BUILD_FIXTURES:-all}
 
+# The API as `npm start` runs it: the JavaScript of `tsc -p tsconfig.build.json`.
+(cd "$tree" && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json)
 (cd "$tree" && PORT=$api_port CORS_ORIGINS="http://127.0.0.1:$ui_port" LOG_LEVEL=warn \
-  exec node --import tsx src/server/main.ts >"$out/api.log" 2>&1) &
+  exec node --enable-source-maps dist/server/main.js >"$out/api.log" 2>&1) &
 pids+=($!)
 (cd "$tree" && API_URL="http://127.0.0.1:$api_port" NEXT_PUBLIC_API_URL="http://127.0.0.1:$api_port" \
   exec "$here/node_modules/.bin/next" start --port "$ui_port" --hostname 127.0.0.1 >"$out/ui.log" 2>&1) &

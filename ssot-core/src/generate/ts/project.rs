@@ -126,11 +126,16 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         } else {
             script("dev", "tsx watch src/server/main.ts");
         }
-        script("start", "tsx src/server/main.ts");
+        // Production runs the JavaScript of `npm run build` (dist/), not tsx; `next build`
+        // type-checks app/ with tsconfig.ui.json itself.
+        script("start", "node --enable-source-maps dist/server/main.js");
         if ui {
             script("start:ui", "next start --port ${UI_PORT:-3001}");
         }
-        script("build", &format!("prisma generate && {typecheck}{}", if ui { " && next build" } else { "" }));
+        script(
+            "build",
+            &format!("prisma generate && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json{}", if ui { " && next build" } else { "" }),
+        );
         script("test", "vitest run");
         script("db:push", "prisma db push");
         script("db:generate", "prisma generate");
@@ -165,6 +170,16 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
             if server { ",\n  \"exclude\": [\"src/generated\"]" } else { "" }
         ),
     ));
+    if server {
+        // `npm run build`: the server's JavaScript in dist/, what `npm start` runs. Prisma's client
+        // (src/generated, loaded by a dynamic import the type-check skips) is compiled too.
+        files.push((
+            "tsconfig.build.json".into(),
+            format!(
+                "// {HEADER}\n{{\n  \"extends\": \"./tsconfig.json\",\n  \"compilerOptions\": {{\n    \"noEmit\": false,\n    \"outDir\": \"dist\",\n    \"rootDir\": \"src\",\n    \"sourceMap\": true\n  }},\n  \"include\": [\"src\"],\n  \"exclude\": []\n}}\n"
+            ),
+        ));
+    }
     if ui {
         // Next.js type-checks and bundles `app/` with this one; it extends the tree's settings, so
         // `next build` leaves it as it is.
