@@ -305,6 +305,31 @@ describe("validation and errors", () => {
     isProblem(await call("POST", "/api/posts", { token: alice.token, body: big }), 413);
   });
 
+  it("sends the security headers on every response, errors included", async () => {
+    const expected: Record<string, string> = {
+      "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-resource-policy": "same-origin",
+      "referrer-policy": "no-referrer",
+      "strict-transport-security": "max-age=31536000; includeSubDomains",
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "x-permitted-cross-domain-policies": "none",
+    };
+    const responses = [
+      await call("GET", "/api/posts", { token: alice.token }),
+      await call("GET", "/health"),
+      await call("GET", "/api/posts"),
+      await call("GET", "/api/no-such-model"),
+      await call("PUT", "/api/posts", { token: alice.token, body: {} }),
+      await call("POST", "/api/posts", { token: alice.token, body: { title: "x".repeat(200_000) } }),
+    ];
+    assert.deepEqual(responses.map((r) => r.status), [200, 200, 401, 404, 405, 413]);
+    for (const r of responses) {
+      for (const [name, value] of Object.entries(expected)) assert.equal(r.headers.get(name), value, `${name} on a ${r.status}`);
+    }
+  });
+
   it("echoes a well-formed x-request-id", async () => {
     const r = await call("GET", "/health", { headers: { "x-request-id": `req-${run}` } });
     assert.equal(r.headers.get("x-request-id"), `req-${run}`);

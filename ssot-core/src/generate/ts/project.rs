@@ -134,7 +134,10 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         }
         script(
             "build",
-            &format!("prisma generate && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json{}", if ui { " && next build" } else { "" }),
+            &format!(
+                "prisma generate && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json{}",
+                if ui { " && next build" } else { "" }
+            ),
         );
         script("test", "vitest run");
         script("db:push", "prisma db push");

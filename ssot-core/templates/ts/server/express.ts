@@ -15,6 +15,7 @@ import {
   isUtf8Json,
   problemResponse,
   requestIdOf,
+  SECURITY_HEADERS,
   unmatched,
 } from "./http.js";
 import { logRequest } from "./logger.js";
@@ -63,6 +64,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     res.locals.requestId = requestId;
     res.locals.route = "unmatched";
     res.setHeader("x-request-id", requestId);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     res.on("finish", () => {
       const l = locals(res);
       logRequest(o.services.log, {

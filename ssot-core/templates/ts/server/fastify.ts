@@ -14,6 +14,7 @@ import {
   isUtf8Json,
   problemResponse,
   requestIdOf,
+  SECURITY_HEADERS,
   unmatched,
 } from "./http.js";
 import { logRequest } from "./logger.js";
@@ -57,6 +58,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   app.addHook("onRequest", async (req, reply) => {
     meta.set(req, { start: process.hrtime.bigint(), route: "unmatched" });
     reply.header("x-request-id", req.id);
+    reply.headers(SECURITY_HEADERS);
   });
   app.addHook("onResponse", async (req, reply) => {
     const m = meta.get(req);

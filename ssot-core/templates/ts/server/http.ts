@@ -166,6 +166,22 @@ export function systemRoutes(): Route[] {
   ];
 }
 
+/**
+ * Headers on every response, as helmet's defaults would set them for a JSON API: no content
+ * sniffing, no framing, nothing loaded or run from a response, no referrer, HTTPS remembered.
+ * The Rust server sends the same.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "referrer-policy": "no-referrer",
+  "strict-transport-security": "max-age=31536000; includeSubDomains",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "x-permitted-cross-domain-policies": "none",
+};
+
 /** A usable request id: the caller's `x-request-id` when it looks like one, else a new UUID. */
 export function requestIdOf(headers: Headers): string {
   const v = headers["x-request-id"];
