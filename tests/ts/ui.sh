@@ -48,7 +48,7 @@ echo "next build of the blog UI: $(( $(date +%s) - started )) s"
 bash "$here/ui-build.sh" ${UI_BUILD_FIXTURES:-all}
 
 # The API as `npm start` runs it: the JavaScript of `tsc -p tsconfig.build.json`.
-(cd "$tree" && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json)
+(cd "$tree" && node "$here/node_modules/typescript-7/bin/tsc" -p tsconfig.build.json)
 (cd "$tree" && PORT=$api_port CORS_ORIGINS="http://127.0.0.1:$ui_port" LOG_LEVEL=warn \
   exec node --enable-source-maps dist/server/main.js >"$out/api.log" 2>&1) &
 pids+=($!)
