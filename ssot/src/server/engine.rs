@@ -409,6 +409,15 @@ impl Engine {
         self.any(db, m, and(vec![self.id_cond(m, "t", id), cond])).await
     }
 
+    /// Does the row with this id (which the caller is known to be able to see) meet `cond`? A
+    /// rule that holds for every row asks the database nothing.
+    async fn satisfies(&self, db: &mut Db<'_>, m: &Model, id: &[Param], cond: Cond) -> Result<bool, HttpError> {
+        match cond {
+            Cond::All => Ok(true),
+            c => self.exists(db, m, id, c).await,
+        }
+    }
+
     /// Does a row of `m` (named `t`) meet `c`?
     async fn any(&self, db: &mut Db<'_>, m: &Model, c: Cond) -> Result<bool, HttpError> {
         if matches!(c, Cond::None) {
@@ -846,39 +855,39 @@ impl Engine {
     pub(crate) async fn permissions(&self, m: &'static Model, id: Option<&[Param]>, auth: &Claims) -> Result<String, HttpError> {
         let row_writes = !m.view && !m.id.is_empty();
         let inputs = self.source.inputs(&m.name).is_some();
+        // Policies and field rules as SQL on the table `t`; a missing field rule holds everywhere.
         let mut aliases = 0;
-        // A rule as SQL on the table `t` (`None` for the model's policy when it lacks `op`).
-        let mut cond = |rule: Option<Op>, expr: Option<&Expr>| -> Result<Cond, HttpError> {
-            match (rule, expr) {
-                (Some(op), _) => self.policy(m, op, auth, "t", &mut aliases),
-                (None, Some(e)) => self.rule(m, e, auth, "t", &mut aliases),
-                (None, None) => Ok(Cond::All),
-            }
-        };
-        let create = !m.view && inputs && !matches!(cond(Some(Op::Create), None)?, Cond::None);
+        let mut policy = |op: Op| self.policy(m, op, auth, "t", &mut aliases);
+        let read_policy = policy(Op::Read)?;
+        let update_policy = policy(Op::Update)?;
+        let delete_policy = policy(Op::Delete)?;
+        let create = !m.view && inputs && !matches!(policy(Op::Create)?, Cond::None);
+        let mut aliases = 0;
+        let mut rule = |e: Option<&Expr>| e.map_or(Ok(Cond::All), |e| self.rule(m, e, auth, "t", &mut aliases));
         let mut fields = Vec::with_capacity(m.fields.len());
         let (read, update, delete) = match id {
             None => {
-                let read = !matches!(cond(Some(Op::Read), None)?, Cond::None);
+                let read = !matches!(read_policy, Cond::None);
                 for f in &m.fields {
-                    let r = read && f.output && !matches!(cond(None, f.readable.as_ref())?, Cond::None);
-                    let w = create && f.create && !matches!(cond(None, f.writable.as_ref())?, Cond::None);
+                    let r = read && f.output && !matches!(rule(f.readable.as_ref())?, Cond::None);
+                    let w = create && f.create && !matches!(rule(f.writable.as_ref())?, Cond::None);
                     fields.push((f, r, w));
                 }
-                let update = row_writes && inputs && !matches!(cond(Some(Op::Update), None)?, Cond::None);
-                (read, update, row_writes && !matches!(cond(Some(Op::Delete), None)?, Cond::None))
+                let update = row_writes && inputs && !matches!(update_policy, Cond::None);
+                (read, update, row_writes && !matches!(delete_policy, Cond::None))
             }
             Some(id) => {
                 let mut db = Db::Pool(&self.pool);
-                if !row_writes || !self.exists(&mut db, m, id, cond(Some(Op::Read), None)?).await? {
+                // Always asked of the database: the row must exist, whatever the policy.
+                if !row_writes || !self.exists(&mut db, m, id, read_policy).await? {
                     return Err(HttpError::not_found());
                 }
                 // Each rule is asked of the stored row, as the write checks ask it.
-                let update = inputs && self.exists(&mut db, m, id, cond(Some(Op::Update), None)?).await?;
-                let delete = self.exists(&mut db, m, id, cond(Some(Op::Delete), None)?).await?;
+                let update = inputs && self.satisfies(&mut db, m, id, update_policy).await?;
+                let delete = self.satisfies(&mut db, m, id, delete_policy).await?;
                 for f in &m.fields {
-                    let r = f.output && self.exists(&mut db, m, id, cond(None, f.readable.as_ref())?).await?;
-                    let w = update && f.update && self.exists(&mut db, m, id, cond(None, f.writable.as_ref())?).await?;
+                    let r = f.output && self.satisfies(&mut db, m, id, rule(f.readable.as_ref())?).await?;
+                    let w = update && f.update && self.satisfies(&mut db, m, id, rule(f.writable.as_ref())?).await?;
                     fields.push((f, r, w));
                 }
                 (true, update, delete)
@@ -1001,10 +1010,7 @@ impl Engine {
     async fn holds(&self, tx: &mut Tx, m: &Model, id: &[Param], op: Op, auth: &Claims) -> Result<bool, HttpError> {
         let mut aliases = 0;
         let c = self.policy(m, op, auth, "t", &mut aliases)?;
-        if matches!(c, Cond::All) {
-            return Ok(true);
-        }
-        self.exists(&mut Db::Tx(tx), m, id, c).await
+        self.satisfies(&mut Db::Tx(tx), m, id, c).await
     }
 
     async fn check_writable(
@@ -1019,11 +1025,7 @@ impl Engine {
             let Some(rule) = &f.writable else { continue };
             let mut aliases = 0;
             let c = self.rule(m, rule, auth, "t", &mut aliases)?;
-            let ok = match c {
-                Cond::All => true,
-                c => self.exists(&mut Db::Tx(tx), m, id, c).await?,
-            };
-            if !ok {
+            if !self.satisfies(&mut Db::Tx(tx), m, id, c).await? {
                 return Err(HttpError::forbidden(format!("You may not set {}.", f.name)));
             }
         }

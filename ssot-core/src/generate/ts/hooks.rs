@@ -145,23 +145,16 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
             js::call_path(&format!("client.{var}.get"), vec![id("id"), id("include")]),
         ));
     }
-    blocks.push(if has_id {
-        query_hook(
-            format!("/** What the caller may do with {name} rows, or with the row `id` names. */"),
-            format!("use{name}Permissions"),
-            vec![opt_id_param()],
-            js::call_path(&format!("{var}Keys.permissions"), vec![id("id")]),
-            js::call_path(&format!("client.{var}.permissions"), vec![id("id")]),
-        )
-    } else {
-        query_hook(
-            format!("/** What the caller may do with {name} rows. */"),
-            format!("use{name}Permissions"),
-            vec![],
-            js::call_path(&format!("{var}Keys.permissions"), vec![]),
-            js::call_path(&format!("client.{var}.permissions"), vec![]),
-        )
-    });
+    // Models with an id also answer for one row.
+    let (params, args, of_row) =
+        if has_id { (vec![opt_id_param()], vec![id("id")], ", or with the row `id` names") } else { (vec![], vec![], "") };
+    blocks.push(query_hook(
+        format!("/** What the caller may do with {name} rows{of_row}. */"),
+        format!("use{name}Permissions"),
+        params,
+        js::call_path(&format!("{var}Keys.permissions"), args.clone()),
+        js::call_path(&format!("client.{var}.permissions"), args),
+    ));
     let invalidate = P::Kv(
         "onSuccess".into(),
         no_params(js::call_path(

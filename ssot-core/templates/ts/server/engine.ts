@@ -740,10 +740,10 @@ export class Engine {
     const update =
       b.update !== undefined && (await holds(this.db, m, id, policyWhere(m, "update", auth)));
     const del = await holds(this.db, m, id, policyWhere(m, "delete", auth));
+    const rule = async (e: Expr | undefined): Promise<boolean> =>
+      e === undefined || (await holds(this.db, m, id, toWhere(e, auth)));
     const fields: Record<string, FieldPermission> = {};
     for (const f of m.fields) {
-      const rule = async (e: Expr | undefined): Promise<boolean> =>
-        e === undefined || (await holds(this.db, m, id, toWhere(e, auth)));
       fields[f.name] = {
         read: f.output && (await rule(f.readable)),
         write: update && f.update && (await rule(f.writable)),
