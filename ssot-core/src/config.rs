@@ -21,6 +21,9 @@
 //! [compat]
 //! zod = true                          # read `/// @zod.string.min(1)` tags as @validate rules
 //!
+//! [plugins.monitoring]              # a plugin's settings (docs/plugins.md)
+//! path = "/metrics"
+//!
 //! [rust.type_attributes]              # attributes on generated Rust items ("." = every type)
 //! "." = ["#[derive(utoipa::ToSchema)]"]
 //! Post = ["#[derive(sqlx::FromRow)]"]
@@ -72,6 +75,19 @@ pub struct FileConfig {
     pub compat: FileCompat,
     #[serde(default)]
     pub rust: FileRust,
+    /// `[plugins.<name>]`: each plugin's settings, every value with its place in the file.
+    #[serde(default)]
+    pub plugins: std::collections::BTreeMap<String, Spanned<std::collections::BTreeMap<String, Spanned<toml::Value>>>>,
+}
+
+/// A plugin's `[plugins.<name>]` table.
+#[derive(Debug, Clone, Default)]
+pub struct PluginSettings {
+    pub options: crate::plugin::Options,
+    /// Where the table is in `ssot.toml` (`None` when set in build.rs).
+    pub span: Option<std::ops::Range<usize>>,
+    /// Where each value is.
+    pub keys: std::collections::BTreeMap<String, std::ops::Range<usize>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -152,6 +168,10 @@ pub struct Config {
     pub type_attributes: Vec<RustAttribute>,
     /// `[rust.field_attributes]` and the builder's `field_attribute`, in order.
     pub field_attributes: Vec<RustAttribute>,
+    /// `[plugins.<name>]` tables (and build.rs's `plugin_setting`), by plugin name.
+    pub plugin_settings: std::collections::BTreeMap<String, PluginSettings>,
+    /// The project's own plugins, beside the built-ins (`ssot_build::Config::plugin`).
+    pub plugins: crate::plugin::PluginSet,
     /// The text of `ssot.toml` and its path, when one was read (diagnostics point into it).
     pub file: Option<(PathBuf, String)>,
 }
@@ -169,6 +189,8 @@ impl Default for Config {
             zod_tags: true,
             type_attributes: Vec::new(),
             field_attributes: Vec::new(),
+            plugin_settings: Default::default(),
+            plugins: Default::default(),
             file: None,
         }
     }
@@ -224,8 +246,34 @@ impl FileConfig {
             zod_tags: self.compat.zod.unwrap_or(true),
             type_attributes: rust_attributes(&self.rust.type_attributes),
             field_attributes: rust_attributes(&self.rust.field_attributes),
+            plugin_settings: self
+                .plugins
+                .iter()
+                .map(|(name, table)| {
+                    let settings = PluginSettings {
+                        options: table.get_ref().iter().map(|(k, v)| (k.clone(), json_of_toml(v.get_ref()))).collect(),
+                        span: Some(table.span()),
+                        keys: table.get_ref().iter().map(|(k, v)| (k.clone(), v.span())).collect(),
+                    };
+                    (name.clone(), settings)
+                })
+                .collect(),
+            plugins: Default::default(),
             file,
         })
+    }
+}
+
+/// A TOML value as JSON (dates as their text).
+fn json_of_toml(v: &toml::Value) -> serde_json::Value {
+    match v {
+        toml::Value::String(s) => s.clone().into(),
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        toml::Value::Boolean(b) => (*b).into(),
+        toml::Value::Datetime(d) => d.to_string().into(),
+        toml::Value::Array(a) => a.iter().map(json_of_toml).collect(),
+        toml::Value::Table(t) => t.iter().map(|(k, v)| (k.clone(), json_of_toml(v))).collect::<serde_json::Map<_, _>>().into(),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod frontend;
 pub mod generate;
 pub mod ir;
 pub mod names;
+pub mod plugin;
 #[doc(hidden)]
 pub mod synthetic;
 pub mod writer;
@@ -172,6 +173,12 @@ pub fn analyze(mut sources: Sources, config: &Config, root: &Path) -> Result<Loa
     let config_file = config.file.as_ref().map(|(path, text)| sources.add(display_path(root, path), text.clone()));
     match annotations::apply(parsed, config, config_file) {
         Ok((ir, warns)) => {
+            let errors = plugin::check(&ir, config, config_file);
+            if !errors.is_empty() {
+                let mut diags = errors;
+                diags.extend(warnings);
+                return Err(Error::Schema(Report { sources, diagnostics: diags }));
+            }
             warnings.extend(warns);
             Ok(Loaded { ir, warnings: (!warnings.is_empty()).then(|| Report { sources: sources.clone(), diagnostics: warnings }), sources })
         }

@@ -125,10 +125,11 @@ fn stats(root: &Path, files: &BTreeMap<String, String>, extra: &[PathBuf]) -> Re
     Ok(out)
 }
 
-/// A page of the admin UI (`app/**/page.tsx`): the user may replace or wrap it, and a page that
-/// differs from what ssot last wrote there (or that was there before ssot) is theirs.
+/// A page of the admin UI (`app/**/page.tsx`) or the server's `src/server/custom.ts` (the
+/// user's plugins): the user may replace or wrap it, and one that differs from what ssot last
+/// wrote there (or that was there before ssot) is theirs.
 pub fn user_replaceable(key: &str) -> bool {
-    key.starts_with("app/") && key.ends_with("page.tsx")
+    (key.starts_with("app/") && key.ends_with("page.tsx")) || key == "src/server/custom.ts"
 }
 
 pub fn hash(text: &str) -> String {

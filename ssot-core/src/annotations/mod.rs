@@ -599,7 +599,7 @@ impl ModelCx<'_, '_> {
                 "service" => {
                     let pos = args.positional();
                     let plugin = match pos.first() {
-                        Some(RawValue::Ident { name, .. }) => Some(name.clone()),
+                        Some(RawValue::Ident { name, span }) => Some((name.clone(), *span)),
                         Some(other) => {
                             self.diags.push(Diagnostic::error(
                                 format!("@@service needs a plugin name first, found {}", other.describe()),
@@ -618,9 +618,11 @@ impl ModelCx<'_, '_> {
                     for extra in pos.iter().skip(1) {
                         self.diags.push(Diagnostic::error("@@service options must be named (`key: value`)", extra.span()));
                     }
-                    let options = a.args.iter().filter_map(|x| x.name.as_ref().map(|(n, _)| (n.clone(), json_of(&x.value)))).collect();
-                    if let Some(plugin) = plugin {
-                        out.services.push(Service { plugin, options });
+                    let named = || a.args.iter().filter_map(|x| x.name.as_ref().map(|(n, s)| (n, *s, &x.value)));
+                    let options = named().map(|(n, _, v)| (n.clone(), json_of(v))).collect();
+                    let option_spans = named().map(|(n, s, v)| (n.clone(), (s, v.span()))).collect();
+                    if let Some((plugin, span)) = plugin {
+                        out.services.push(Service { plugin, options, span, option_spans });
                     }
                 }
                 "rateLimit" => {

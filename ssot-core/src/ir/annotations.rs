@@ -50,6 +50,12 @@ pub struct Policy {
 pub struct Service {
     pub plugin: String,
     pub options: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The plugin's name in the annotation, for diagnostics.
+    #[serde(skip)]
+    pub span: crate::diagnostics::Span,
+    /// Each option's key and value, for diagnostics.
+    #[serde(skip)]
+    pub option_spans: std::collections::BTreeMap<String, (crate::diagnostics::Span, crate::diagnostics::Span)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -139,14 +139,26 @@ fn modules(ir: &Ir, config: &Config) -> Files {
             ],
         ),
     );
-    for (path, text) in server::generate(ir, config) {
+    // The active plugins' contributions, in their order (checked when the schema was loaded:
+    // they write only under `plugins/` folders and serve routes of their own).
+    let plugins: Vec<(String, crate::plugin::Contribution)> = if server::has_server(ir) {
+        crate::plugin::active(ir, config).iter().map(|a| (a.plugin.name().to_owned(), a.plugin.generate(&a.cx))).collect()
+    } else {
+        Vec::new()
+    };
+    for (path, text) in server::generate(ir, config, &plugins) {
         put(path, text);
     }
     for (path, text) in ui::generate(ir, config) {
         put(path, text);
     }
-    for (path, text) in project::generate(ir, config) {
+    for (path, text) in project::generate(ir, config, &plugins) {
         put(path, text);
+    }
+    for (_, c) in &plugins {
+        for (path, text) in &c.files {
+            files.insert(path.clone(), text.clone());
+        }
     }
     files
 }

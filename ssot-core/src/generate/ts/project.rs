@@ -51,7 +51,7 @@ fn version(name: &str) -> &'static str {
     VERSIONS.iter().chain(super::ui::VERSIONS).find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or("*")
 }
 
-pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
+pub fn generate(ir: &Ir, config: &Config, plugins: &[(String, crate::plugin::Contribution)]) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let server = super::server::has_server(ir);
     let mut deps = serde_json::Map::new();
@@ -97,6 +97,11 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         if config.framework == Framework::Express {
             dep(&mut dev, "@types/express");
             dep(&mut dev, "@types/cors");
+        }
+        for (_, c) in plugins {
+            for (n, v) in &c.dependencies {
+                deps.insert(n.clone(), json!(v));
+            }
         }
     }
     let ui = super::ui::enabled(ir, config);
@@ -206,7 +211,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     ));
     files.push((
         ".env.template".into(),
-        if server { env_template(&ir.provider, ui) } else {
+        if server { env_template(&ir.provider, ui, plugins) } else {
         format!(
             "# {HEADER}\n# Copy to .env and fill in. The SDK reads nothing from the environment; these are for\n# the generated server and the tests that use it.\n\n# Where the API is served.\nAPI_URL=http://127.0.0.1:3000\n"
         ) },
@@ -282,7 +287,7 @@ fn md_table(rows: &[[&str; 2]]) -> String {
 }
 
 /// Every variable the generated server reads, with its default.
-fn env_template(provider: &str, ui: bool) -> String {
+fn env_template(provider: &str, ui: bool, plugins: &[(String, crate::plugin::Contribution)]) -> String {
     let url = match provider {
         "sqlite" => "file:./dev.db",
         "mysql" => "mysql://user:password@127.0.0.1:3306/app",
@@ -338,7 +343,7 @@ WS_MAX_MESSAGE_BYTES=65536
 WS_MAX_BUFFER_BYTES=1048576
 WS_HEARTBEAT_MS=30000
 WS_MAX_SUBSCRIPTIONS=100
-{}",
+{}{}",
         if ui {
             "
 # The admin UI (`npm run dev` starts it beside the API): where the browser finds the API, and
@@ -348,6 +353,22 @@ UI_PORT=3001
 "
         } else {
             ""
-        }
+        },
+        plugin_env(plugins)
     )
+}
+
+/// The plugins' variables, under a heading per plugin.
+fn plugin_env(plugins: &[(String, crate::plugin::Contribution)]) -> String {
+    let mut out = String::new();
+    for (name, c) in plugins.iter().filter(|(_, c)| !c.env.is_empty()) {
+        out.push_str(&format!("\n# Plugin `{name}`.\n"));
+        for v in &c.env {
+            for l in v.doc.lines() {
+                out.push_str(&format!("# {l}\n"));
+            }
+            out.push_str(&format!("{}={}\n", v.name, v.example));
+        }
+    }
+    out
 }

@@ -27,6 +27,7 @@ const STATIC: &[(&str, &str)] = &[
     ("src/server/engine.ts", include_str!("../../../templates/ts/server/engine.ts")),
     ("src/server/http.ts", include_str!("../../../templates/ts/server/http.ts")),
     ("src/server/start.ts", include_str!("../../../templates/ts/server/start.ts")),
+    ("src/server/plugin.ts", include_str!("../../../templates/ts/server/plugin.ts")),
     ("src/server/main.ts", include_str!("../../../templates/ts/server/main.ts")),
     ("tests/support.ts", include_str!("../../../templates/ts/server/test_support.ts")),
 ];
@@ -61,11 +62,13 @@ fn with_header(text: &str) -> String {
     format!("// {HEADER}\n\n{text}")
 }
 
-pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
+pub fn generate(ir: &Ir, config: &Config, plugins: &[(String, crate::plugin::Contribution)]) -> Vec<(String, String)> {
     let mut files = Vec::new();
     if !has_server(ir) {
         return files;
     }
+    files.push(("src/server/plugins.ts".into(), plugins_module(plugins)));
+    files.push(("src/server/custom.ts".into(), CUSTOM.to_owned()));
     for (path, text) in STATIC {
         files.push(((*path).to_owned(), with_header(text)));
     }
@@ -131,6 +134,51 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
     files.push(("tests/api.test.ts".into(), api_tests(ir, config, &models)));
     files.push(("tests/claims.ts".into(), test_claims(ir, config)));
     files
+}
+
+/// The user's plugins: written once, theirs when they change it ([`crate::writer::user_replaceable`]).
+const CUSTOM: &str = "// Your plugins: hooks on the writes of every model, routes of your own, startup and shutdown
+// (the `ServerPlugin` interface of ./plugin.ts; docs/plugins.md). ssot wrote this file once: when
+// you change it, it is yours and is never overwritten.
+import type { ServerPlugin } from \"./plugin.js\";
+
+export function plugins(): ServerPlugin[] {
+  return [];
+}
+";
+
+/// A JSON value as a TypeScript expression (plugin options).
+fn json_expr(v: &serde_json::Value) -> E {
+    match v {
+        serde_json::Value::String(s) => str_lit(s),
+        serde_json::Value::Array(items) => E::Arr(items.iter().map(json_expr).collect()),
+        serde_json::Value::Object(map) => E::Obj(map.iter().map(|(k, v)| P::Kv(crate::names::ts_key(k), json_expr(v))).collect(), false),
+        other => id(other.to_string()),
+    }
+}
+
+/// `src/server/plugins.ts`: each active plugin's server module, created with its options, then
+/// the user's (`custom.ts`).
+fn plugins_module(plugins: &[(String, crate::plugin::Contribution)]) -> String {
+    let mut imports = vec![
+        js::render(&js::import(false, &["plugins as custom".to_owned()], "./custom.js")),
+        js::render(&js::import(true, &["ServerPlugin".to_owned()], "./plugin.js")),
+    ];
+    let mut list = Vec::new();
+    for (name, c) in plugins {
+        let Some(m) = &c.server_module else { continue };
+        let alias = format!("{}Plugin", heck::ToLowerCamelCase::to_lower_camel_case(name.as_str()));
+        imports.push(format!("import * as {alias} from \"./{}.js\";", m.path));
+        list.push(call(js::member(id(alias), "create"), vec![json_expr(&m.options)]));
+    }
+    list.push(E::Spread(Box::new(call(id("custom"), vec![]))));
+    let body = js::return_stmt(&E::Arr(list));
+    let function = js::function(true, "plugins", &[], Some(&ty("ServerPlugin[]")), &body);
+    format!(
+        "// {HEADER}\n\n// The server's plugins in the order they run: those enabled in ssot.toml (docs/plugins.md),\n// then yours (custom.ts). `start()` creates them once per server.\n{}\n\n{}\n",
+        imports.join("\n"),
+        js::render(&function)
+    )
 }
 
 const PRISMA_CONFIG: &str = r#"// Prisma 7 reads the database URL from here, not from the schema.

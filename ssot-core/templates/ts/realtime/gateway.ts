@@ -17,6 +17,7 @@ import type { ChangeEvent, Engine, Row } from "../server/engine.js";
 import { presentRow } from "../server/engine.js";
 import { HttpError } from "../server/errors.js";
 import type { Logger } from "../server/logger.js";
+import type { Plugins } from "../server/plugin.js";
 import type { RateLimits } from "../server/ratelimit.js";
 import { InProcessBus, RedisBus } from "./bus.js";
 import type { Bus } from "./bus.js";
@@ -30,6 +31,7 @@ export interface RealtimeOptions {
   auth: Authenticator;
   rateLimits: RateLimits;
   log: Logger;
+  plugins: Plugins;
 }
 
 export interface Realtime {
@@ -270,6 +272,7 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
         const c = new Connection(ws, req.socket.remoteAddress ?? "unknown");
         if (v !== null) authenticate(c, v.principal, v.exp);
         connections.add(c);
+        o.plugins.socket(1);
         ws.on("message", (data) => {
           c.queue = c.queue
             .then(() => onMessage(c, data))
@@ -277,6 +280,7 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
         });
         ws.on("close", () => {
           connections.delete(c);
+          o.plugins.socket(-1);
           if (c.expiry !== null) clearTimeout(c.expiry);
         });
         ws.on("error", () => ws.terminate());

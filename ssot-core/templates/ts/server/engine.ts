@@ -28,6 +28,7 @@ import type {
 } from "../policies/index.js";
 import type { FieldError } from "./errors.js";
 import { HttpError } from "./errors.js";
+import { Plugins } from "./plugin.js";
 import { Unserializable, fromWire, parseParam, toWire } from "./wire.js";
 
 export type Row = Record<string, unknown>;
@@ -585,6 +586,8 @@ export class Engine {
     private readonly db: unknown,
     private readonly limits: Limits,
     private readonly warn: Warn = () => undefined,
+    /** The plugins' write hooks (`./plugin.ts`). */
+    private readonly plugins: Plugins = new Plugins([]),
   ) {}
 
   private emits(m: ModelSpec, event: ChangeEvent["event"]): boolean {
@@ -759,13 +762,17 @@ export class Engine {
     const rules = writableRules(m, Object.keys(input));
     // The response is built inside the transaction: if it fails, nothing stays committed.
     const { row, shown } = await this.client.$transaction(async (tx) => {
-      await checkReferences(tx, m, input, null, auth);
-      const created = await delegate(tx, m).create({ data: toData(m, input) });
+      const cx = { model: m.name, auth, db: tx };
+      const data = await this.plugins.beforeCreate(cx, input);
+      await checkReferences(tx, m, data, null, auth);
+      const created = await delegate(tx, m).create({ data: toData(m, data) });
       const id = rowId(m, created);
       if (!(await holds(tx, m, id, policyWhere(m, "create", auth)))) throw forbidden(FORBIDDEN);
       await checkWritable(tx, m, id, rules, auth);
+      await this.plugins.afterCreate(cx, created);
       return { row: created, shown: await this.one(tx, m, created, auth) };
     });
+    void this.plugins.committed({ model: m.name, operation: "create", id: rowId(m, row), auth });
     if (this.emits(m, "created")) {
       const after = await this.snapshot(this.db, m, rowId(m, row));
       this.onChange?.({ model: m.name, event: "created", before: null, after });
@@ -784,11 +791,13 @@ export class Engine {
       const rule = policyWhere(m, "update", auth);
       if (!(await holds(tx, m, id, rule))) throw forbidden(FORBIDDEN);
       await checkWritable(tx, m, id, rules, auth);
-      await checkReferences(tx, m, input, id, auth);
+      const cx = { model: m.name, auth, db: tx };
+      const data = await this.plugins.beforeUpdate(cx, id, input);
+      await checkReferences(tx, m, data, id, auth);
       before = this.emits(m, "updated") ? await this.snapshot(tx, m, id) : null;
       const updated = await delegate(tx, m).update({
         where: uniqueWhere(m, id),
-        data: toData(m, input),
+        data: toData(m, data),
       });
       const after = rowId(m, updated);
       if (!(await holds(tx, m, after, rule))) throw forbidden(FORBIDDEN);
@@ -797,8 +806,10 @@ export class Engine {
       if (readableAfterUpdate && !(await holds(tx, m, after, read))) {
         throw forbidden("After this change you could no longer read the row.");
       }
+      await this.plugins.afterUpdate(cx, updated);
       return { row: updated, shown: await this.one(tx, m, updated, auth) };
     });
+    void this.plugins.committed({ model: m.name, operation: "update", id: rowId(m, row), auth });
     if (this.emits(m, "updated")) {
       const after = await this.snapshot(this.db, m, rowId(m, row));
       this.onChange?.({ model: m.name, event: "updated", before, after });
@@ -812,10 +823,14 @@ export class Engine {
       if (!(await exists(tx, m, id, policyWhere(m, "read", auth))))
         throw new HttpError(404, "The row does not exist.");
       if (!(await holds(tx, m, id, policyWhere(m, "delete", auth)))) throw forbidden(FORBIDDEN);
+      const cx = { model: m.name, auth, db: tx };
+      await this.plugins.beforeDelete(cx, id);
       const snapshot = this.emits(m, "deleted") ? await this.snapshot(tx, m, id) : null;
       await delegate(tx, m).delete({ where: uniqueWhere(m, id) });
+      await this.plugins.afterDelete(cx, id);
       return snapshot;
     });
+    void this.plugins.committed({ model: m.name, operation: "delete", id, auth });
     if (before !== null) this.onChange?.({ model: m.name, event: "deleted", before, after: null });
   }
 }

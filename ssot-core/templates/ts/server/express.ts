@@ -11,6 +11,7 @@ import type { ApiRequest, ApiResponse, RunningServer, StartOptions } from "./htt
 import {
   allowedMethods,
   dispatch,
+  finished,
   frameworkError,
   isUtf8Json,
   problemResponse,
@@ -18,7 +19,6 @@ import {
   SECURITY_HEADERS,
   unmatched,
 } from "./http.js";
-import { logRequest } from "./logger.js";
 
 const MAX_HEADER_SIZE = 64 * 1024;
 
@@ -37,7 +37,7 @@ function send(res: Response, r: ApiResponse): void {
   if (r.principal !== undefined) locals(res).principal = r.principal;
   res.status(r.status);
   if (r.body === undefined) {
-    res.end();
+    res.end(r.text);
     return;
   }
   if (res.getHeader("content-type") === undefined)
@@ -67,7 +67,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     res.on("finish", () => {
       const l = locals(res);
-      logRequest(o.services.log, {
+      finished(o.services, {
         requestId,
         method: req.method,
         route: l.route,

@@ -10,6 +10,7 @@ import type { ApiRequest, ApiResponse, RunningServer, StartOptions } from "./htt
 import {
   allowedMethods,
   dispatch,
+  finished,
   frameworkError,
   isUtf8Json,
   problemResponse,
@@ -17,7 +18,6 @@ import {
   SECURITY_HEADERS,
   unmatched,
 } from "./http.js";
-import { logRequest } from "./logger.js";
 
 interface Meta {
   start: bigint;
@@ -38,7 +38,7 @@ async function send(reply: FastifyReply, r: ApiResponse): Promise<void> {
   reply.code(r.status);
   for (const [k, v] of Object.entries(r.headers ?? {})) reply.header(k, v);
   if (r.body === undefined) {
-    await reply.send();
+    await reply.send(r.text);
     return;
   }
   if (!reply.hasHeader("content-type"))
@@ -62,7 +62,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   });
   app.addHook("onResponse", async (req, reply) => {
     const m = meta.get(req);
-    logRequest(o.services.log, {
+    finished(o.services, {
       requestId: req.id,
       method: req.method,
       route: m?.route ?? "unmatched",

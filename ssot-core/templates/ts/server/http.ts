@@ -10,7 +10,9 @@ import type { Binding, Engine, Query } from "./engine.js";
 import { parseId } from "./engine.js";
 import type { Problem } from "./errors.js";
 import { HttpError, problem, toHttpError } from "./errors.js";
-import type { Logger } from "./logger.js";
+import type { Logger, RequestLog } from "./logger.js";
+import { logRequest } from "./logger.js";
+import type { Plugins } from "./plugin.js";
 import type { RateLimits } from "./ratelimit.js";
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -30,7 +32,10 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   status: number;
+  /** A JSON body. */
   body?: unknown;
+  /** A body sent as it is, when there is no JSON `body` (set its `content-type`). */
+  text?: string;
   headers?: Record<string, string>;
   /** The principal's id for the request log. */
   principal?: string;
@@ -42,6 +47,7 @@ export interface Services {
   rateLimits: RateLimits;
   log: Logger;
   openapi: unknown;
+  plugins: Plugins;
   /** Can the database be reached? */
   ready(): Promise<boolean>;
 }
@@ -53,14 +59,17 @@ export type Handler = (
   auth: Auth,
 ) => Promise<ApiResponse>;
 
-/** A route; `binding` is null for `/health`, `/ready` and `/openapi.json` (no auth, no rate limit). */
+/**
+ * A route; `binding` is null for `/health`, `/ready`, `/openapi.json` and plugins' routes (no
+ * auth, no rate limit).
+ */
 export type Route = {
   method: Method;
   /** Express/Fastify path syntax (`/api/posts/:id`). */
   path: string;
 } & (
   | { binding: Binding; handler: Handler }
-  | { binding: null; handler: (s: Services) => Promise<ApiResponse> }
+  | { binding: null; handler: (s: Services, req: ApiRequest) => Promise<ApiResponse> }
 );
 
 /** The id path segments of a request. */
@@ -214,7 +223,7 @@ export function problemOf(
 /** Runs one request: auth, rate limit, handler; every failure becomes problem+json. */
 export async function dispatch(s: Services, route: Route, req: ApiRequest): Promise<ApiResponse> {
   try {
-    if (route.binding === null) return await route.handler(s);
+    if (route.binding === null) return await route.handler(s, req);
     const b = route.binding;
     let auth: Auth;
     try {
@@ -237,6 +246,12 @@ export async function dispatch(s: Services, route: Route, req: ApiRequest): Prom
   } catch (e) {
     return problemResponse(e, req, s.log);
   }
+}
+
+/** After a response was sent: the request log, then the plugins' `request` hooks. */
+export function finished(s: Services, entry: RequestLog): void {
+  logRequest(s.log, entry);
+  s.plugins.request(entry);
 }
 
 /** What `startServer` of either framework adapter takes. */

@@ -1,5 +1,6 @@
-// Wires the server together: settings, database, auth, rate limits, routes and the framework
-// adapter. `main.ts` calls it; tests call it too, with a port of 0.
+// Wires the server together: settings, database, auth, rate limits, plugins, routes and the
+// framework adapter. `main.ts` calls it; tests call it too, with a port of 0 (and may pass
+// plugins of their own).
 
 import openapi from "../openapi.json" with { type: "json" };
 import { startServer } from "./app.js";
@@ -9,8 +10,11 @@ import { loadConfig } from "./config.js";
 import type { ServerConfig } from "./config.js";
 import { createDb, INSENSITIVE_SEARCH } from "./db.js";
 import { Engine } from "./engine.js";
-import type { Services } from "./http.js";
+import type { Route, Services } from "./http.js";
 import { createLogger } from "./logger.js";
+import { Plugins } from "./plugin.js";
+import type { ServerPlugin } from "./plugin.js";
+import { plugins as configured } from "./plugins.js";
 import type { Logger } from "./logger.js";
 import { RateLimits } from "./ratelimit.js";
 import { attachRealtime } from "./realtime.js";
@@ -21,9 +25,13 @@ export interface Started extends RunningServer {
   log: Logger;
 }
 
-export async function start(overrides: Partial<ServerConfig> = {}): Promise<Started> {
+export async function start(
+  overrides: Partial<ServerConfig> = {},
+  extraPlugins: readonly ServerPlugin[] = [],
+): Promise<Started> {
   const config = { ...loadConfig(), ...overrides };
   const log = createLogger(config.logLevel);
+  const plugins = new Plugins([...configured(), ...extraPlugins], log);
   if (config.jwtSecret === null && config.jwtPublicKey === null && config.jwksUrl === null) {
     log.warn("no JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL: bearer tokens are refused");
   }
@@ -36,6 +44,7 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
       insensitiveSearch: INSENSITIVE_SEARCH,
     },
     (info, message) => log.warn(info, message),
+    plugins,
   );
   const auth = new Authenticator(config);
   const rateLimits = new RateLimits(
@@ -50,6 +59,7 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
     rateLimits,
     log,
     openapi,
+    plugins,
     ready: async () => {
       try {
         await db.$queryRawUnsafe("SELECT 1");
@@ -59,9 +69,13 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
       }
     },
   };
+  await plugins.start({ services, config, log });
+  const pluginRoutes: Route[] = plugins
+    .routes()
+    .map((r) => ({ method: r.method, path: r.path, binding: null, handler: r.handler }));
   const server = await startServer({
     services,
-    routes,
+    routes: [...pluginRoutes, ...routes],
     host: config.host,
     port: config.port,
     bodyLimit: config.bodyLimit,
@@ -74,6 +88,7 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
     auth,
     rateLimits,
     log,
+    plugins,
   });
   log.info({ url: server.url }, "listening");
   return {
@@ -84,6 +99,7 @@ export async function start(overrides: Partial<ServerConfig> = {}): Promise<Star
       await realtime.close();
       await server.close();
       rateLimits.close();
+      await plugins.stop();
       await db.$disconnect();
     },
   };

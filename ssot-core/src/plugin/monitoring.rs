@@ -1,0 +1,68 @@
+//! `monitoring`: Prometheus metrics of the generated server (requests by route pattern and
+//! status, latency histograms, committed writes, WebSocket connections, Node's process metrics)
+//! at `/metrics`, behind `METRICS_TOKEN` when it is set.
+
+use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule};
+use serde_json::json;
+
+pub struct Monitoring;
+
+const OPTIONS: &[OptionSpec] = &[
+    OptionSpec::optional("path", OptionType::String, "where the metrics are served (default \"/metrics\")"),
+    OptionSpec::optional("process_metrics", OptionType::Bool, "Node's process metrics too: CPU, memory, event loop (default true)"),
+];
+
+fn path(options: &Options) -> String {
+    options.get("path").and_then(|v| v.as_str()).unwrap_or("/metrics").to_owned()
+}
+
+impl Plugin for Monitoring {
+    fn name(&self) -> &str {
+        "monitoring"
+    }
+
+    fn options(&self) -> &[OptionSpec] {
+        OPTIONS
+    }
+
+    fn check_options(&self, options: &Options) -> Vec<(String, String)> {
+        let p = path(options);
+        let valid = p.starts_with('/')
+            && p.len() > 1
+            && p[1..].split('/').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+        if valid {
+            Vec::new()
+        } else {
+            vec![(
+                "path".into(),
+                format!("`{p}` is not a path: write it like \"/metrics\" (letters, digits, `-`, `_`, `.` between slashes)"),
+            )]
+        }
+    }
+
+    fn routes(&self, cx: &PluginCx) -> Vec<Route> {
+        vec![Route { method: "GET", path: path(cx.options) }]
+    }
+
+    fn generate(&self, cx: &PluginCx) -> Contribution {
+        let mut c = Contribution::default();
+        c.files.insert(
+            "src/server/plugins/monitoring.ts".into(),
+            format!("// {}\n\n{}", crate::generate::HEADER, include_str!("../../templates/ts/plugins/monitoring.ts")),
+        );
+        c.server_module = Some(ServerModule {
+            path: "plugins/monitoring".into(),
+            options: json!({
+                "path": path(cx.options),
+                "processMetrics": cx.options.get("process_metrics").and_then(|v| v.as_bool()).unwrap_or(true),
+            }),
+        });
+        c.dependencies.insert("prom-client".into(), "15.1.3".into());
+        c.env.push(EnvVar {
+            name: "METRICS_TOKEN".into(),
+            doc: format!("Monitoring: the bearer token a scraper must send to {} (empty: open to every caller).", path(cx.options)),
+            example: String::new(),
+        });
+        c
+    }
+}
