@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 pub use ssot_core::Error;
 pub use ssot_core::config::{Framework, ServerMode};
+/// The plugin trait and its types, for plugins of your own ([`Config::plugin`]).
+pub use ssot_core::plugin;
 
 /// Builder for one generation run.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +38,7 @@ pub struct Config {
     mode: Option<ServerMode>,
     type_attributes: Vec<(String, String)>,
     field_attributes: Vec<(String, String)>,
+    plugins: ssot_core::plugin::PluginSet,
     emit_rerun: bool,
 }
 
@@ -132,6 +135,25 @@ impl Config {
         self
     }
 
+    /// A plugin of your own beside the built-ins (docs/plugins.md): `@@service(<name>)` and
+    /// `[plugins.<name>]` then configure it like a built-in, with the same checks.
+    ///
+    /// ```no_run
+    /// use ssot_build::plugin::{Contribution, Plugin, PluginCx};
+    ///
+    /// struct Audit;
+    /// impl Plugin for Audit {
+    ///     fn name(&self) -> &str { "audit" }
+    ///     fn generate(&self, _cx: &PluginCx) -> Contribution { Contribution::default() }
+    /// }
+    ///
+    /// ssot_build::Config::new().plugin(Audit).compile().unwrap();
+    /// ```
+    pub fn plugin(&mut self, plugin: impl ssot_core::plugin::Plugin + 'static) -> &mut Self {
+        self.plugins.push(plugin);
+        self
+    }
+
     /// Whether to print `cargo:rerun-if-changed` lines (default: yes). Turn off when calling
     /// from something other than a build script.
     ///
@@ -198,6 +220,7 @@ impl Config {
         }
         project.config.type_attributes.extend(added(&self.type_attributes));
         project.config.field_attributes.extend(added(&self.field_attributes));
+        project.config.plugins.0.extend(self.plugins.0.iter().cloned());
         let loaded = project.load()?;
         if let (Some(w), true) = (&loaded.warnings, self.emit_rerun) {
             for (_, line) in w.short_lines() {

@@ -125,11 +125,13 @@ fn stats(root: &Path, files: &BTreeMap<String, String>, extra: &[PathBuf]) -> Re
     Ok(out)
 }
 
-/// A page of the admin UI (`app/**/page.tsx`) or the server's `src/server/custom.ts` (the
-/// user's plugins): the user may replace or wrap it, and one that differs from what ssot last
-/// wrote there (or that was there before ssot) is theirs.
+/// A page of the admin UI (`app/**/page.tsx`), the server's `src/server/custom.ts` (the user's
+/// plugins) or a message template of the email plugin: the user may replace or wrap it, and
+/// one that differs from what ssot last wrote there (or that was there before ssot) is theirs.
 pub fn user_replaceable(key: &str) -> bool {
-    (key.starts_with("app/") && key.ends_with("page.tsx")) || key == "src/server/custom.ts"
+    (key.starts_with("app/") && key.ends_with("page.tsx"))
+        || key == "src/server/custom.ts"
+        || (key.starts_with("src/server/plugins/templates/") && key != "src/server/plugins/templates/index.ts")
 }
 
 pub fn hash(text: &str) -> String {

@@ -10,7 +10,7 @@ root=$(cd ../.. && pwd)
 echo "-- npm ci (tests/ts)"
 npm ci --no-audit --no-fund --loglevel=error
 echo "-- generate the trees"
-cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
+cargo build --locked -q -p ssot-cli -p ssot-plugin-author --manifest-path "$root/Cargo.toml"
 rm -rf "$root/target/ts"
 for dir in "$root"/tests/fixtures/*/ "$root/examples/blog/"; do
   name=$(basename "$dir")
@@ -18,7 +18,9 @@ for dir in "$root"/tests/fixtures/*/ "$root/examples/blog/"; do
 done
 # A backend-only tree (`--no-hooks`): no React hooks and no UI, and still every gate.
 "$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$root/target/ts/blog-backend" --no-hooks >/dev/null
-echo "-- the TypeScript examples of docs/typescript.md join the example's tree"
+# A plugin written outside ssot (tests/plugin-author: a crate on ssot-core) in a tree of its own.
+"$root/target/debug/plugin-author-tree" "$root/tests/plugin-author/schema" "$root/target/ts/plugin-author"
+echo "-- the TypeScript examples of docs/typescript.md, realtime.md and plugins.md join the example's tree"
 node doc-examples.mjs "$root/target/ts/blog"
 echo "-- quality gates"
 node check-tree.mjs "$root"/target/ts/*

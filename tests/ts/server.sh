@@ -13,12 +13,16 @@ ssot="$root/target/debug/ssot"
 prisma="$here/node_modules/prisma/build/index.js"
 export PRISMA_HIDE_UPDATE_MESSAGE=1
 export JWT_SECRET="e2e-secret-$(date +%s)-0123456789abcdef"
+# The monitoring plugin's /metrics (examples/blog/ssot.toml) wants this bearer token.
+export METRICS_TOKEN="e2e-metrics-$(date +%s)-fedcba9876543210"
 rm -rf "$out" && mkdir -p "$out"
 cargo build --locked -q -p ssot-cli -p blog -p ssot-compile-tests --bins --manifest-path "$root/Cargo.toml"
 
 # Ports: E2E_PORT_BASE (servers, default 3400; +101..+104 for the two-instance runs),
 # E2E_PG_PORT and E2E_REDIS_PORT, so that a second run can go beside CI's.
 base=${E2E_PORT_BASE:-3400}
+# The email plugin's messages go to a local SMTP server that plugins.e2e.test.ts listens on.
+export SMTP_PORT=$((base + 150))
 pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
 trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true' EXIT
 
@@ -65,7 +69,7 @@ start_server() {
   local tree=$1 port=$2
   # What `npm run build` and `npm start` do: the server's JavaScript in dist/, run by node.
   build_js "$tree"
-  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
+  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
     WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     exec node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
@@ -196,6 +200,17 @@ api_suites() { # LABEL PORT TREE DB
   rm -f "$tree/tests/hooks.live.test.ts"
 }
 
+# The plugins of the TypeScript server: monitoring (/metrics under load) and the user's custom.ts.
+plugin_suite() { # LABEL PORT
+  local log
+  if log=$(API_URL="http://127.0.0.1:$2" node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
+    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1))" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+    result "$1: plugins suite" 1
+  fi
+}
+
 port=$base
 for db in postgresql sqlite; do
   only blog || continue
@@ -207,9 +222,18 @@ for db in postgresql sqlite; do
       tree="$out/blog-$db-$fw-$mode"
       echo "-- $label"
       prepare "$tree" "$src" "$fw" "$mode" "$db"
+      # A user's plugin in the tree's custom.ts; generating again must keep it (it is theirs).
+      cp "$here/plugin-fixture/custom.ts" "$tree/src/server/custom.ts"
+      if "$ssot" generate --root "$src" --ts-out "$tree" --framework "$fw" --mode "$mode" 2>&1 | grep -q "1 yours kept" \
+        && cmp -s "$here/plugin-fixture/custom.ts" "$tree/src/server/custom.ts"; then
+        result "$label: the user's custom.ts survives generation" 0
+      else
+        result "$label: the user's custom.ts survives generation" 1
+      fi
       port=$((port + 1))
       start_server "$tree" $port
       api_suites "$label" "$port" "$tree" "$db"
+      plugin_suite "$label" "$port"
       stop_server
       # Logs: one JSON object per line with a request id; no secrets, tokens or @writeOnly values.
       if node -e '
@@ -217,7 +241,7 @@ for db in postgresql sqlite; do
         let requests = 0;
         for (const l of lines) { const o = JSON.parse(l); if (o.msg === "request") { requests++; if (!o.requestId || !o.route || !o.status) process.exit(1); } }
         if (requests < 50) process.exit(1);
-      ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET" "$tree/server.log"; then
+       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN" "$tree/server.log"; then
         result "$label: structured logs without secrets" 0
       else
         result "$label: structured logs without secrets" 1

@@ -14,6 +14,7 @@
 //! Built-ins live in this module ([`builtins`]); a project's own plugins are registered with
 //! [`Config::plugins`](crate::config::Config) (`ssot_build::Config::plugin` in build.rs).
 
+mod email;
 mod monitoring;
 
 use crate::config::Config;
@@ -25,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use email::Email;
 pub use monitoring::Monitoring;
 
 /// Option values, by key (JSON: strings, numbers, booleans, lists).
@@ -125,6 +127,8 @@ pub struct Contribution {
     pub server_module: Option<ServerModule>,
     /// npm packages the tree's `package.json` gains: name → version range.
     pub dependencies: BTreeMap<String, String>,
+    /// npm packages for development only (types).
+    pub dev_dependencies: BTreeMap<String, String>,
     pub env: Vec<EnvVar>,
 }
 
@@ -209,7 +213,7 @@ impl PluginSet {
 
 /// The built-in plugins.
 pub fn builtins() -> Vec<Arc<dyn Plugin>> {
-    vec![Arc::new(Monitoring)]
+    vec![Arc::new(Email), Arc::new(Monitoring)]
 }
 
 /// Every plugin known to `config`: built-ins first, then the project's own.
@@ -442,6 +446,15 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
     let mut conflicts = BTreeSet::new();
     for a in &active {
         let name = a.plugin.name();
+        if !config.plugin_settings.contains_key(name) {
+            let required: Vec<String> = a.plugin.options().iter().filter(|o| o.required).map(|o| format!("`{}`", o.name)).collect();
+            if !required.is_empty() {
+                diags.push(
+                    located(format!("the `{name}` plugin needs [plugins.{name}] in ssot.toml"), span_of(name))
+                        .with_label(format!("with {}", required.join(", "))),
+                );
+            }
+        }
         for dep in a.plugin.requires() {
             if !is_active(dep) {
                 diags.push(

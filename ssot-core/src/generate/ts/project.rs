@@ -102,6 +102,9 @@ pub fn generate(ir: &Ir, config: &Config, plugins: &[(String, crate::plugin::Con
             for (n, v) in &c.dependencies {
                 deps.insert(n.clone(), json!(v));
             }
+            for (n, v) in &c.dev_dependencies {
+                dev.insert(n.clone(), json!(v));
+            }
         }
     }
     let ui = super::ui::enabled(ir, config);

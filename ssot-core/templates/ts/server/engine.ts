@@ -28,7 +28,7 @@ import type {
 } from "../policies/index.js";
 import type { FieldError } from "./errors.js";
 import { HttpError } from "./errors.js";
-import { Plugins } from "./plugin.js";
+import { caller, Plugins } from "./plugin.js";
 import { Unserializable, fromWire, parseParam, toWire } from "./wire.js";
 
 export type Row = Record<string, unknown>;
@@ -762,7 +762,7 @@ export class Engine {
     const rules = writableRules(m, Object.keys(input));
     // The response is built inside the transaction: if it fails, nothing stays committed.
     const { row, shown } = await this.client.$transaction(async (tx) => {
-      const cx = { model: m.name, auth, db: tx };
+      const cx = { model: m.name, auth: caller(auth), db: tx };
       const data = await this.plugins.beforeCreate(cx, input);
       await checkReferences(tx, m, data, null, auth);
       const created = await delegate(tx, m).create({ data: toData(m, data) });
@@ -772,7 +772,13 @@ export class Engine {
       await this.plugins.afterCreate(cx, created);
       return { row: created, shown: await this.one(tx, m, created, auth) };
     });
-    void this.plugins.committed({ model: m.name, operation: "create", id: rowId(m, row), auth });
+    void this.plugins.committed({
+      model: m.name,
+      operation: "create",
+      id: rowId(m, row),
+      row,
+      auth: caller(auth),
+    });
     if (this.emits(m, "created")) {
       const after = await this.snapshot(this.db, m, rowId(m, row));
       this.onChange?.({ model: m.name, event: "created", before: null, after });
@@ -791,7 +797,7 @@ export class Engine {
       const rule = policyWhere(m, "update", auth);
       if (!(await holds(tx, m, id, rule))) throw forbidden(FORBIDDEN);
       await checkWritable(tx, m, id, rules, auth);
-      const cx = { model: m.name, auth, db: tx };
+      const cx = { model: m.name, auth: caller(auth), db: tx };
       const data = await this.plugins.beforeUpdate(cx, id, input);
       await checkReferences(tx, m, data, id, auth);
       before = this.emits(m, "updated") ? await this.snapshot(tx, m, id) : null;
@@ -809,7 +815,13 @@ export class Engine {
       await this.plugins.afterUpdate(cx, updated);
       return { row: updated, shown: await this.one(tx, m, updated, auth) };
     });
-    void this.plugins.committed({ model: m.name, operation: "update", id: rowId(m, row), auth });
+    void this.plugins.committed({
+      model: m.name,
+      operation: "update",
+      id: rowId(m, row),
+      row,
+      auth: caller(auth),
+    });
     if (this.emits(m, "updated")) {
       const after = await this.snapshot(this.db, m, rowId(m, row));
       this.onChange?.({ model: m.name, event: "updated", before, after });
@@ -819,18 +831,24 @@ export class Engine {
 
   async delete(b: Binding, id: unknown[], auth: Auth): Promise<void> {
     const m = b.spec;
-    const before = await this.client.$transaction(async (tx) => {
+    const { before, row } = await this.client.$transaction(async (tx) => {
       if (!(await exists(tx, m, id, policyWhere(m, "read", auth))))
         throw new HttpError(404, "The row does not exist.");
       if (!(await holds(tx, m, id, policyWhere(m, "delete", auth)))) throw forbidden(FORBIDDEN);
-      const cx = { model: m.name, auth, db: tx };
+      const cx = { model: m.name, auth: caller(auth), db: tx };
       await this.plugins.beforeDelete(cx, id);
       const snapshot = this.emits(m, "deleted") ? await this.snapshot(tx, m, id) : null;
-      await delegate(tx, m).delete({ where: uniqueWhere(m, id) });
-      await this.plugins.afterDelete(cx, id);
-      return snapshot;
+      const deleted = await delegate(tx, m).delete({ where: uniqueWhere(m, id) });
+      await this.plugins.afterDelete(cx, deleted);
+      return { before: snapshot, row: deleted };
     });
-    void this.plugins.committed({ model: m.name, operation: "delete", id, auth });
+    void this.plugins.committed({
+      model: m.name,
+      operation: "delete",
+      id,
+      row,
+      auth: caller(auth),
+    });
     if (before !== null) this.onChange?.({ model: m.name, event: "deleted", before, after: null });
   }
 }

@@ -4,6 +4,7 @@
 // own (`custom.ts`) are listed in `plugins.ts` and run in that order.
 
 import type { Auth } from "../policies/index.js";
+import type { Principal } from "./claims.js";
 import type { ServerConfig } from "./config.js";
 import type { ApiRequest, ApiResponse, Method, Services } from "./http.js";
 import type { Logger } from "./logger.js";
@@ -11,11 +12,13 @@ import type { Logger } from "./logger.js";
 /** A row or an input as the wire format writes it (field name → value). */
 export type Data = Record<string, unknown>;
 
+/** The caller, with the claims of `[auth.claims]` (null: anonymous). */
+export type Caller = Principal | null;
+
 export interface WriteContext {
   /** The model's name as the schema writes it (`Post`). */
   model: string;
-  /** The caller, after authentication. */
-  auth: Auth;
+  auth: Caller;
   /**
    * The Prisma transaction of the write: what a hook writes through it commits or rolls back
    * with the write. Cast it to the generated Prisma client's transaction type to use it.
@@ -29,7 +32,9 @@ export interface Committed {
   operation: "create" | "update" | "delete";
   /** The row's id values, in the order of the model's id fields. */
   id: unknown[];
-  auth: Auth;
+  /** The row as stored (for a delete: as it was), every field as Prisma returns it. */
+  row: Data;
+  auth: Caller;
 }
 
 /**
@@ -49,7 +54,7 @@ export interface ModelHooks {
   ): Promise<Data | undefined> | Data | undefined;
   afterUpdate?(cx: WriteContext, row: Data): Promise<void> | void;
   beforeDelete?(cx: WriteContext, id: unknown[]): Promise<void> | void;
-  afterDelete?(cx: WriteContext, id: unknown[]): Promise<void> | void;
+  afterDelete?(cx: WriteContext, row: Data): Promise<void> | void;
   committed?(e: Committed): Promise<void> | void;
 }
 
@@ -90,6 +95,11 @@ export interface ServerPlugin {
   start?(cx: PluginContext): Promise<void> | void;
   /** At shutdown, after the server stopped listening. */
   stop?(): Promise<void> | void;
+}
+
+/** The caller as hooks see it: every principal was parsed by `PrincipalSchema` (`./auth.ts`). */
+export function caller(auth: Auth): Caller {
+  return auth as Caller;
 }
 
 /** The plugins of a server, in order. */
@@ -141,8 +151,8 @@ export class Plugins {
     for (const h of this.hooks(cx.model)) await h.beforeDelete?.(cx, id);
   }
 
-  async afterDelete(cx: WriteContext, id: unknown[]): Promise<void> {
-    for (const h of this.hooks(cx.model)) await h.afterDelete?.(cx, id);
+  async afterDelete(cx: WriteContext, row: Data): Promise<void> {
+    for (const h of this.hooks(cx.model)) await h.afterDelete?.(cx, row);
   }
 
   /** Runs the `committed` hooks; a failing one is logged and the others still run. */

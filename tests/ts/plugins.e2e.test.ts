@@ -1,0 +1,288 @@
+// The plugins of the generated TypeScript blog server, run by tests/ts/server.sh against a running
+// server (API_URL) started with METRICS_TOKEN and SMTP_URL: the built-in monitoring plugin
+// ([plugins.monitoring] in examples/blog/ssot.toml), scraped under load; the email plugin, whose
+// messages a local SMTP server (smtp-server, on SMTP_PORT) receives; and a user's plugin
+// (tests/ts/plugin-fixture/custom.ts, copied into the tree as its src/server/custom.ts) whose
+// write hooks refuse, change and roll back writes.
+
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { SignJWT } from "jose";
+import { SMTPServer } from "smtp-server";
+import { WebSocket } from "ws";
+
+const API = process.env.API_URL ?? "http://127.0.0.1:3000";
+const SECRET = new TextEncoder().encode(process.env.JWT_SECRET ?? "");
+const METRICS_TOKEN = process.env.METRICS_TOKEN ?? "";
+const run = Date.now().toString(36);
+let admin: string;
+
+interface Res {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: () => Record<string, unknown>;
+}
+
+async function call(method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<Res> {
+  const headers: Record<string, string> = {};
+  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(API + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+}
+
+async function scrape(): Promise<string> {
+  const r = await call("GET", "/metrics", { token: METRICS_TOKEN });
+  assert.equal(r.status, 200, r.text);
+  return r.text;
+}
+
+/** The value of one sample (`name{labels} value`); 0 when the series does not exist yet. */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const open = line.indexOf("{");
+    const close = line.lastIndexOf("}");
+    const have = open >= 0 && line.startsWith(name + "{") ? line.slice(open + 1, close).split(",") : [];
+    if (want.length === have.length && want.every((w) => have.includes(w))) {
+      return Number(line.slice((close >= 0 && line.startsWith(name + "{") ? close : name.length) + 1).trim());
+    }
+  }
+  return 0;
+}
+
+/** Runs `n` calls of `f`, `concurrency` at a time. */
+async function burst(n: number, concurrency: number, f: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await f(next++);
+    }),
+  );
+}
+
+before(async () => {
+  admin = await new SignJWT({ id: 1_000_000, role: "ADMIN" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(SECRET);
+});
+
+describe("monitoring plugin", () => {
+  it("serves /metrics only to a caller with METRICS_TOKEN", async () => {
+    assert.ok(METRICS_TOKEN.length >= 16, "server.sh starts the server with a METRICS_TOKEN");
+    for (const token of [undefined, "wrong", METRICS_TOKEN.replace(/.$/, "x"), admin]) {
+      const r = await call("GET", "/metrics", token !== undefined ? { token } : {});
+      assert.equal(r.status, 401, `token ${token}: ${r.text}`);
+      assert.match(r.headers.get("content-type") ?? "", /application\/problem\+json/);
+      assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="metrics"');
+    }
+    const ok = await call("GET", "/metrics", { token: METRICS_TOKEN });
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    assert.equal(ok.headers.get("cache-control"), "no-store");
+    assert.equal(ok.headers.get("x-content-type-options"), "nosniff");
+    assert.match(ok.text, /^# HELP http_requests_total /m);
+    assert.match(ok.text, /^process_resident_memory_bytes \d+/m, "Node's process metrics");
+    const post = await call("POST", "/metrics", { token: METRICS_TOKEN, body: {} });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get("allow"), "GET");
+  });
+
+  it("counts every request of a concurrent burst by route pattern and status", async () => {
+    const ok = { method: "GET", route: "/api/tags", status: "200" };
+    const missing = { method: "GET", route: "/api/tags/:id", status: "404" };
+    const before = await scrape();
+    const started = Date.now();
+    await burst(300, 30, async (i) => {
+      const r = i % 3 === 2 ? await call("GET", `/api/tags/${900_000_000 + i}`) : await call("GET", "/api/tags");
+      assert.equal(r.status, i % 3 === 2 ? 404 : 200, r.text);
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    assert.equal(delta("http_requests_total", ok), 200);
+    assert.equal(delta("http_requests_total", missing), 100);
+    assert.equal(delta("http_request_duration_seconds_count", ok), 200);
+    assert.equal(delta("http_request_duration_seconds_bucket", { le: "+Inf", ...ok }), 200);
+    // Buckets are cumulative, and no request of the burst took longer than the burst.
+    const sum = delta("http_request_duration_seconds_sum", ok);
+    assert.ok(sum > 0 && sum <= seconds * 30, `latency sum ${sum} s for a ${seconds} s burst`);
+    assert.ok(delta("http_request_duration_seconds_bucket", { le: "0.005", ...ok }) <= delta("http_request_duration_seconds_bucket", { le: "10", ...ok }));
+    // Paths asked for are never labels: only patterns.
+    assert.doesNotMatch(after, /route="[^"]*9000000\d\d/, "a requested id became a label");
+    console.log(`# monitoring: 300 requests in ${seconds.toFixed(2)} s, all counted (200 + 100), scraped twice`);
+  });
+
+  it("counts committed writes and open WebSockets, and labels no value, token or principal", async () => {
+    const before = await scrape();
+    const name = `metric-${run}`;
+    const created = await call("POST", "/api/tags", { token: admin, body: { name } });
+    assert.equal(created.status, 201, created.text);
+    const refused = await call("POST", "/api/tags", { token: admin, body: { name: "Not Valid" } });
+    assert.equal(refused.status, 400);
+    const sockets = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(API.replace(/^http/, "ws") + "/ws", ["bearer", admin]);
+            ws.once("open", () => resolve(ws));
+            ws.once("error", reject);
+          }),
+      ),
+    );
+    const during = await scrape();
+    assert.equal(sample(during, "writes_total", { model: "Tag", operation: "create" }) - sample(before, "writes_total", { model: "Tag", operation: "create" }), 1, "one committed create; the refused one is not a write");
+    assert.equal(sample(during, "realtime_connections", {}) - sample(before, "realtime_connections", {}), 3);
+    await Promise.all(sockets.map((ws) => new Promise((r) => { ws.once("close", r); ws.close(); })));
+    let after = await scrape();
+    for (let i = 0; i < 50 && sample(after, "realtime_connections", {}) !== sample(before, "realtime_connections", {}); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await scrape();
+    }
+    assert.equal(sample(after, "realtime_connections", {}), sample(before, "realtime_connections", {}));
+    for (const secret of [name, admin, METRICS_TOKEN, '"1000000"', "principal"]) {
+      assert.ok(!after.includes(secret), `${secret} appears in the metrics`);
+    }
+  });
+});
+
+describe("a user's plugin (src/server/custom.ts)", () => {
+  interface Entry {
+    hook: string;
+    model: string;
+    principal: unknown;
+    what: unknown;
+  }
+  async function audit(): Promise<Entry[]> {
+    const r = await call("GET", "/plugin/audit");
+    assert.equal(r.status, 200, r.text);
+    const body = r.json() as { started: boolean; audit: Entry[] };
+    assert.equal(body.started, true, "start() ran before the server listened");
+    return body.audit;
+  }
+  async function tagNamed(name: string): Promise<unknown[]> {
+    const r = await call("GET", `/api/tags?filter[name][equals]=${encodeURIComponent(name)}`);
+    assert.equal(r.status, 200, r.text);
+    return r.json().data as unknown[];
+  }
+  /** Waits for `committed` hooks, which run after the response. */
+  async function eventually(check: (a: Entry[]) => boolean): Promise<Entry[]> {
+    for (let i = 0; i < 50; i++) {
+      const a = await audit();
+      if (check(a)) return a;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return audit();
+  }
+
+  it("runs before, after and committed hooks with the caller, and may change the input", async () => {
+    const r = await call("POST", "/api/tags", { token: admin, body: { name: `t${run}-changed-by-hook` } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json().name, `t${run}-changed`, "beforeCreate changed the input");
+    const id = r.json().id;
+    const a = await eventually((a) => a.some((e) => e.hook === "committed create" && e.what === id));
+    const mine = a.filter((e) => e.model === "Tag" && (e.what === id || e.what === `t${run}-changed-by-hook`));
+    assert.deepEqual(
+      mine.map((e) => [e.hook, e.model, e.principal]),
+      [
+        ["beforeCreate", "Tag", 1_000_000],
+        ["afterCreate", "Tag", 1_000_000],
+        ["committed create", "Tag", 1_000_000],
+      ],
+    );
+    const del = await call("DELETE", `/api/tags/${id}`, { token: admin });
+    assert.equal(del.status, 204);
+    const after = await eventually((a) => a.some((e) => e.hook === "committed delete" && e.what === id));
+    assert.deepEqual(
+      after.filter((e) => e.model === "Tag" && e.what === id).map((e) => e.hook),
+      ["afterCreate", "committed create", "beforeDelete", "committed delete"],
+    );
+  });
+
+  it("a before-hook refuses a write with its own problem: nothing is written", async () => {
+    const r = await call("POST", "/api/tags", { token: admin, body: { name: "refused-by-hook" } });
+    assert.equal(r.status, 422, r.text);
+    assert.match(r.headers.get("content-type") ?? "", /application\/problem\+json/);
+    assert.deepEqual(r.json().errors, [{ path: "name", message: "refused by a hook" }]);
+    assert.deepEqual(await tagNamed("refused-by-hook"), []);
+    const a = await audit();
+    const i = a.findIndex((e) => e.hook === "beforeCreate" && e.what === "refused-by-hook");
+    assert.ok(i >= 0, "the before-hook saw the input");
+    assert.notEqual(a[i + 1]?.hook, "afterCreate", "no write, so no after-hook");
+  });
+
+  it("an after-hook that throws rolls the write back: the row never existed", async () => {
+    const r = await call("POST", "/api/tags", { token: admin, body: { name: "rolled-back-by-hook" } });
+    assert.equal(r.status, 409, r.text);
+    assert.deepEqual(await tagNamed("rolled-back-by-hook"), []);
+    const a = await audit();
+    const written = a.find((e, i) => e.hook === "afterCreate" && e.model === "Tag" && a[i - 1]?.what === "rolled-back-by-hook");
+    assert.ok(written !== undefined, "the after-hook saw the written row");
+    assert.equal((await call("GET", `/api/tags/${String(written.what)}`)).status, 404);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(
+      !(await audit()).some((e) => e.hook === "committed create" && e.model === "Tag" && e.what === written.what),
+      "a rolled-back write is not committed",
+    );
+  });
+});
+
+describe("email plugin (SMTP)", () => {
+  interface Mail {
+    from: string;
+    to: string[];
+    raw: string;
+  }
+
+  it("sends a new user's welcome message once, after the write committed, to their address only", async () => {
+    const port = Number(process.env.SMTP_PORT ?? "0");
+    assert.ok(port > 0, "server.sh starts the server with SMTP_URL and passes SMTP_PORT");
+    const received: Mail[] = [];
+    const smtp = new SMTPServer({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      authOptional: true,
+      logger: false,
+      onData(stream, session, done) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          const from = session.envelope.mailFrom;
+          received.push({
+            from: from === false ? "" : from.address,
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks).toString("utf8"),
+          });
+          done();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(port, "127.0.0.1", resolve));
+    try {
+      const address = `mail-${run}@example.com`;
+      const bad = await call("POST", "/api/users", { token: admin, body: { email: "not-an-address", name: "x", role: "USER", passwordHash: "argon2id$secret" } });
+      assert.equal(bad.status, 400, "a refused write sends nothing");
+      const created = await call("POST", "/api/users", {
+        token: admin,
+        body: { email: address, name: `Mail ${run}`, role: "USER", passwordHash: "argon2id$secret-hash" },
+      });
+      assert.equal(created.status, 201, created.text);
+      const renamed = await call("PATCH", `/api/users/${String(created.json().id)}`, { token: admin, body: { name: "Renamed" } });
+      assert.equal(renamed.status, 200, "an update does not send the welcome message (on: [created])");
+      for (let i = 0; i < 100 && !received.some((m) => m.to.includes(address)); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300)); // a second message would have arrived by now
+      const mine = received.filter((m) => m.to.includes(address));
+      assert.equal(mine.length, 1, `messages to ${address}: ${mine.length}`);
+      const mail = mine[0]!;
+      assert.deepEqual(mail.to, [address]);
+      assert.equal(mail.from, "no-reply@blog.test");
+      assert.match(mail.raw, /^From: Blog <no-reply@blog\.test>\r?$/m);
+      assert.match(mail.raw, /^Subject: welcome: created\r?$/m);
+      assert.ok(!mail.raw.includes("argon2id"), "no hidden field in the message");
+      assert.ok(!received.some((m) => m.to.includes("not-an-address")));
+      console.log(`# email: ${received.length} message(s) received by the local SMTP server, 1 for the new user`);
+    } finally {
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+});
