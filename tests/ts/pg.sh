@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL 15 cluster on 127.0.0.1 (no systemd), installing the Debian package
-# when it is missing. Prints the base URL. Usage: pg.sh start DIR PORT | pg.sh stop DIR
+# when it is missing. Prints the base URL. Usage: pg.sh start DIR PORT | pg.sh stop DIR |
+# pg.sh restart DIR (a fast restart, for tests/faults)
 set -euo pipefail
 cmd=$1 dir=$(realpath -m "$2") port=${3:-55432}
 bin=/usr/lib/postgresql/15/bin
@@ -22,5 +23,8 @@ case $cmd in
     ;;
   stop)
     as_pg "$bin/pg_ctl -D $dir -m fast stop" >/dev/null 2>&1 || true
+    ;;
+  restart)
+    as_pg "$bin/pg_ctl -D $dir -m fast -w restart" >/dev/null
     ;;
 esac

@@ -114,13 +114,16 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   });
   const connections = new Set<Connection>();
 
+  /** Past its buffer limit, a socket is closed with 1013: its peer does not keep up. */
+  function dropIfSlow(c: Connection): boolean {
+    if (c.ws.bufferedAmount <= config.wsMaxBufferBytes) return false;
+    log.warn({ principal: Authenticator.describe(c.auth) }, "closing a slow consumer");
+    c.ws.close(CLOSE.slow, "slow consumer");
+    return true;
+  }
+
   function send(c: Connection, message: object): void {
-    if (c.ws.readyState !== WebSocket.OPEN) return;
-    if (c.ws.bufferedAmount > config.wsMaxBufferBytes) {
-      log.warn({ principal: Authenticator.describe(c.auth) }, "closing a slow consumer");
-      c.ws.close(CLOSE.slow, "slow consumer");
-      return;
-    }
+    if (c.ws.readyState !== WebSocket.OPEN || dropIfSlow(c)) return;
     c.ws.send(JSON.stringify(message));
   }
 
@@ -292,6 +295,9 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
     for (const c of connections) {
       // A socket already closing (a slow consumer told 1013) drains or times out on its own.
       if (c.ws.readyState !== WebSocket.OPEN) continue;
+      // A peer that stopped reading while events piled up is slow (1013), not dead: its buffer
+      // says which, whichever of the heartbeat and the next event notices first.
+      if (dropIfSlow(c)) continue;
       if (!c.alive) {
         c.ws.terminate();
         continue;
