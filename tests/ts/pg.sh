@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL 15 cluster on 127.0.0.1 (no systemd), installing the Debian package
 # when it is missing. Prints the base URL. Usage: pg.sh start DIR PORT | pg.sh stop DIR |
-# pg.sh restart DIR (a fast restart, for tests/faults)
+# pg.sh restart DIR [SECONDS] (a fast stop, SECONDS away, a start: tests/ts/faults)
 set -euo pipefail
 cmd=$1 dir=$(realpath -m "$2") port=${3:-55432}
 bin=/usr/lib/postgresql/15/bin
@@ -16,8 +16,9 @@ case $cmd in
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     if [ ! -f "$dir/PG_VERSION" ]; then as_pg "$bin/initdb -D $dir -U postgres --auth=trust" >/dev/null; fi
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" >"$dir/ssot-opts"
     if ! as_pg "$bin/pg_ctl -D $dir status" >/dev/null 2>&1; then
-      as_pg "$bin/pg_ctl -D $dir -l $dir/log -o \"-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200\" -w start" >/dev/null
+      as_pg "$bin/pg_ctl -D $dir -l $dir/log -o \"$(cat "$dir/ssot-opts")\" -w start" >/dev/null
     fi
     echo "postgresql://postgres@127.0.0.1:$port"
     ;;
@@ -25,6 +26,8 @@ case $cmd in
     as_pg "$bin/pg_ctl -D $dir -m fast stop" >/dev/null 2>&1 || true
     ;;
   restart)
-    as_pg "$bin/pg_ctl -D $dir -m fast -w restart" >/dev/null
+    as_pg "$bin/pg_ctl -D $dir -m fast -w stop" >/dev/null
+    sleep "${3:-0}"
+    as_pg "$bin/pg_ctl -D $dir -l $dir/log -o \"$(cat "$dir/ssot-opts")\" -w start" >/dev/null
     ;;
 esac

@@ -1,12 +1,14 @@
-// Fault: PostgreSQL restarts (`pg_ctl restart -m fast`) under a mixed load of writes and reads
-// against a generated server. Usage: node pg-restart.mjs (API_URL, JWT_SECRET, DATABASE_URL,
-// RESTART: the shell command that restarts the cluster; LOAD_SECONDS, default 8).
+// Fault: PostgreSQL restarts under a mixed load of writes and reads against a generated server:
+// `pg_ctl stop -m fast`, OUTAGE_SECONDS away (default 2), then started again. Usage: node
+// pg-restart.mjs (API_URL, JWT_SECRET, DATABASE_URL, RESTART: the shell command that does it;
+// LOAD_SECONDS, default 8).
 // Checks: every answer is a 2xx or a 503 problem+json with Retry-After (no 500, nothing hung past
 // the client's 15 s timeout); /ready answers 503 while the database is away and 200 after; the
 // pool recovers without a restart of the server; every write that answered 201 is in the
 // database afterwards, by id. Prints what it injected and what it verified.
 import assert from "node:assert/strict";
-import { execSync } from "node:child_process";
+import { exec } from "node:child_process";
+import { promisify } from "node:util";
 import { SignJWT } from "jose";
 import pg from "pg";
 
@@ -42,6 +44,7 @@ const statuses = new Map();
 const written = [];
 const bad = [];
 let n = 0;
+let slowest = 0;
 let stop = false;
 let restartAt = 0;
 let restartedAt = 0;
@@ -54,6 +57,7 @@ async function worker(w) {
       ? await call("POST", "/api/posts", alice, { title: `Fault ${w}.${i}`, slug: `fault-${run}-${w}-${i}`, authorId: userId })
       : await call("GET", "/api/posts?take=5", alice);
     n++;
+    slowest = Math.max(slowest, r.ms);
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     if (r.status === 201) written.push(JSON.parse(r.text).id);
     else if (r.status === 503) {
@@ -76,7 +80,8 @@ const started = Date.now();
 const workers = [...Array.from({ length: 8 }, (_, w) => worker(w)), readiness()];
 await new Promise((res) => setTimeout(res, (seconds * 1000) / 3));
 restartAt = Date.now();
-execSync(process.env.RESTART, { stdio: "inherit" });
+// Asynchronously: the load goes on while the database is away.
+await promisify(exec)(process.env.RESTART);
 restartedAt = Date.now();
 await new Promise((res) => setTimeout(res, (seconds * 2000) / 3));
 stop = true;
@@ -97,8 +102,9 @@ const found = await client.query('SELECT id FROM "Post" WHERE id = ANY($1::int[]
 await client.end();
 
 const summary = [...statuses.entries()].sort().map(([s, c]) => `${s}: ${c}`).join(", ");
-console.log(`# pg restart: injected pg_ctl restart -m fast at ${((restartAt - started) / 1000).toFixed(1)} s (took ${restartedAt - restartAt} ms) under 8 clients`);
+console.log(`# pg restart: injected a PostgreSQL stop (-m fast) and start at ${((restartAt - started) / 1000).toFixed(1)} s (away ${restartedAt - restartAt} ms) under 8 clients`);
 console.log(`# pg restart: ${n} requests (${summary}); /ready said 503 ${notReady} time(s); ready again ${recovered ? recovered.at - restartedAt : "never"} ms after the restart returned`);
+console.log(`# pg restart: slowest answer ${slowest} ms; /ready answers: ${[...new Set(readyLog.map((x) => x.status))].join(", ")} (${readyLog.length})`);
 console.log(`# pg restart: ${written.length} writes answered 201, ${found.rowCount} found by id afterwards`);
 assert.deepEqual(bad, [], "answers other than 2xx or 503 problem+json with Retry-After");
 assert.ok(notReady > 0, "/ready never reported the database away");

@@ -2,7 +2,8 @@
 # Fault injection against a generated server (issue 14; docs/reliability.md): the blog example's
 # TypeScript server (Express, registry mode, built JavaScript as `npm start` runs it) on a private
 # PostgreSQL. Each scenario prints what it injected and what it verified.
-#   pg-restart: PostgreSQL restarts under load (LOAD_SECONDS, default 8).
+#   pg-restart: PostgreSQL stops and starts again under load (OUTAGE_SECONDS away, default 2;
+#   LOAD_SECONDS of load around it, default 8).
 # Expects tests/ts's npm packages (run.sh installs them). FAULTS_PORT_BASE moves the ports.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -34,7 +35,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && 
 
 failed=0
 echo "-- pg-restart"
-if API_URL="http://127.0.0.1:$port" RESTART="$ts/pg.sh restart $out/pg" node "$here/pg-restart.mjs"; then
+if API_URL="http://127.0.0.1:$port" RESTART="$ts/pg.sh restart $out/pg ${OUTAGE_SECONDS:-2}" node "$here/pg-restart.mjs"; then
   echo "  ok   faults: PostgreSQL restart under load"
 else
   echo "  FAIL faults: PostgreSQL restart under load"; failed=$((failed + 1))

@@ -90,12 +90,62 @@ function databaseState(e: PrismaKnownError): string | null {
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : null;
 }
 
+/** Codes of a database that is away: Prisma's, SQLSTATE's and the socket's. */
+const UNAVAILABLE_CODE =
+  /^(P100[128]|P1017|P2024|P2037|08\w{3}|57P0[123]|53300|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN)$/;
+/** What node-postgres says when a pooled connection died under a query. */
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/i;
+
+/**
+ * Whether `e` says the database cannot be reached (restarting, failed over, out of connections):
+ * the error, its `cause` chain and the driver adapter's error Prisma wraps.
+ */
+export function databaseUnavailable(e: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [e];
+  while (queue.length > 0 && seen.size < 16) {
+    const x = queue.shift();
+    if (typeof x !== "object" || x === null || seen.has(x)) continue;
+    seen.add(x);
+    const { code, message, cause, meta, originalCode, kind } = x as Record<string, unknown>;
+    for (const c of [code, originalCode]) {
+      if (typeof c === "string" && UNAVAILABLE_CODE.test(c)) return true;
+    }
+    if (
+      kind === "DatabaseNotReachable" ||
+      kind === "ConnectionClosed" ||
+      kind === "SocketTimeout"
+    ) {
+      return true;
+    }
+    if (typeof message === "string" && UNAVAILABLE_MESSAGE.test(message)) return true;
+    queue.push(cause, (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
+  }
+  return false;
+}
+
 /**
  * The HTTP error for anything thrown while handling a request; `log` is true when the error is
  * unexpected (a 500) and must be logged with its stack.
  */
 export function toHttpError(e: unknown): { error: HttpError; unexpected: boolean } {
   if (e instanceof HttpError) return { error: e, unexpected: false };
+  // A database that is away (a restart, a failover): 503 with Retry-After, and the pool
+  // reconnects by itself. The write did not commit.
+  if (databaseUnavailable(e)) {
+    return {
+      error: new HttpError(
+        503,
+        "The database cannot be reached right now; retry shortly.",
+        undefined,
+        {
+          "retry-after": "1",
+        },
+      ),
+      unexpected: false,
+    };
+  }
   const known = prismaCode(e);
   // Errors the database raised (SQLSTATE through the driver adapter): class 22 is bad data
   // (such as a NUL character PostgreSQL cannot store), class 23 a violated constraint.
