@@ -168,7 +168,7 @@ pub struct Config {
     pub type_attributes: Vec<RustAttribute>,
     /// `[rust.field_attributes]` and the builder's `field_attribute`, in order.
     pub field_attributes: Vec<RustAttribute>,
-    /// `[plugins.<name>]` tables (and build.rs's `plugin_setting`), by plugin name.
+    /// `[plugins.<name>]` tables of `ssot.toml`, by plugin name.
     pub plugin_settings: std::collections::BTreeMap<String, PluginSettings>,
     /// The project's own plugins, beside the built-ins (`ssot_build::Config::plugin`).
     pub plugins: crate::plugin::PluginSet,

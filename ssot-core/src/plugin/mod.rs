@@ -250,7 +250,8 @@ pub fn active<'a>(ir: &'a Ir, config: &'a Config) -> Vec<Active<'a>> {
         let options = settings.map_or(&NO_OPTIONS, |s| &s.options);
         by_name.insert(name, Active { plugin, cx: PluginCx { ir, config, options, models } });
     }
-    // Dependencies first (a stable topological order; a cycle is reported by `check`).
+    // Dependencies first, in a stable order; a cycle of requirements is cut where the walk
+    // (by name) meets it again.
     let mut order: Vec<String> = Vec::new();
     let mut visiting = BTreeSet::new();
     fn visit(name: &str, all: &BTreeMap<String, Active>, order: &mut Vec<String>, visiting: &mut BTreeSet<String>) {
@@ -471,6 +472,7 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
         }
     }
 
+    // Each route's owner, as the error names it.
     let mut routes: BTreeMap<(String, String), String> = own_routes(ir).into_iter().map(|r| (r, "the API".to_owned())).collect();
     let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
     for a in &active {
@@ -478,11 +480,10 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
         for r in a.plugin.routes(&a.cx) {
             let key = (r.method.to_owned(), pattern(&r.path));
             if let Some(owner) = routes.get(&key) {
-                let owner = if owner == "the API" { owner.clone() } else { format!("the `{owner}` plugin") };
                 diags
                     .push(located(format!("the `{name}` plugin's route {} {} is also served by {owner}", r.method, r.path), span_of(name)));
             } else {
-                routes.insert(key, name.to_owned());
+                routes.insert(key, format!("the `{name}` plugin"));
             }
         }
         for path in a.plugin.generate(&a.cx).files.into_keys() {

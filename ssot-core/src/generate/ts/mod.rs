@@ -155,10 +155,8 @@ fn modules(ir: &Ir, config: &Config) -> Files {
     for (path, text) in project::generate(ir, config, &plugins) {
         put(path, text);
     }
-    for (_, c) in &plugins {
-        for (path, text) in &c.files {
-            files.insert(path.clone(), text.clone());
-        }
+    for (_, c) in plugins {
+        files.extend(c.files);
     }
     files
 }
