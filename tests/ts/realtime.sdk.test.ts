@@ -22,7 +22,7 @@ interface Event {
 }
 interface Hybrid {
   realtime: { connected: boolean; close(): void };
-  subscribe(channel: string, handler: (e: Event) => void, filter?: object): () => void;
+  subscribe(channel: string, handler: (e: Event) => void, filter?: object, onResync?: () => void): () => void;
   post: { create(input: object): Promise<{ id: number }>; update(id: number, input: object): Promise<unknown> };
   user: { create(input: object): Promise<{ id: number }> };
 }
@@ -66,16 +66,21 @@ describe("HybridDataClient", () => {
       realtime: { url: `${API.replace(/^http/, "ws")}/ws`, WebSocket, initialDelayMs: 50 },
     });
     const events: Event[] = [];
-    const stop = client.subscribe("post", (e) => events.push(e), { authorId: { equals: me.id } });
+    let resyncs = 0;
+    const stop = client.subscribe("post", (e) => events.push(e), { authorId: { equals: me.id } }, () => resyncs++);
     await until(() => client.realtime.connected);
     await new Promise((r) => setTimeout(r, 200));
     const post = await client.post.create({ title: "From the SDK", slug: `sdk-${run}`, authorId: me.id });
     await until(() => events.some((e) => e.data.id === post.id && e.event === "created"));
+    assert.equal(resyncs, 0, "no resync on the first connect");
 
     const before = tokens;
     await until(() => tokens > before, 6000); // the 2 s token expired and a new one was fetched
     await until(() => client.realtime.connected);
+    // Subscribed again: the caller is told to refetch what it may have missed, once.
+    await until(() => resyncs === 1);
     await new Promise((r) => setTimeout(r, 300));
+    assert.equal(resyncs, 1);
     await client.post.update(post.id, { title: "After reconnecting" });
     await until(() => events.some((e) => e.event === "updated" && e.data.title === "After reconnecting"));
 
@@ -85,6 +90,8 @@ describe("HybridDataClient", () => {
     await client.post.update(post.id, { title: "Unheard" });
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(events.length, count, "no events after unsubscribing");
+    const seqs = events.map((e) => e.seq);
+    assert.equal(new Set(events.map((e) => `${e.event}:${e.data.id}:${e.data.title ?? ""}`)).size, events.length, `an event twice: ${seqs}`);
     client.realtime.close();
     adminClient.realtime.close();
   });

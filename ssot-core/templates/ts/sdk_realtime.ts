@@ -2,7 +2,10 @@
 // The realtime side of the SDK: `WebSocketTransport` speaks the protocol of the server's `/ws`
 // gateway. It works with the browser's WebSocket and with Node's (or the `ws` package's), touches
 // no global at import time (safe for server-side rendering), reconnects with jittered exponential
-// backoff and subscribes again, and asks `token()` for a fresh token at every connect.
+// backoff and subscribes again, and asks `token()` for a fresh token at every connect. Events sent
+// while a subscription was away are not replayed: after a reconnect (once the server confirmed the
+// subscription again) and when the server says `resync`, the subscription's `onResync` runs, so
+// the caller refetches what it shows. An event is never handed over twice (`seq`).
 
 /** A change of a row the caller may read, as the gateway sends it. */
 export interface RealtimeEvent<T> {
@@ -57,6 +60,9 @@ interface Sub {
   channel: string;
   filter: object | undefined;
   handler: (e: RealtimeEvent<unknown>) => void;
+  onResync: (() => void) | undefined;
+  /** Subscribed again on a new socket: `onResync` runs when the server confirms it. */
+  resyncPending: boolean;
 }
 
 const OPEN = 1;
@@ -68,6 +74,10 @@ export class WebSocketTransport {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /** Has a socket been open before: the next open is a reconnect. */
+  private opened = false;
+  /** The last `seq` of the current socket (the server counts per socket, from 1). */
+  private lastSeq = 0;
 
   constructor(private readonly options: WebSocketTransportOptions) {}
 
@@ -76,14 +86,25 @@ export class WebSocketTransport {
     return this.ws?.readyState === OPEN;
   }
 
-  /** Subscribes to a channel (a model with `@@realtime`); returns the function that unsubscribes. */
+  /**
+   * Subscribes to a channel (a model with `@@realtime`); returns the function that unsubscribes.
+   * `onResync` runs when events may have been missed (after a reconnect, or when the server lost
+   * some): refetch what the subscription keeps up to date.
+   */
   subscribe<T>(
     channel: string,
     handler: (e: RealtimeEvent<T>) => void,
     filter?: object,
+    onResync?: () => void,
   ): () => void {
     const id = `s${this.nextId++}`;
-    const sub: Sub = { channel, filter, handler: handler as (e: RealtimeEvent<unknown>) => void };
+    const sub: Sub = {
+      channel,
+      filter,
+      handler: handler as (e: RealtimeEvent<unknown>) => void,
+      onResync,
+      resyncPending: false,
+    };
     this.subs.set(id, sub);
     this.closed = false;
     if (this.connected) this.sendSubscribe(id, sub);
@@ -133,7 +154,13 @@ export class WebSocketTransport {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
-      for (const [id, sub] of this.subs) this.sendSubscribe(id, sub);
+      this.lastSeq = 0;
+      const reconnect = this.opened;
+      this.opened = true;
+      for (const [id, sub] of this.subs) {
+        sub.resyncPending = reconnect;
+        this.sendSubscribe(id, sub);
+      }
     };
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onerror = () => undefined;
@@ -168,7 +195,19 @@ export class WebSocketTransport {
     if (msg.type === "ping") {
       this.send({ type: "pong" });
     } else if (msg.type === "event" && typeof msg.id === "string") {
+      if (typeof msg.seq === "number") {
+        if (msg.seq <= this.lastSeq) return;
+        this.lastSeq = msg.seq;
+      }
       this.subs.get(msg.id)?.handler(msg as unknown as RealtimeEvent<unknown>);
+    } else if (msg.type === "subscribed" && typeof msg.id === "string") {
+      const sub = this.subs.get(msg.id);
+      if (sub?.resyncPending === true) {
+        sub.resyncPending = false;
+        sub.onResync?.();
+      }
+    } else if (msg.type === "resync") {
+      for (const sub of this.subs.values()) sub.onResync?.();
     } else if (msg.type === "error") {
       this.options.onError?.(msg as unknown as RealtimeError);
     }

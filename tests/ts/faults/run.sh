@@ -4,6 +4,8 @@
 # PostgreSQL. Each scenario prints what it injected and what it verified.
 #   pg-restart: PostgreSQL stops and starts again under load (OUTAGE_SECONDS away, default 2;
 #   LOAD_SECONDS of load around it, default 8).
+#   redis-restart: Redis stops and starts again under two instances sharing it (OUTAGE_SECONDS).
+#   sigterm: one of two instances behind a balancer gets SIGTERM under load (SHUTDOWN_DELAY_MS).
 # Expects tests/ts's npm packages (run.sh installs them). FAULTS_PORT_BASE moves the ports.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,5 +44,34 @@ else
   tail -20 "$out/server.log"
 fi
 kill -0 "$server_pid" 2>/dev/null || { echo "  FAIL the server died"; failed=$((failed + 1)); }
+kill "$server_pid" 2>/dev/null; server_pid=
+
+# Two instances behind one Redis (their own, started here).
+if ! command -v redis-server >/dev/null; then
+  echo "installing redis-server (Debian)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq && $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+redis_port=$((base + 20))
+redis_start="redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no --daemonize yes --pidfile $out/redis.pid --logfile $out/redis.log"
+redis_stop="redis-cli -p $redis_port shutdown nosave"
+eval "$redis_start"
+trap '[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; $redis_stop >/dev/null 2>&1; "$ts/pg.sh" stop "$out/pg"' EXIT
+for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+export TREE="$tree" REDIS_URL="redis://127.0.0.1:$redis_port" PORT_A=$((base + 2)) PORT_B=$((base + 3)) PORT_LB=$((base + 4))
+
+echo "-- redis-restart"
+if REDIS_STOP="$redis_stop" REDIS_START="$redis_start" node "$here/redis-restart.mjs"; then
+  echo "  ok   faults: Redis down and back under two instances"
+else
+  echo "  FAIL faults: Redis down and back under two instances"; failed=$((failed + 1))
+fi
+
+echo "-- sigterm"
+if node "$here/sigterm.mjs"; then
+  echo "  ok   faults: SIGTERM to one of two instances under load"
+else
+  echo "  FAIL faults: SIGTERM to one of two instances under load"; failed=$((failed + 1))
+fi
 echo "# fail $failed"
 [ "$failed" = 0 ]

@@ -48,7 +48,7 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
     imports.push(super::import_line(true, &types, &format!("../contracts/{stem}.js")));
     imports.push(super::import_line(true, &sdk_types, "../sdk/index.js"));
     if live {
-        imports.push("import { applyEvent } from \"./cache.js\";".into());
+        imports.push("import { applyEvent, resync } from \"./cache.js\";".into());
     }
     imports.push("import { useDataClient } from \"./context.js\";".into());
 
@@ -205,7 +205,8 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
                 verbatim("handler.current?.(e);"),
             ])),
         );
-        let subscribe = js::call_path("(client as HybridDataClient).subscribe", vec![str_lit(&var), handler, id("where")]);
+        let resync = js::arrow(vec![], None, Body::Expr(call(id("resync"), vec![id("qc"), str_lit(&var)])));
+        let subscribe = js::call_path("(client as HybridDataClient).subscribe", vec![str_lit(&var), handler, id("where"), resync]);
         let effect = js::statements([
             verbatim("if (!(\"subscribe\" in client)) return undefined;"),
             js::const_decl(false, "where", None, &E::As(Box::new(js::call_path("JSON.parse", vec![id("key")])), tn("Where"))),
@@ -218,7 +219,7 @@ pub(super) fn hooks(m: &Model, realtime: bool) -> String {
             doc::concat(["useEffect(() => ".into(), js::block(&effect), ", [client, qc, key]);".into()]),
         ]);
         blocks.push(doc::concat([
-            verbatim(&format!("/**\n * While mounted, subscribes to {name} changes (with a `HybridDataClient`) and applies them to\n * the cached {name} queries; `onEvent` sees every event too.\n */")),
+            verbatim(&format!("/**\n * While mounted, subscribes to {name} changes (with a `HybridDataClient`) and applies them to\n * the cached {name} queries (refetched after a reconnect); `onEvent` sees every event too.\n */")),
             doc::hardline(),
             js::function(true, &format!("use{name}Subscription"), &[filter, on_event], Some(&ty("void")), &body),
         ]));

@@ -338,6 +338,10 @@ MAX_PAGE_SIZE=1000
 # pino level: trace, debug, info, warn, error, fatal or silent.
 LOG_LEVEL=info
 
+# On SIGTERM: milliseconds during which /ready answers 503 while requests are still served, so a
+# load balancer stops sending new ones before the server stops accepting.
+SHUTDOWN_DELAY_MS=0
+
 # Realtime (models with @@realtime): Redis for fan-out across instances (empty: in process),
 # message size limit (1009 above it), per-subscriber buffer (1013 above it), heartbeat period,
 # subscriptions per socket. Origins are checked against CORS_ORIGINS when it is set.

@@ -16,6 +16,8 @@ export interface HybridDataClient extends DataClient {
     channel: C,
     handler: (e: RealtimeEvent<Channels[C]["row"]>) => void,
     filter?: Channels[C]["filter"],
+    /** Events may have been missed (a reconnect, a server that lost some): refetch. */
+    onResync?: () => void,
   ): () => void;
 }
 
@@ -27,7 +29,8 @@ export function createHybridClient(
   return {
     ...createHttpClient(options),
     realtime,
-    subscribe: (channel, handler, filter) => realtime.subscribe(channel, handler, filter),
+    subscribe: (channel, handler, filter, onResync) =>
+      realtime.subscribe(channel, handler, filter, onResync),
   };
 }
 "#;

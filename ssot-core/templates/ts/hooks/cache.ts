@@ -48,3 +48,8 @@ export function applyEvent<T extends object>(
   void qc.invalidateQueries({ queryKey: [channel, "count"] });
   void qc.invalidateQueries({ queryKey: [channel, "permissions", id] });
 }
+
+/** Events may have been missed (a reconnect): every cached query of the channel refetches. */
+export function resync(qc: QueryClient, channel: string): void {
+  void qc.invalidateQueries({ queryKey: [channel] });
+}

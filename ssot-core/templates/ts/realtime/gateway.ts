@@ -3,7 +3,7 @@
 // with the HTTP filter fields, and events of committed writes delivered through the same policy
 // module as HTTP: only to subscribers who may read the row, with `@readable`, `@hidden` and
 // `@writeOnly` fields removed. A row that stops being readable (or matching) is `deleted` for
-// that subscriber.
+// that subscriber. When events may have been lost (Redis was away), subscribers get `resync`.
 
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -16,6 +16,7 @@ import type { ServerConfig } from "../server/config.js";
 import type { ChangeEvent, Engine, Row } from "../server/engine.js";
 import { presentRow } from "../server/engine.js";
 import { HttpError } from "../server/errors.js";
+import { outageLog } from "../server/logger.js";
 import type { Logger } from "../server/logger.js";
 import type { Plugins } from "../server/plugin.js";
 import type { RateLimits } from "../server/ratelimit.js";
@@ -100,9 +101,10 @@ function idOf(m: ModelSpec, row: Row): Row {
 
 export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   const { config, log } = o;
+  const redisLog = outageLog(log, "realtime: redis");
   const bus: Bus =
     config.redisUrl !== null
-      ? new RedisBus(config.redisUrl, (e) => log.error({ err: e }, "redis"))
+      ? new RedisBus(config.redisUrl, redisLog.error, redisLog.back)
       : new InProcessBus();
   if (bus instanceof RedisBus) await bus.connected();
   o.engine.onChange = (e) => bus.publish(e);
@@ -251,6 +253,17 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
     for (const c of connections) {
       for (const [subId, sub] of c.subs) if (sub.model.name === e.model) deliver(c, subId, sub, e);
     }
+  });
+
+  // Events may have been lost (Redis was away): every subscriber refetches what it shows.
+  bus.onGap(() => {
+    let told = 0;
+    for (const c of connections) {
+      if (c.subs.size === 0) continue;
+      send(c, { type: "resync" });
+      told++;
+    }
+    log.warn({ sockets: told }, "realtime events may have been lost; subscribers told to resync");
   });
 
   o.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {

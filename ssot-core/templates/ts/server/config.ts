@@ -62,6 +62,11 @@ export interface ServerConfig {
   wsMaxBufferBytes: number;
   wsHeartbeatMs: number;
   wsMaxSubscriptions: number;
+  /**
+   * On SIGTERM, how long `/ready` answers 503 while requests are still served, before the
+   * server stops accepting: the time a load balancer needs to stop sending new ones.
+   */
+  shutdownDelayMs: number;
 }
 
 export function loadConfig(): ServerConfig {
@@ -92,5 +97,6 @@ export function loadConfig(): ServerConfig {
     wsMaxBufferBytes: int("WS_MAX_BUFFER_BYTES", 1024 * 1024),
     wsHeartbeatMs: int("WS_HEARTBEAT_MS", 30_000),
     wsMaxSubscriptions: int("WS_MAX_SUBSCRIPTIONS", 100),
+    shutdownDelayMs: int("SHUTDOWN_DELAY_MS", 0),
   };
 }

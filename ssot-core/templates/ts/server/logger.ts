@@ -37,3 +37,26 @@ export function logRequest(log: Logger, entry: RequestLog): void {
   const level = entry.status >= 500 ? "error" : entry.status >= 400 ? "warn" : "info";
   log[level](entry, "request");
 }
+
+/**
+ * The log of a connection that reconnects by itself (Redis): the first error of an outage and
+ * the moment it is back, not one line per retry.
+ */
+export function outageLog(
+  log: Logger,
+  what: string,
+): { error: (err: unknown) => void; back: () => void } {
+  let down = false;
+  return {
+    error: (err) => {
+      if (down) return;
+      down = true;
+      log.error({ err }, `${what}: unreachable, retrying`);
+    },
+    back: () => {
+      if (!down) return;
+      down = false;
+      log.warn(`${what}: back`);
+    },
+  };
+}

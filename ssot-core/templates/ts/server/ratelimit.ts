@@ -18,6 +18,7 @@ export class RateLimits {
     private readonly defaultWindowSeconds: number,
     redisUrl: string | null = null,
     onRedisError: (e: unknown) => void = () => undefined,
+    onRedisBack: () => void = () => undefined,
   ) {
     // No offline queue: a request is never held back waiting for Redis.
     this.redis =
@@ -25,6 +26,7 @@ export class RateLimits {
         ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
         : null;
     this.redis?.on("error", onRedisError);
+    this.redis?.on("ready", onRedisBack);
   }
 
   private limiter(m: ModelSpec): RateLimiterAbstract | null {

@@ -11,7 +11,7 @@ import type { ServerConfig } from "./config.js";
 import { createDb, INSENSITIVE_SEARCH } from "./db.js";
 import { Engine } from "./engine.js";
 import type { Route, Services } from "./http.js";
-import { createLogger } from "./logger.js";
+import { createLogger, outageLog } from "./logger.js";
 import { Plugins } from "./plugin.js";
 import type { ServerPlugin } from "./plugin.js";
 import { plugins as configured } from "./plugins.js";
@@ -23,6 +23,11 @@ import { routes } from "./routes.js";
 export interface Started extends RunningServer {
   config: ServerConfig;
   log: Logger;
+  /**
+   * The first step of a shutdown: `/ready` answers 503 from now on while every request is still
+   * served, for `SHUTDOWN_DELAY_MS`; `close()` comes after.
+   */
+  drain(): Promise<void>;
 }
 
 export async function start(
@@ -36,6 +41,7 @@ export async function start(
     log.warn("no JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL: bearer tokens are refused");
   }
   const db = createDb(config.databaseUrl);
+  let draining = false;
   const engine = new Engine(
     db,
     {
@@ -47,11 +53,13 @@ export async function start(
     plugins,
   );
   const auth = new Authenticator(config);
+  const redisLog = outageLog(log, "rate limits: redis");
   const rateLimits = new RateLimits(
     config.rateLimit,
     config.rateLimitWindowSeconds,
     config.redisUrl,
-    (e) => log.error({ err: e }, "rate limits: redis"),
+    redisLog.error,
+    redisLog.back,
   );
   const services: Services = {
     engine,
@@ -61,6 +69,7 @@ export async function start(
     openapi,
     plugins,
     ready: async () => {
+      if (draining) return false;
       try {
         await db.$queryRawUnsafe("SELECT 1");
         return true;
@@ -95,6 +104,10 @@ export async function start(
     ...server,
     config,
     log,
+    drain: async () => {
+      draining = true;
+      await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+    },
     close: async () => {
       await realtime.close();
       await server.close();

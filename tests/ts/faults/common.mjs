@@ -1,0 +1,109 @@
+// What the fault scenarios share: server instances of the generated tree as child processes (the
+// command `npm start` runs), plain HTTP calls on a new connection each, the generated SDK's
+// hybrid client as a subscriber that records what it sees, and waiting.
+import { spawn } from "node:child_process";
+import http from "node:http";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { SignJWT } from "jose";
+import { WebSocket } from "ws";
+
+export const TREE = process.env.TREE;
+const secret = new TextEncoder().encode(process.env.JWT_SECRET);
+
+export const token = (claims) =>
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(secret);
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(what, pred, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** One request on a connection of its own (`Connection: close`): {status, text, ms} or {status: 0, error}. */
+export function call(port, method, path, tok, body) {
+  const started = Date.now();
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        agent: false,
+        timeout: 15_000,
+        headers: {
+          ...(tok ? { authorization: `Bearer ${tok}` } : {}),
+          ...(payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text, ms: Date.now() - started }));
+        res.on("error", (e) => resolve({ status: 0, error: String(e), ms: Date.now() - started }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => resolve({ status: 0, error: e.code ?? String(e), ms: Date.now() - started }));
+    req.end(payload);
+  });
+}
+
+/** A server instance (`node dist/server/main.js`, as `npm start`) on `port` with `env`. */
+export async function instance(name, port, env) {
+  const child = spawn(process.execPath, ["--enable-source-maps", "dist/server/main.js"], {
+    cwd: TREE,
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: "warn", RATE_LIMIT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const it = { name, port, child, log: "", exit: null };
+  child.stdout.on("data", (c) => (it.log += c));
+  child.stderr.on("data", (c) => (it.log += c));
+  it.exited = new Promise((resolve) =>
+    child.on("exit", (code, signal) => {
+      it.exit = { code, signal, at: Date.now() };
+      resolve(it.exit);
+    }),
+  );
+  await until(`${name} to be ready`, async () => {
+    if (it.exit !== null) throw new Error(`${name} exited: ${it.log}`);
+    return (await call(port, "GET", "/ready")).status === 200;
+  });
+  return it;
+}
+
+/**
+ * A subscriber through the generated SDK (`createHybridClient`, dist/sdk) to the `post` channel:
+ * the events it was handed, when `onResync` ran, and the close codes its sockets saw.
+ */
+export async function subscriber(name, port, tok) {
+  const sdk = await import(pathToFileURL(join(TREE, "dist/sdk/index.js")).href);
+  const s = { name, events: [], resyncs: [], closes: [] };
+  class Recorded extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("close", (e) => s.closes.push({ code: e.code, at: Date.now() }));
+    }
+  }
+  s.client = sdk.createHybridClient({
+    baseUrl: `http://127.0.0.1:${port}`,
+    token: () => tok,
+    realtime: { url: `ws://127.0.0.1:${port}/ws`, WebSocket: Recorded, initialDelayMs: 100, maxDelayMs: 1000 },
+  });
+  s.unsubscribe = s.client.subscribe(
+    "post",
+    (e) => s.events.push({ event: e.event, id: e.data.id, seq: e.seq, at: Date.now() }),
+    undefined,
+    () => s.resyncs.push(Date.now()),
+  );
+  s.created = (id) => s.events.some((e) => e.event === "created" && e.id === id);
+  s.close = () => s.client.realtime.close();
+  return s;
+}
