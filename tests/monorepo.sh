@@ -48,3 +48,44 @@ done
 (cd "$web" && API_URL="http://127.0.0.1:$port" JWT_SECRET=$secret node node_modules/vitest/vitest.mjs run --reporter=dot) || fail "the web package's test"
 kill -TERM "$pid"; wait "$pid" || fail "the API did not stop cleanly"; pid=
 echo "monorepo: tsc --strict, prettier and vite build of web/, api/migrations matches the schema, its component test against the Rust API (hooks, live update, the API's hook and /api/summary)"
+
+# The image (examples/monorepo/Dockerfile; no Docker engine runs here): hadolint, Compose's own
+# validation, then the image's command as the image runs it: its ENV (the volume's /data a fresh
+# folder here, HOST and PORT this machine's), JWT_SECRET as docker-compose.yml demands it, the
+# HEALTHCHECK command, and SIGTERM with SHUTDOWN_DELAY_MS (from the compose file): /ready 503
+# while /health still answers, then exit 0.
+mono="$root/examples/monorepo"
+hadolint "$mono/Dockerfile" || fail "hadolint examples/monorepo/Dockerfile"
+(cd "$mono" && JWT_SECRET=check docker-compose config -q) || fail "docker-compose config of examples/monorepo"
+image_port=$((port + 1))
+field() { # NAME → the final stage's ENV (as NAME=VALUE lines), CMD or HEALTHCHECK command (one argument a line)
+  node -e '
+    const text = require("fs").readFileSync(process.argv[1], "utf8").replace(/\\\n\s*/g, " ");
+    const stage = text.split(/^FROM /m).pop().split("\n");
+    const line = (i) => stage.find((l) => l.startsWith(i + " ")) ?? "";
+    const json = (l) => JSON.parse(l.slice(l.indexOf("CMD ") + 4));
+    const out = { ENV: stage.filter((l) => l.startsWith("ENV ")).flatMap((l) => l.slice(4).trim().split(/\s+/)),
+      CMD: json(line("CMD")), HEALTHCHECK: json(line("HEALTHCHECK")) }[process.argv[2]];
+    for (const a of out) console.log(a.replaceAll("/data", process.argv[3]).replace(/^HOST=.*/, "HOST=127.0.0.1")
+      .replace(/^PORT=.*/, "PORT=" + process.argv[4]).replaceAll(":3000/", ":" + process.argv[4] + "/"));
+  ' "$mono/Dockerfile" "$1" "$work/data" "$image_port"
+}
+mapfile -t image_env < <(field ENV)
+mapfile -t image_cmd < <(field CMD)
+mapfile -t image_health < <(field HEALTHCHECK)
+delay=$(awk -F'"' '/SHUTDOWN_DELAY_MS/ { print $2 }' "$mono/docker-compose.yml")
+mkdir -p "$work/data"
+(cd "$work/data" && exec env -i PATH="$root/target/debug:$PATH" "${image_env[@]}" JWT_SECRET=$secret SHUTDOWN_DELAY_MS=$delay \
+  "${image_cmd[@]}" >"$work/image.log" 2>&1) &
+pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$image_port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+"${image_health[@]}" >/dev/null || { cat "$work/image.log"; fail "the image's HEALTHCHECK on the image's command (${image_cmd[*]} with ${image_env[*]})"; }
+[ -f "$work/data/tasks.db" ] || fail "the image's command did not create its database in /data"
+kill -TERM "$pid"
+sleep 0.3
+ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$image_port/ready")
+health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$image_port/health")
+[ "$ready:$health" = "503:200" ] || fail "after SIGTERM, within SHUTDOWN_DELAY_MS=$delay: /ready $ready and /health $health (want 503 and 200)"
+wait "$pid" || fail "the image's command did not exit cleanly after SIGTERM"; pid=
+! "${image_health[@]}" >/dev/null 2>&1 || fail "the HEALTHCHECK passed with the server gone"
+echo "monorepo image: hadolint, docker-compose config; its command (${image_cmd[*]}) with its ENV healthy, SIGTERM drains (/ready 503, /health 200 for ${delay} ms) and exits 0"

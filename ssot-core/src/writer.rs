@@ -126,11 +126,12 @@ fn stats(root: &Path, files: &BTreeMap<String, String>, extra: &[PathBuf]) -> Re
 }
 
 /// A page of the admin UI (`app/**/page.tsx`), the server's `src/server/custom.ts` (the user's
-/// plugins) or a message template of the email plugin: the user may replace or wrap it, and
-/// one that differs from what ssot last wrote there (or that was there before ssot) is theirs.
+/// plugins), a message template of the email plugin or a deployment file (`Dockerfile`,
+/// `.dockerignore`, `docker-compose.yml`): the user may replace or wrap it, and one that differs
+/// from what ssot last wrote there (or that was there before ssot) is theirs.
 pub fn user_replaceable(key: &str) -> bool {
     (key.starts_with("app/") && key.ends_with("page.tsx"))
-        || key == "src/server/custom.ts"
+        || matches!(key, "src/server/custom.ts" | "Dockerfile" | ".dockerignore" | "docker-compose.yml")
         || (key.starts_with("src/server/plugins/templates/") && key != "src/server/plugins/templates/index.ts")
 }
 
@@ -300,6 +301,22 @@ mod tests {
         write_tree(&dir, &tree("v4"), &[], false).unwrap();
         write_tree(&dir, &tree("v5"), &[], false).unwrap();
         assert_eq!(std::fs::read_to_string(dir.join("app/admin/posts/page.tsx")).unwrap(), "v5");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn deployment_files_the_user_changed_are_kept() {
+        let dir = std::env::temp_dir().join(format!("ssot-writer-deploy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let tree = |v: &str| files(&[("Dockerfile", v), ("docker-compose.yml", v), (".dockerignore", v), ("package.json", v)]);
+        write_tree(&dir, &tree("v1"), &[], false).unwrap();
+        std::fs::write(dir.join("docker-compose.yml"), "my services").unwrap();
+        std::fs::write(dir.join("package.json"), "edited").unwrap();
+        let r = write_tree(&dir, &tree("v2"), &[], false).unwrap();
+        assert_eq!(r.kept, vec![PathBuf::from("docker-compose.yml")]);
+        assert_eq!(std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap(), "my services");
+        assert_eq!(std::fs::read_to_string(dir.join("Dockerfile")).unwrap(), "v2", "untouched: follows the generator");
+        assert_eq!(std::fs::read_to_string(dir.join("package.json")).unwrap(), "v2", "not a deployment file");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

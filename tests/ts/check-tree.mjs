@@ -44,6 +44,15 @@ async function checkTree(tree) {
   }
   await run("prettier --check", bin("prettier"), ["--check", "."]);
   await run("eslint", bin("eslint"), ["--max-warnings=0", "."]);
+  // The deployment files of trees with a server: hadolint, and Compose's own validation of the
+  // file with the variables it demands set.
+  if (existsSync(join(tree, "Dockerfile"))) {
+    await run("hadolint Dockerfile", "hadolint", ["Dockerfile"]);
+    await run("docker-compose config", "docker-compose", ["-f", "docker-compose.yml", "config", "-q"], {
+      JWT_SECRET: "check",
+      DB_PASSWORD: "check",
+    });
+  }
   try {
     await SwaggerParser.validate(join(tree, "src", "openapi.json"));
     lines.push("  ok   OpenAPI 3.1 document validates");

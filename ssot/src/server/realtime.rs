@@ -116,6 +116,9 @@ pub(crate) enum NoRedis {}
 /// How committed writes reach every gateway: in process, or through Redis pub/sub.
 pub(crate) struct Bus {
     local: broadcast::Sender<Arc<Change>>,
+    /// Counts the times events may have been lost (the subscription to Redis came back after a
+    /// loss): each step sends `resync` to every socket with subscriptions.
+    gaps: watch::Sender<u64>,
     #[cfg(feature = "redis")]
     redis: Option<redis::aio::ConnectionManager>,
 }
@@ -128,6 +131,7 @@ impl Bus {
         let Some(redis) = redis else {
             return Ok(Arc::new(Bus {
                 local,
+                gaps: watch::channel(0).0,
                 #[cfg(feature = "redis")]
                 redis: None,
             }));
@@ -140,6 +144,8 @@ impl Bus {
             let mut pubsub = client.get_async_pubsub().await.map_err(|e| format!("REDIS_URL: {e}"))?;
             pubsub.subscribe(CHANNEL).await.map_err(|e| format!("REDIS_URL: {e}"))?;
             let sender = local.clone();
+            let gaps = watch::channel(0).0;
+            let gap = gaps.clone();
             tokio::spawn(async move {
                 let mut pubsub = Some(pubsub);
                 loop {
@@ -158,14 +164,19 @@ impl Bus {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     match client.get_async_pubsub().await {
                         Ok(mut p) => match p.subscribe(CHANNEL).await {
-                            Ok(()) => pubsub = Some(p),
+                            Ok(()) => {
+                                // Pub/sub kept nothing meanwhile: subscribers refetch.
+                                tracing::warn!("redis: subscribed again; realtime events may have been lost, subscribers told to resync");
+                                gap.send_modify(|g| *g += 1);
+                                pubsub = Some(p);
+                            }
                             Err(e) => tracing::error!(error = %e, "redis: subscribe"),
                         },
                         Err(e) => tracing::error!(error = %e, "redis: connect"),
                     }
                 }
             });
-            Ok(Arc::new(Bus { local, redis: Some(publisher) }))
+            Ok(Arc::new(Bus { local, gaps, redis: Some(publisher) }))
         }
     }
 
@@ -724,6 +735,8 @@ async fn connection(app: Arc<App>, socket: WebSocket, ip: String, verified: Opti
     }
     let mut events = bus.local.subscribe();
     let mut going = going_away().subscribe();
+    let mut gaps = bus.gaps.subscribe();
+    let mut gaps_open = true;
     if *going.borrow_and_update() {
         c.close(GOING_AWAY, "server shutting down");
     }
@@ -771,6 +784,11 @@ async fn connection(app: Arc<App>, socket: WebSocket, ip: String, verified: Opti
                 c.send(r#"{"type":"ping"}"#.into());
             }
             () = tokio::time::sleep_until(expiry), if !c.closing && c.expiry.is_some() => c.close(EXPIRED, "token expired"),
+            r = gaps.changed(), if !c.closing && gaps_open => match r {
+                Ok(()) if !c.subs.is_empty() => c.send(r#"{"type":"resync"}"#.into()),
+                Ok(()) => {}
+                Err(_) => gaps_open = false,
+            },
             r = going.changed(), if !c.closing => {
                 if r.is_err() || *going.borrow_and_update() {
                     c.close(GOING_AWAY, "server shutting down");

@@ -56,11 +56,18 @@ export function call(port, method, path, tok, body) {
   });
 }
 
-/** A server instance (`node dist/server/main.js`, as `npm start`) on `port` with `env`. */
-export async function instance(name, port, env) {
-  const child = spawn(process.execPath, ["--enable-source-maps", "dist/server/main.js"], {
+/**
+ * A server instance on `port` with `env`: the TypeScript server as `npm start` runs it (`node
+ * dist/server/main.js`), or with `rust` the Rust server of the same schema (RUST_BIN: the blog
+ * example's binary, on the tables the TypeScript tree pushed).
+ */
+export async function instance(name, port, env, rust = false) {
+  const [cmd, args] = rust
+    ? [process.env.RUST_BIN, []]
+    : [process.execPath, ["--enable-source-maps", "dist/server/main.js"]];
+  const child = spawn(cmd, args, {
     cwd: TREE,
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: "warn", RATE_LIMIT: "0", ...env },
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: "warn", RATE_LIMIT: "0", MIGRATE_ON_START: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const it = { name, port, child, log: "", exit: null };

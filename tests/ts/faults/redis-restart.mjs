@@ -1,6 +1,7 @@
-// Fault: Redis goes away and comes back under two server instances that share it for realtime
-// fan-out. Usage: node redis-restart.mjs (TREE, JWT_SECRET, DATABASE_URL, REDIS_URL, REDIS_STOP
-// and REDIS_START: the shell commands that do it, PORT_A, PORT_B; OUTAGE_SECONDS, default 2).
+// Fault: Redis goes away and comes back under server instances that share it for realtime
+// fan-out: A and B (TypeScript) and C (the Rust server, with RUST_BIN). Usage: node
+// redis-restart.mjs (TREE, JWT_SECRET, DATABASE_URL, REDIS_URL, REDIS_STOP and REDIS_START: the
+// shell commands that do it, PORT_A, PORT_B, PORT_C; OUTAGE_SECONDS, default 2).
 // Checks: HTTP keeps serving (every write 201, every read 200) while Redis is away; no event is
 // silently lost: each subscriber (one per instance, the generated SDK) either received each
 // write's event or was told to resync after it; the gateways subscribe again by themselves
@@ -13,9 +14,9 @@ import { call, instance, sleep, subscriber, token, until } from "./common.mjs";
 const outage = Number(process.env.OUTAGE_SECONDS ?? "2") * 1000;
 const sh = promisify(exec);
 const run = Date.now().toString(36);
-const [portA, portB] = [Number(process.env.PORT_A), Number(process.env.PORT_B)];
-const a = await instance("A", portA, {});
-const b = await instance("B", portB, {});
+const [portA, portB, portC] = ["PORT_A", "PORT_B", "PORT_C"].map((k) => Number(process.env[k]));
+const servers = [await instance("A", portA, {}), await instance("B", portB, {})];
+if (process.env.RUST_BIN) servers.push(await instance("C (Rust)", portC, {}, true));
 const subs = [];
 try {
   const admin = await token({ id: 1_000_000, role: "ADMIN" });
@@ -29,7 +30,7 @@ try {
     return { ...r, id: r.status === 201 ? JSON.parse(r.text).id : null, at: Date.now() };
   };
 
-  subs.push(await subscriber("on A", portA, admin), await subscriber("on B", portB, admin));
+  for (const s of servers) subs.push(await subscriber(`on ${s.name}`, s.port, admin));
   // Both subscribed: a write on A reaches both.
   await until("both subscribers", async () => {
     const w = await write(portA);
@@ -37,24 +38,25 @@ try {
     return subs.every((s) => s.created(w.id));
   });
 
-  // Redis away: writes and reads on both instances go on.
+  // Redis away: writes and reads on the instances go on.
   const stoppedAt = Date.now();
   await sh(process.env.REDIS_STOP);
   const during = [];
   const bad = [];
-  while (Date.now() - stoppedAt < outage) {
-    const w = await write(during.length % 2 === 0 ? portA : portB);
-    if (w.status !== 201) bad.push(`write ${w.status} ${w.text ?? w.error}`);
+  for (let i = 0; Date.now() - stoppedAt < outage; i++) {
+    const on = servers[i % servers.length];
+    const w = await write(on.port);
+    if (w.status !== 201) bad.push(`write on ${on.name}: ${w.status} ${w.text ?? w.error}`);
     else during.push(w);
-    const r = await call(during.length % 2 === 0 ? portB : portA, "GET", "/api/posts?take=5", alice);
-    if (r.status !== 200) bad.push(`read ${r.status} ${r.text ?? r.error}`);
+    const r = await call(servers[(i + 1) % servers.length].port, "GET", "/api/posts?take=5", alice);
+    if (r.status !== 200) bad.push(`read: ${r.status} ${r.text ?? r.error}`);
     await sleep(20);
   }
   await sh(process.env.REDIS_START);
   const startedAt = Date.now();
 
   // Each subscriber is told to resync after Redis is back (or got every event).
-  await until("a resync on both subscribers", async () =>
+  await until("a resync on every subscriber", async () =>
     subs.every((s) => s.resyncs.some((t) => t >= startedAt) || during.every((w) => s.created(w.id))),
   );
   const resyncMs = Math.max(...subs.map((s) => (s.resyncs.find((t) => t >= startedAt) ?? startedAt) - startedAt));
@@ -67,30 +69,30 @@ try {
     }
   }
 
-  // The gateways subscribed again by themselves: a write on each instance reaches both.
-  const after = [await write(portA), await write(portB)];
+  // The gateways subscribed again by themselves: a write on each instance reaches every one.
+  const after = [];
+  for (const s of servers) after.push(await write(s.port));
   await until("events after Redis came back", async () => after.every((w) => subs.every((s) => s.created(w.id))), 10_000);
 
   // The refetch a resync asks for sees every write.
   let readable = 0;
   for (const w of during) if ((await call(portB, "GET", `/api/posts/${w.id}`, admin)).status === 200) readable++;
 
-  console.log(`# redis restart: injected a Redis stop for ${startedAt - stoppedAt} ms under instances A and B`);
+  console.log(`# redis restart: injected a Redis stop for ${startedAt - stoppedAt} ms under instances ${servers.map((s) => s.name).join(", ")}`);
   console.log(`# redis restart: ${during.length} writes and ${during.length} reads while away, ${bad.length} failed; ${readable}/${during.length} writes readable afterwards`);
   console.log(`# redis restart: of ${during.length * subs.length} events due, ${live} delivered, the rest covered by a resync ${resyncMs} ms after Redis was back; ${lost.length} lost silently`);
-  console.log(`# redis restart: after it, writes on A and on B reached both subscribers`);
+  console.log(`# redis restart: after it, a write on each instance reached every subscriber`);
   assert.deepEqual(bad, [], "HTTP failed while Redis was away");
   assert.ok(during.length > 0, "no write while Redis was away");
   assert.deepEqual(lost, [], "events lost without a resync");
   assert.equal(readable, during.length);
-  for (const i of [a, b]) assert.equal(i.exit, null, `${i.name} died: ${i.log}`);
+  for (const i of servers) assert.equal(i.exit, null, `${i.name} died: ${i.log}`);
   console.log("# redis restart: ok");
 } catch (e) {
-  for (const i of [a, b]) console.log(`-- ${i.name}'s log:\n${i.log.split("\n").slice(-15).join("\n")}`);
+  for (const i of servers) console.log(`-- ${i.name}'s log:\n${i.log.split("\n").slice(-15).join("\n")}`);
   throw e;
 } finally {
   for (const s of subs) s.close();
-  a.child.kill("SIGTERM");
-  b.child.kill("SIGTERM");
-  await Promise.all([a.exited, b.exited]);
+  for (const i of servers) i.child.kill("SIGTERM");
+  await Promise.all(servers.map((i) => i.exited));
 }

@@ -4,8 +4,10 @@
 # PostgreSQL. Each scenario prints what it injected and what it verified.
 #   pg-restart: PostgreSQL stops and starts again under load (OUTAGE_SECONDS away, default 2;
 #   LOAD_SECONDS of load around it, default 8).
-#   redis-restart: Redis stops and starts again under two instances sharing it (OUTAGE_SECONDS).
-#   sigterm: one of two instances behind a balancer gets SIGTERM under load (SHUTDOWN_DELAY_MS).
+#   redis-restart: Redis stops and starts again under three instances sharing it, two TypeScript
+#   and one Rust (OUTAGE_SECONDS).
+#   sigterm: one of two instances behind a balancer gets SIGTERM under load (SHUTDOWN_DELAY_MS),
+#   TypeScript and then Rust.
 # Expects tests/ts's npm packages (run.sh installs them). FAULTS_PORT_BASE moves the ports.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,7 +20,7 @@ pg_port=$((base + 10))
 export PRISMA_HIDE_UPDATE_MESSAGE=1
 export JWT_SECRET="faults-$(date +%s)-0123456789abcdef"
 rm -rf "$out" && mkdir -p "$out"
-cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
+cargo build --locked -q -p ssot-cli -p blog --manifest-path "$root/Cargo.toml"
 pg=$("$ts/pg.sh" start "$out/pg" "$pg_port")
 trap '[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; "$ts/pg.sh" stop "$out/pg"' EXIT
 psql "$pg/postgres" -qc "create database faults" >/dev/null
@@ -58,13 +60,14 @@ redis_stop="redis-cli -p $redis_port shutdown nosave"
 eval "$redis_start"
 trap '[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; $redis_stop >/dev/null 2>&1; "$ts/pg.sh" stop "$out/pg"' EXIT
 for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-export TREE="$tree" REDIS_URL="redis://127.0.0.1:$redis_port" PORT_A=$((base + 2)) PORT_B=$((base + 3)) PORT_LB=$((base + 4))
+export TREE="$tree" REDIS_URL="redis://127.0.0.1:$redis_port" PORT_A=$((base + 2)) PORT_B=$((base + 3)) PORT_LB=$((base + 4)) \
+  PORT_C=$((base + 5)) RUST_BIN="$root/target/debug/blog"
 
 echo "-- redis-restart"
 if REDIS_STOP="$redis_stop" REDIS_START="$redis_start" node "$here/redis-restart.mjs"; then
-  echo "  ok   faults: Redis down and back under two instances"
+  echo "  ok   faults: Redis down and back under three instances (two TypeScript, one Rust)"
 else
-  echo "  FAIL faults: Redis down and back under two instances"; failed=$((failed + 1))
+  echo "  FAIL faults: Redis down and back under three instances (two TypeScript, one Rust)"; failed=$((failed + 1))
 fi
 
 echo "-- sigterm"
@@ -72,6 +75,12 @@ if node "$here/sigterm.mjs"; then
   echo "  ok   faults: SIGTERM to one of two instances under load"
 else
   echo "  FAIL faults: SIGTERM to one of two instances under load"; failed=$((failed + 1))
+fi
+echo "-- sigterm (Rust)"
+if SERVER=rust node "$here/sigterm.mjs"; then
+  echo "  ok   faults: SIGTERM to one of two Rust instances under load"
+else
+  echo "  FAIL faults: SIGTERM to one of two Rust instances under load"; failed=$((failed + 1))
 fi
 echo "# fail $failed"
 [ "$failed" = 0 ]

@@ -1,6 +1,7 @@
 // Fault: one of two server instances behind one Redis and a TCP balancer is stopped (SIGTERM)
 // under load. Usage: node sigterm.mjs (TREE, JWT_SECRET, DATABASE_URL, REDIS_URL, PORT_A,
-// PORT_B, PORT_LB; SHUTDOWN_DELAY_MS, default 1000; LOAD_SECONDS, default 4).
+// PORT_B, PORT_LB; SHUTDOWN_DELAY_MS, default 1000; LOAD_SECONDS, default 4; SERVER=rust: both
+// instances are the Rust server of RUST_BIN).
 // The balancer is the test's own (node:net): new connections go round-robin to the instances
 // whose /ready answered 200 last (polled every 100 ms), the next one if a connect fails.
 // Checks: no request through the balancer fails; A, stopped, answers /ready 503 while it still
@@ -17,8 +18,10 @@ const seconds = Number(process.env.LOAD_SECONDS ?? "4");
 const run = Date.now().toString(36);
 const [portA, portB, portLb] = ["PORT_A", "PORT_B", "PORT_LB"].map((k) => Number(process.env[k]));
 const env = { SHUTDOWN_DELAY_MS: String(delay) };
-const a = await instance("A", portA, env);
-const b = await instance("B", portB, env);
+const rust = process.env.SERVER === "rust";
+const a = await instance("A", portA, env, rust);
+const b = await instance("B", portB, env, rust);
+const what = rust ? "sigterm (Rust)" : "sigterm";
 
 // The balancer.
 const backends = [portA, portB].map((port) => ({ port, ready: true, connections: 0 }));
@@ -131,10 +134,10 @@ try {
     }
   }
 
-  console.log(`# sigterm: injected SIGTERM to A (of A and B behind the balancer) after ${(termAt - loadAt) / 1000} s of load; SHUTDOWN_DELAY_MS=${delay}`);
-  console.log(`# sigterm: A answered /ready 503 and /health ${servedWhileDraining} while draining, exited ${exit === null ? "never" : `with ${exit.code ?? exit.signal} after ${exit.at - termAt} ms`}; then: ${refused ?? "still answering"}`);
-  console.log(`# sigterm: ${requests} requests through the balancer (${backends.map((be) => `${be.port === portA ? "A" : "B"} ${be.connections}`).join(", ")} connections), ${bad.length} failed; ${writes.length} writes`);
-  console.log(`# sigterm: ${moved.length} of ${subs.length} subscribers got 1001 and reconnected (resync each); ${delivered}/${writes.length * subs.length} events delivered, ${lost.length} lost silently, ${twice} handed over twice`);
+  console.log(`# ${what}: injected SIGTERM to A (of A and B behind the balancer) after ${(termAt - loadAt) / 1000} s of load; SHUTDOWN_DELAY_MS=${delay}`);
+  console.log(`# ${what}: A answered /ready 503 and /health ${servedWhileDraining} while draining, exited ${exit === null ? "never" : `with ${exit.code ?? exit.signal} after ${exit.at - termAt} ms`}; then: ${refused ?? "still answering"}`);
+  console.log(`# ${what}: ${requests} requests through the balancer (${backends.map((be) => `${be.port === portA ? "A" : "B"} ${be.connections}`).join(", ")} connections), ${bad.length} failed; ${writes.length} writes`);
+  console.log(`# ${what}: ${moved.length} of ${subs.length} subscribers got 1001 and reconnected (resync each); ${delivered}/${writes.length * subs.length} events delivered, ${lost.length} lost silently, ${twice} handed over twice`);
   assert.deepEqual(bad, [], "requests through the balancer failed");
   assert.equal(servedWhileDraining, 200, "A stopped serving before the delay was over");
   assert.ok(exit !== null && exit.code === 0, `A did not exit cleanly: ${JSON.stringify(exit)}`);
@@ -143,7 +146,7 @@ try {
   assert.deepEqual(lost, [], "events lost without a resync");
   assert.equal(twice, 0, "an event was handed over twice");
   assert.equal(b.exit, null, `B died: ${b.log}`);
-  console.log("# sigterm: ok");
+  console.log(`# ${what}: ok`);
 } catch (e) {
   for (const i of [a, b]) console.log(`-- ${i.name}'s log:\n${i.log.split("\n").slice(-15).join("\n")}`);
   throw e;

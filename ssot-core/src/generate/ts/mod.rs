@@ -6,6 +6,7 @@
 //! `openapi`, `server` (with realtime), `project`.
 
 mod contracts;
+mod deploy;
 pub(crate) mod doc;
 mod hooks;
 pub(crate) mod js;

@@ -266,6 +266,9 @@ pub fn generate(ir: &Ir, config: &Config, plugins: &[(String, crate::plugin::Con
             example.unwrap_or_default()
         ),
     ));
+    if server {
+        files.extend(super::deploy::generate(&ir.provider, ui, plugins));
+    }
     files.push((
         ".github/workflows/ci.yml".into(),
         format!(
