@@ -87,6 +87,27 @@ export async function instance(name, port, env, rust = false) {
 }
 
 /**
+ * A user of the blog, created by an admin on `port`, and `write(port)`: a post by that user on
+ * the instance at `port` — the answer with the new `id`, when it was sent (`sentAt`) and when
+ * it was answered (`at`). `label` (lower case) names the users, titles and slugs.
+ */
+export async function author(port, label) {
+  const run = Date.now().toString(36);
+  const admin = await token({ id: 1_000_000, role: "ADMIN" });
+  const u = await call(port, "POST", "/api/users", admin, { email: `${label}-${run}@example.com`, name: label, role: "USER", passwordHash: "x" });
+  if (u.status !== 201) throw new Error(`creating the author: ${u.status} ${u.text ?? u.error}`);
+  const userId = JSON.parse(u.text).id;
+  const tok = await token({ id: userId, role: "USER" });
+  let k = 0;
+  const write = async (to) => {
+    const sentAt = Date.now();
+    const r = await call(to, "POST", "/api/posts", tok, { title: `${label} ${k}`, slug: `${label}-${run}-${k++}`, authorId: userId });
+    return { ...r, id: r.status === 201 ? JSON.parse(r.text).id : null, sentAt, at: Date.now() };
+  };
+  return { admin, token: tok, write };
+}
+
+/**
  * A subscriber through the generated SDK (`createHybridClient`, dist/sdk) to the `post` channel:
  * the events it was handed, when `onResync` ran, and the close codes its sockets saw.
  */

@@ -9,10 +9,11 @@ use crate::plugin::Contribution;
 const MINE: &str = "Written by ssot (docs/deploy.md); once you change this file it is yours and is kept.";
 
 /// The database service of a provider: (compose service, the API's `DATABASE_URL`).
-fn database(provider: &str) -> Option<(String, &'static str)> {
+fn database(provider: &str) -> Option<(&'static str, &'static str)> {
     let service = match provider {
         "sqlite" => return None,
-        "mysql" => "  db:
+        "mysql" => {
+            "  db:
     image: mysql:8.4
     environment:
       MYSQL_DATABASE: app
@@ -26,8 +27,9 @@ fn database(provider: &str) -> Option<(String, &'static str)> {
       interval: 5s
       retries: 20
 "
-        .to_owned(),
-        "sqlserver" => "  db:
+        }
+        "sqlserver" => {
+            "  db:
     image: mcr.microsoft.com/mssql/server:2022-latest
     environment:
       ACCEPT_EULA: \"Y\"
@@ -35,8 +37,9 @@ fn database(provider: &str) -> Option<(String, &'static str)> {
     volumes:
       - db:/var/opt/mssql
 "
-        .to_owned(),
-        "cockroachdb" => "  db:
+        }
+        "cockroachdb" => {
+            "  db:
     image: cockroachdb/cockroach:latest-v25.2
     command: start-single-node --insecure
     volumes:
@@ -46,8 +49,9 @@ fn database(provider: &str) -> Option<(String, &'static str)> {
       interval: 5s
       retries: 20
 "
-        .to_owned(),
-        _ => "  db:
+        }
+        _ => {
+            "  db:
     image: postgres:17
     environment:
       POSTGRES_DB: app
@@ -60,7 +64,7 @@ fn database(provider: &str) -> Option<(String, &'static str)> {
       interval: 5s
       retries: 20
 "
-        .to_owned(),
+        }
     };
     let url = match provider {
         "mysql" => "mysql://app:${DB_PASSWORD}@db:3306/app",
@@ -135,12 +139,9 @@ CMD [\"node\", \"--enable-source-maps\", \"dist/server/main.js\"]
     // docker-compose.yml: the API, its database, Redis, the schema pushed by a one-off service,
     // and the UI.
     let db = database(provider);
-    let database_url = match &db {
-        Some((_, url)) => (*url).to_owned(),
-        None => "file:/data/app.db".to_owned(),
-    };
+    let database_url = db.map_or("file:/data/app.db", |(_, url)| url);
     let mut api_env = vec![
-        ("DATABASE_URL".to_owned(), database_url),
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
         ("REDIS_URL".into(), "redis://redis:6379".into()),
         ("JWT_SECRET".into(), "${JWT_SECRET:?set JWT_SECRET}".into()),
         ("SHUTDOWN_DELAY_MS".into(), "\"5000\"".into()),
@@ -155,7 +156,7 @@ CMD [\"node\", \"--enable-source-maps\", \"dist/server/main.js\"]
     }
     let env_block = |vars: &[(String, String)]| -> String { vars.iter().map(|(k, v)| format!("      {k}: {v}\n")).collect::<String>() };
     let sqlite_volume = if db.is_none() { "    volumes:\n      - data:/data\n" } else { "" };
-    let db_wait = if db.as_ref().is_some_and(|(s, _)| s.contains("healthcheck")) {
+    let db_wait = if db.is_some_and(|(s, _)| s.contains("healthcheck")) {
         "      db:\n        condition: service_healthy\n"
     } else if db.is_some() {
         "      db:\n        condition: service_started\n"
@@ -198,7 +199,7 @@ services:
         what = if ui { "the admin UI, the database and Redis" } else { "the database and Redis" },
         pw = if db.is_some() { " and DB_PASSWORD" } else { "" },
         api_env = env_block(&api_env),
-        url = api_env[0].1,
+        url = database_url,
         // SQLite: the file is created here, as root, for the API's user `node`.
         push = if db.is_none() {
             "[\"sh\", \"-c\", \"npm run db:push && chown -R node:node /data\"]"
@@ -225,7 +226,7 @@ services:
 ",
         );
     }
-    if let Some((service, _)) = &db {
+    if let Some((service, _)) = db {
         compose.push('\n');
         compose.push_str(service);
     }
