@@ -52,6 +52,12 @@ export interface WebSocketTransportOptions {
   /** First reconnect delay (default 250 ms); doubles per attempt up to `maxDelayMs` (10 s). */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * A socket that has heard nothing for this long — not even the server's `ping`, sent every
+   * `WS_HEARTBEAT_MS` (30 s) — is taken for dead (a network that dropped without closing it) and
+   * replaced by a new one (default 75 s; keep it above twice the server's heartbeat; 0: never).
+   */
+  silenceTimeoutMs?: number;
   /** Errors the gateway reports, and failed connects. */
   onError?: (error: RealtimeError) => void;
 }
@@ -73,6 +79,8 @@ export class WebSocketTransport {
   private nextId = 1;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Runs out when the socket has been silent for `silenceTimeoutMs`. */
+  private silence: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   /** Has a socket been open before: the next open is a reconnect. */
   private opened = false;
@@ -120,6 +128,7 @@ export class WebSocketTransport {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.quiet();
     this.ws?.close(1000, "client closed");
     this.ws = null;
   }
@@ -153,6 +162,7 @@ export class WebSocketTransport {
     const ws = new Ctor(this.options.url, token !== undefined ? ["bearer", token] : []);
     this.ws = ws;
     ws.onopen = () => {
+      this.heard(ws);
       this.attempt = 0;
       this.lastSeq = 0;
       const reconnect = this.opened;
@@ -162,15 +172,41 @@ export class WebSocketTransport {
         this.sendSubscribe(id, sub);
       }
     };
-    ws.onmessage = (ev) => this.onMessage(ev.data);
+    ws.onmessage = (ev) => {
+      this.heard(ws);
+      this.onMessage(ev.data);
+    };
     ws.onerror = () => undefined;
     ws.onclose = (ev) => {
-      if (this.ws === ws) this.ws = null;
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.quiet();
       if (this.closed) return;
       // 4001: the token expired, 4401: it was refused: ask for a new one right away.
       if (ev.code === 4001 || ev.code === 4401) this.attempt = 0;
       this.scheduleReconnect();
     };
+  }
+
+  /** `ws` spoke: it is alive for another `silenceTimeoutMs`. */
+  private heard(ws: WebSocketLike): void {
+    const ms = this.options.silenceTimeoutMs ?? 75_000;
+    this.quiet();
+    if (ms <= 0) return;
+    this.silence = setTimeout(() => {
+      this.silence = null;
+      if (this.ws !== ws) return;
+      // Its close handshake may never finish on a dead network: forget it and connect anew.
+      this.ws = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close(4000, "silent");
+      this.scheduleReconnect();
+    }, ms);
+  }
+
+  private quiet(): void {
+    if (this.silence !== null) clearTimeout(this.silence);
+    this.silence = null;
   }
 
   private scheduleReconnect(): void {

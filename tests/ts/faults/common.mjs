@@ -87,8 +87,8 @@ export async function instance(name, port, env, rust = false) {
 }
 
 /**
- * A user of the blog, created by an admin on `port`, and `write(port)`: a post by that user on
- * the instance at `port` — the answer with the new `id`, when it was sent (`sentAt`) and when
+ * A user of the blog, created by an admin on `port`, and `write(port, fields)`: a post by that
+ * user on the instance at `port`, with `fields` (say a `body`) besides its title — the answer with the new `id`, when it was sent (`sentAt`) and when
  * it was answered (`at`). `label` (lower case) names the users, titles and slugs.
  */
 export async function author(port, label) {
@@ -99,9 +99,9 @@ export async function author(port, label) {
   const userId = JSON.parse(u.text).id;
   const tok = await token({ id: userId, role: "USER" });
   let k = 0;
-  const write = async (to) => {
+  const write = async (to, fields = {}) => {
     const sentAt = Date.now();
-    const r = await call(to, "POST", "/api/posts", tok, { title: `${label} ${k}`, slug: `${label}-${run}-${k++}`, authorId: userId });
+    const r = await call(to, "POST", "/api/posts", tok, { title: `${label} ${k}`, slug: `${label}-${run}-${k++}`, authorId: userId, ...fields });
     return { ...r, id: r.status === 201 ? JSON.parse(r.text).id : null, sentAt, at: Date.now() };
   };
   return { admin, token: tok, write };
@@ -109,9 +109,10 @@ export async function author(port, label) {
 
 /**
  * A subscriber through the generated SDK (`createHybridClient`, dist/sdk) to the `post` channel:
- * the events it was handed, when `onResync` ran, and the close codes its sockets saw.
+ * the events it was handed, when `onResync` ran, and the close codes its sockets saw. `realtime`:
+ * more of the SDK's WebSocketTransportOptions.
  */
-export async function subscriber(name, port, tok) {
+export async function subscriber(name, port, tok, realtime = {}) {
   const sdk = await import(pathToFileURL(join(TREE, "dist/sdk/index.js")).href);
   const s = { name, events: [], resyncs: [], closes: [] };
   class Recorded extends WebSocket {
@@ -123,7 +124,7 @@ export async function subscriber(name, port, tok) {
   s.client = sdk.createHybridClient({
     baseUrl: `http://127.0.0.1:${port}`,
     token: () => tok,
-    realtime: { url: `ws://127.0.0.1:${port}/ws`, WebSocket: Recorded, initialDelayMs: 100, maxDelayMs: 1000 },
+    realtime: { url: `ws://127.0.0.1:${port}/ws`, WebSocket: Recorded, initialDelayMs: 100, maxDelayMs: 1000, ...realtime },
   });
   s.unsubscribe = s.client.subscribe(
     "post",
@@ -132,6 +133,7 @@ export async function subscriber(name, port, tok) {
     () => s.resyncs.push(Date.now()),
   );
   s.created = (id) => s.events.some((e) => e.event === "created" && e.id === id);
+  s.createdAt = (id) => s.events.find((e) => e.event === "created" && e.id === id)?.at;
   s.close = () => s.client.realtime.close();
   return s;
 }

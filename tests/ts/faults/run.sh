@@ -8,7 +8,10 @@
 #   and one Rust (OUTAGE_SECONDS).
 #   sigterm: one of two instances behind a balancer gets SIGTERM under load (SHUTDOWN_DELAY_MS),
 #   TypeScript and then Rust.
-# Expects tests/ts's npm packages (run.sh installs them). FAULTS_PORT_BASE moves the ports.
+#   network: a subscriber that stops reading and one whose connection is cut (half-open), under
+#   TypeScript and then Rust.
+# Expects tests/ts's npm packages (run.sh installs them). FAULTS_PORT_BASE moves the ports;
+# FAULTS_ONLY="network sigterm" runs those scenarios only.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -38,6 +41,8 @@ server_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
 
 failed=0
+want() { [ -z "${FAULTS_ONLY:-}" ] || [[ " $FAULTS_ONLY " == *" $1 "* ]]; }
+if want pg-restart; then
 echo "-- pg-restart"
 if API_URL="http://127.0.0.1:$port" RESTART="$ts/pg.sh restart $out/pg ${OUTAGE_SECONDS:-2}" node "$here/pg-restart.mjs"; then
   echo "  ok   faults: PostgreSQL restart under load"
@@ -46,6 +51,7 @@ else
   tail -20 "$out/server.log"
 fi
 kill -0 "$server_pid" 2>/dev/null || { echo "  FAIL the server died"; failed=$((failed + 1)); }
+fi
 kill "$server_pid" 2>/dev/null; server_pid=
 
 # Two instances behind one Redis (their own, started here).
@@ -63,13 +69,16 @@ for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && brea
 export TREE="$tree" REDIS_URL="redis://127.0.0.1:$redis_port" PORT_A=$((base + 2)) PORT_B=$((base + 3)) PORT_LB=$((base + 4)) \
   PORT_C=$((base + 5)) RUST_BIN="$root/target/debug/blog"
 
+if want redis-restart; then
 echo "-- redis-restart"
 if REDIS_STOP="$redis_stop" REDIS_START="$redis_start" node "$here/redis-restart.mjs"; then
   echo "  ok   faults: Redis down and back under three instances (two TypeScript, one Rust)"
 else
   echo "  FAIL faults: Redis down and back under three instances (two TypeScript, one Rust)"; failed=$((failed + 1))
 fi
+fi
 
+if want sigterm; then
 echo "-- sigterm"
 if node "$here/sigterm.mjs"; then
   echo "  ok   faults: SIGTERM to one of two instances under load"
@@ -81,6 +90,17 @@ if SERVER=rust node "$here/sigterm.mjs"; then
   echo "  ok   faults: SIGTERM to one of two Rust instances under load"
 else
   echo "  FAIL faults: SIGTERM to one of two Rust instances under load"; failed=$((failed + 1))
+fi
+fi
+if want network; then
+for server in ts rust; do
+  echo "-- network ($server)"
+  if SERVER=$server node "$here/network.mjs"; then
+    echo "  ok   faults: a subscriber that stops reading and a half-open connection ($server)"
+  else
+    echo "  FAIL faults: a subscriber that stops reading and a half-open connection ($server)"; failed=$((failed + 1))
+  fi
+done
 fi
 echo "# fail $failed"
 [ "$failed" = 0 ]
