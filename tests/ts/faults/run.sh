@@ -8,6 +8,7 @@
 #   and one Rust (OUTAGE_SECONDS).
 #   sigterm: one of two instances behind a balancer gets SIGTERM under load (SHUTDOWN_DELAY_MS),
 #   TypeScript and then Rust.
+#   soak: SOAK_SECONDS (default 15) of mixed HTTP and WebSocket load, TypeScript and then Rust.
 #   network: a subscriber that stops reading and one whose connection is cut (half-open), under
 #   TypeScript and then Rust.
 # Expects tests/ts's npm packages (run.sh installs them). FAULTS_PORT_BASE moves the ports;
@@ -99,6 +100,16 @@ for server in ts rust; do
     echo "  ok   faults: a subscriber that stops reading and a half-open connection ($server)"
   else
     echo "  FAIL faults: a subscriber that stops reading and a half-open connection ($server)"; failed=$((failed + 1))
+  fi
+done
+fi
+if want soak; then
+for server in ts rust; do
+  echo "-- soak ($server)"
+  if SERVER=$server node "$here/soak.mjs"; then
+    echo "  ok   faults: soak, mixed HTTP and WebSocket load ($server)"
+  else
+    echo "  FAIL faults: soak, mixed HTTP and WebSocket load ($server)"; failed=$((failed + 1))
   fi
 done
 fi
