@@ -249,3 +249,29 @@ fn contributions_land_in_the_tree_in_dependency_order() {
     assert!(!files[Path::new("package.json")].contains("prom-client"));
     assert!(files[Path::new("src/server/plugins.ts")].contains("return [...custom()];"));
 }
+
+#[test]
+fn external_writes_needs_postgresql_and_realtime_models_and_names_mapped_tables() {
+    let cfg = config("[plugins.external_writes]\ninstall = false\n", vec![]);
+    // SCHEMA has no @@realtime model; SQLite has no LISTEN/NOTIFY. Each: one error at the table.
+    let out = errors(SCHEMA, &cfg);
+    assert!(out.contains("[plugins.external_writes]: external_writes reports writes to `@@realtime` models") && out.contains("ssot.toml:1:1"), "{out}");
+    let sqlite = "datasource db {\n  provider = \"sqlite\"\n}\n/// @@realtime\nmodel A {\n  id Int @id\n}\n";
+    let out = errors(sqlite, &cfg);
+    assert!(out.contains("external_writes needs PostgreSQL (LISTEN/NOTIFY); the schema's provider is `sqlite`"), "{out}");
+    assert_eq!(errors(sqlite, &config("", vec![])), "");
+
+    let schema = "datasource db {\n  provider = \"postgresql\"\n  schemas = [\"app\"]\n}\n/// @@realtime\nmodel Entry {\n  tenant String @map(\"tenant_id\")\n  no     Int\n  @@id([tenant, no])\n  @@map(\"entries\")\n  @@schema(\"app\")\n}\n";
+    let mut sources = Sources::new();
+    sources.add("schema.prisma", schema);
+    let loaded = ssot_core::analyze(sources, &cfg, Path::new("")).unwrap();
+    let files = ssot_core::generate::ts::generate(&loaded.ir, &cfg);
+    let sql = &files[Path::new("src/server/plugins/external-writes.sql")];
+    assert!(sql.contains("DROP TRIGGER IF EXISTS ssot_changes ON \"app\".\"entries\";"), "{sql}");
+    assert!(sql.contains("FOR EACH ROW EXECUTE FUNCTION ssot_changes('Entry', 'tenant_id', 'no');"), "{sql}");
+    let index = &files[Path::new("src/server/plugins.ts")];
+    assert!(index.contains("externalWritesPlugin.create({"), "{index}");
+    assert!(index.contains("install: false"), "{index}");
+    assert!(files[Path::new("package.json")].contains("\"pg\": \"8.23.1\""));
+    assert!(files[Path::new(".env.template")].contains("EXTERNAL_WRITES_URL="));
+}

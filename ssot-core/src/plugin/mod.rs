@@ -15,6 +15,7 @@
 //! [`Config::plugins`](crate::config::Config) (`ssot_build::Config::plugin` in build.rs).
 
 mod email;
+mod external_writes;
 mod monitoring;
 
 use crate::config::Config;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use email::Email;
+pub use external_writes::ExternalWrites;
 pub use monitoring::Monitoring;
 
 /// Option values, by key (JSON: strings, numbers, booleans, lists).
@@ -175,6 +177,12 @@ pub trait Plugin: Send + Sync {
         &[]
     }
 
+    /// Whether the plugin can work with this schema at all (its provider, the models it needs);
+    /// the error says why not, at `[plugins.<name>]`.
+    fn check_schema(&self, _ir: &Ir) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Whether `model` can be served, given its `@@service` options; the error says why not.
     fn check_model(&self, _ir: &Ir, _model: &Model, _options: &Options) -> Result<(), String> {
         Ok(())
@@ -213,7 +221,7 @@ impl PluginSet {
 
 /// The built-in plugins.
 pub fn builtins() -> Vec<Arc<dyn Plugin>> {
-    vec![Arc::new(Email), Arc::new(Monitoring)]
+    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring)]
 }
 
 /// Every plugin known to `config`: built-ins first, then the project's own.
@@ -404,6 +412,9 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
             for (key, message) in plugin.check_options(&settings.options) {
                 diags.push(located(format!("[plugins.{name}] {key}: {message}"), in_file(&settings.keys.get(&key).cloned())));
             }
+        }
+        if let Err(why) = plugin.check_schema(ir) {
+            diags.push(located(format!("[plugins.{name}]: {why}"), in_file(&settings.span)));
         }
     }
     for model in ir.api_models() {

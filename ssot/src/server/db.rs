@@ -144,6 +144,12 @@ impl Pool {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             #[cfg(feature = "postgres")]
             {
+                // `application_name` says which writes are the API's own to the triggers of the
+                // TypeScript `external_writes` plugin (docs/plugins.md#external-writes).
+                let mut options: sqlx::postgres::PgConnectOptions = url.parse()?;
+                if !url.contains("application_name=") {
+                    options = options.application_name("ssot");
+                }
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(std::time::Duration::from_secs(5))
@@ -151,7 +157,7 @@ impl Pool {
                     .after_connect(|conn, _| {
                         Box::pin(async move { sqlx::Executor::execute(conn, "SET TIME ZONE 'UTC'").await.map(|_| ()) })
                     })
-                    .connect(url)
+                    .connect_with(options)
                     .await?;
                 return Ok(Pool::Postgres(pool));
             }

@@ -68,6 +68,10 @@ struct Wire {
     event: RealtimeEvent,
     before: Option<Box<RawValue>>,
     after: Option<Box<RawValue>>,
+    /// A write outside the API (the TypeScript `external_writes` plugin reports it): what the row
+    /// was is not known, so its subscribers resync.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    resync: bool,
 }
 
 /// A snapshot, parsed once for every subscriber: as a value for the rules, and field by field
@@ -88,6 +92,7 @@ pub(crate) struct Change {
     model: String,
     before: Option<Snapshot>,
     after: Option<Snapshot>,
+    resync: bool,
 }
 
 impl Change {
@@ -97,7 +102,7 @@ impl Change {
             Some(r) => Snapshot::parse(r).map(Some),
             None => Some(None),
         };
-        Some(Change { before: snap(&w.before)?, after: snap(&w.after)?, model: w.model })
+        Some(Change { before: snap(&w.before)?, after: snap(&w.after)?, model: w.model, resync: w.resync })
     }
 }
 
@@ -183,7 +188,7 @@ impl Bus {
     /// Publishes a committed change (rows as snapshot JSON text).
     pub(crate) fn publish(&self, model: &str, event: RealtimeEvent, before: Option<String>, after: Option<String>) {
         let raw = |t: Option<String>| t.and_then(|t| RawValue::from_string(t).ok());
-        let wire = Wire { model: model.to_owned(), event, before: raw(before), after: raw(after) };
+        let wire = Wire { model: model.to_owned(), event, before: raw(before), after: raw(after), resync: false };
         let Ok(text) = serde_json::to_string(&wire) else { return };
         #[cfg(feature = "redis")]
         if let Some(conn) = &self.redis {
@@ -433,6 +438,8 @@ struct Connection {
     subs: BTreeMap<String, Subscription>,
     out: Outgoing,
     closing: bool,
+    /// When a `resync` is due: one message covers a burst of writes made outside the API.
+    resync_at: Option<tokio::time::Instant>,
 }
 
 /// The sending half of a socket, written as Node's `ws` writes: a message goes to the socket at
@@ -613,6 +620,7 @@ impl Connection {
     /// What each subscription of this socket sees of a change: an event, or nothing.
     fn deliver(&mut self, change: &Change) {
         let mut out = Vec::new();
+        let mut resync = false;
         for (sub_id, sub) in &self.subs {
             if sub.model.name != change.model {
                 continue;
@@ -622,6 +630,13 @@ impl Connection {
             };
             let before = change.before.as_ref().filter(|s| visible(Some(s)));
             let after = change.after.as_ref().filter(|s| visible(Some(s)));
+            if change.resync {
+                if let Some(after) = after {
+                    out.push((sub_id.clone(), sub.channel.clone(), "updated", present(sub.model, after, &self.auth)));
+                }
+                resync = true;
+                continue;
+            }
             let (event, data) = match (before, after) {
                 (before, Some(after)) => (if before.is_some() { "updated" } else { "created" }, present(sub.model, after, &self.auth)),
                 (Some(before), None) => ("deleted", id_of(sub.model, before)),
@@ -638,6 +653,9 @@ impl Connection {
                 self.seq
             );
             self.send(message);
+        }
+        if resync && self.resync_at.is_none() {
+            self.resync_at = Some(tokio::time::Instant::now() + Duration::from_millis(200));
         }
     }
 }
@@ -729,6 +747,7 @@ async fn connection(app: Arc<App>, socket: WebSocket, ip: String, verified: Opti
         subs: BTreeMap::new(),
         out: Outgoing::new(sink),
         closing: false,
+        resync_at: None,
     };
     if let Some((principal, exp)) = verified {
         c.authenticate(Some(principal), exp);
@@ -784,6 +803,10 @@ async fn connection(app: Arc<App>, socket: WebSocket, ip: String, verified: Opti
                 c.send(r#"{"type":"ping"}"#.into());
             }
             () = tokio::time::sleep_until(expiry), if !c.closing && c.expiry.is_some() => c.close(EXPIRED, "token expired"),
+            () = tokio::time::sleep_until(c.resync_at.unwrap_or_else(far)), if !c.closing && c.resync_at.is_some() => {
+                c.resync_at = None;
+                c.send(r#"{"type":"resync"}"#.into());
+            }
             r = gaps.changed(), if !c.closing && gaps_open => match r {
                 Ok(()) if !c.subs.is_empty() => c.send(r#"{"type":"resync"}"#.into()),
                 Ok(()) => {}

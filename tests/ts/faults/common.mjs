@@ -108,11 +108,11 @@ export async function author(port, label) {
 }
 
 /**
- * A subscriber through the generated SDK (`createHybridClient`, dist/sdk) to the `post` channel:
- * the events it was handed, when `onResync` ran, and the close codes its sockets saw. `realtime`:
+ * A subscriber through the generated SDK (`createHybridClient`, dist/sdk) to `channel`: the
+ * events it was handed, when `onResync` ran, and the close codes its sockets saw. `realtime`:
  * more of the SDK's WebSocketTransportOptions.
  */
-export async function subscriber(name, port, tok, realtime = {}) {
+export async function subscriber(name, port, tok, realtime = {}, channel = "post") {
   const sdk = await import(pathToFileURL(join(TREE, "dist/sdk/index.js")).href);
   const s = { name, events: [], resyncs: [], closes: [] };
   class Recorded extends WebSocket {
@@ -127,8 +127,8 @@ export async function subscriber(name, port, tok, realtime = {}) {
     realtime: { url: `ws://127.0.0.1:${port}/ws`, WebSocket: Recorded, initialDelayMs: 100, maxDelayMs: 1000, ...realtime },
   });
   s.unsubscribe = s.client.subscribe(
-    "post",
-    (e) => s.events.push({ event: e.event, id: e.data.id, seq: e.seq, at: Date.now() }),
+    channel,
+    (e) => s.events.push({ event: e.event, id: e.data.id, seq: e.seq, at: Date.now(), data: e.data }),
     undefined,
     () => s.resyncs.push(Date.now()),
   );

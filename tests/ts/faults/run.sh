@@ -8,6 +8,8 @@
 #   and one Rust (OUTAGE_SECONDS).
 #   sigterm: one of two instances behind a balancer gets SIGTERM under load (SHUTDOWN_DELAY_MS),
 #   TypeScript and then Rust.
+#   external-writes: a script writes the tables of a tree with [plugins.external_writes]; two
+#   instances on Redis, the listener stopped halfway.
 #   soak: SOAK_SECONDS (default 15) of mixed HTTP and WebSocket load, TypeScript and then Rust.
 #   network: a subscriber that stops reading and one whose connection is cut (half-open), under
 #   TypeScript and then Rust.
@@ -18,7 +20,7 @@ cd "$(dirname "$0")"
 here=$(pwd)
 root=$(cd ../../.. && pwd)
 ts="$root/tests/ts"
-out="$root/target/faults"
+out="$root/target/faults${FAULTS_PORT_BASE:+-$FAULTS_PORT_BASE}"
 base=${FAULTS_PORT_BASE:-3700}
 pg_port=$((base + 10))
 export PRISMA_HIDE_UPDATE_MESSAGE=1
@@ -102,6 +104,26 @@ for server in ts rust; do
     echo "  FAIL faults: a subscriber that stops reading and a half-open connection ($server)"; failed=$((failed + 1))
   fi
 done
+fi
+if want external-writes; then
+  echo "-- external-writes"
+  # The blog with the plugin, on a database of its own.
+  ext_root="$out/ext-root" && mkdir -p "$ext_root"
+  cp "$root/examples/blog/schema.prisma" "$ext_root/"
+  { cat "$root/examples/blog/ssot.toml"; printf '\n[plugins.external_writes]\n'; } >"$ext_root/ssot.toml"
+  ext="$out/blog-ext"
+  "$root/target/debug/ssot" generate --root "$ext_root" --ts-out "$ext" --no-ui >/dev/null 2>&1
+  ln -sfn "$ts/node_modules" "$ext/node_modules"
+  psql "$pg/postgres" -qc "create database faults_ext" >/dev/null
+  (cd "$ext" && export DATABASE_URL="$pg/faults_ext" \
+    && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node "$ts/node_modules/prisma/build/index.js" generate >/dev/null \
+    && PRISMA_SCHEMA_ENGINE_BINARY="$ts/prisma-offline/schema-engine-shim.mjs" node "$ts/node_modules/prisma/build/index.js" db push >/dev/null \
+    && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json)
+  if TREE="$ext" DATABASE_URL="$pg/faults_ext" node "$here/external-writes.mjs"; then
+    echo "  ok   faults: writes outside the API reach subscribers under the policies"
+  else
+    echo "  FAIL faults: writes outside the API reach subscribers under the policies"; failed=$((failed + 1))
+  fi
 fi
 if want soak; then
 for server in ts rust; do

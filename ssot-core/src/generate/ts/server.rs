@@ -308,7 +308,8 @@ fn db(ir: &Ir) -> String {
         "sqlite" => ("import { PrismaBetterSqlite3 } from \"@prisma/adapter-better-sqlite3\";", "new PrismaBetterSqlite3({ url })"),
         "mysql" => ("import { PrismaMariaDb } from \"@prisma/adapter-mariadb\";", "new PrismaMariaDb(url)"),
         "sqlserver" => ("import { PrismaMssql } from \"@prisma/adapter-mssql\";", "new PrismaMssql(url)"),
-        _ => ("import { PrismaPg } from \"@prisma/adapter-pg\";", "new PrismaPg({ connectionString: url })"),
+        // `application_name` tells the `external_writes` triggers the API's own writes (the URL's wins).
+        _ => ("import { PrismaPg } from \"@prisma/adapter-pg\";", "new PrismaPg({ connectionString: url, application_name: \"ssot\" })"),
     };
     let insensitive = matches!(ir.provider.as_str(), "postgresql" | "postgres" | "cockroachdb");
     format!(

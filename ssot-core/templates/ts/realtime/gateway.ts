@@ -67,6 +67,8 @@ class Connection {
   alive = true;
   seq = 0;
   expiry: NodeJS.Timeout | null = null;
+  /** A `resync` about to be sent: writes outside the API come in bursts, one message covers them. */
+  resync: NodeJS.Timeout | null = null;
   /** Messages are handled one after the other: a `subscribe` sent right after `auth` waits for it. */
   queue: Promise<void> = Promise.resolve();
   readonly subs = new Map<string, Subscription>();
@@ -227,6 +229,14 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   }
 
   /** What one subscription sees of a change: an event, or nothing. */
+  function resyncSoon(c: Connection): void {
+    if (c.resync !== null) return;
+    c.resync = setTimeout(() => {
+      c.resync = null;
+      send(c, { type: "resync" });
+    }, 200);
+  }
+
   function deliver(c: Connection, subId: string, sub: Subscription, e: ChangeEvent): void {
     // The rows are JSON; the policy module types BigInt, Decimal and DateTime values itself, so
     // `level != 9` means here what it means in SQL over HTTP.
@@ -234,6 +244,22 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
       row !== null && canRead(sub.model, row, c.auth) && matches(sub.model, sub.filter, row);
     const before = visible(e.before);
     const after = visible(e.after);
+    if (e.resync === true) {
+      // A write outside the API: what the row was is unknown, so the caches refetch.
+      if (after && e.after !== null) {
+        const data = presentRow(sub.model, e.after, e.after, c.auth);
+        send(c, {
+          type: "event",
+          id: subId,
+          channel: sub.channel,
+          event: "updated",
+          data,
+          seq: ++c.seq,
+        });
+      }
+      resyncSoon(c);
+      return;
+    }
     let event: Event;
     let data: Row;
     if (after && e.after !== null) {
@@ -298,6 +324,7 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
           connections.delete(c);
           o.plugins.socket(-1);
           if (c.expiry !== null) clearTimeout(c.expiry);
+          if (c.resync !== null) clearTimeout(c.resync);
         });
         ws.on("error", () => ws.terminate());
       });

@@ -487,6 +487,11 @@ export interface ChangeEvent {
   event: "created" | "updated" | "deleted";
   before: Row | null;
   after: Row | null;
+  /**
+   * A write made outside the API (the `external_writes` plugin): what the row was is not known,
+   * so subscribers of the model are told to resync; `after`, when readable, comes as `updated`.
+   */
+  resync?: true;
 }
 
 type Include = Record<string, true | { include: Include }>;
@@ -850,5 +855,28 @@ export class Engine {
       auth: caller(auth),
     });
     if (before !== null) this.onChange?.({ model: m.name, event: "deleted", before, after: null });
+  }
+
+  /**
+   * A write that another program made to `modelName`'s table (reported by the `external_writes`
+   * plugin): `key` is the row's id, in the order of the model's id fields, or null when it was
+   * not reported. A new row is an exact `created`; for a changed or deleted row what it was is
+   * not known, so the event asks its subscribers to resync (`ChangeEvent.resync`).
+   */
+  async changedOutside(
+    modelName: string,
+    operation: "insert" | "update" | "delete",
+    key: unknown[] | null,
+  ): Promise<void> {
+    const m = model(modelName);
+    const event = ({ insert: "created", update: "updated", delete: "deleted" } as const)[operation];
+    if (!this.emits(m, event)) return;
+    const after =
+      key !== null && operation !== "delete" ? await this.snapshot(this.db, m, key) : null;
+    if (operation === "insert" && key !== null) {
+      if (after !== null) this.onChange?.({ model: m.name, event, before: null, after });
+      return;
+    }
+    this.onChange?.({ model: m.name, event, before: null, after, resync: true });
   }
 }
