@@ -62,6 +62,8 @@ export function call(port, method, path, tok, body) {
  * example's binary, on the tables the TypeScript tree pushed).
  */
 export async function instance(name, port, env, rust = false) {
+  // A server left over from an earlier run would answer in this one's place.
+  if ((await call(port, "GET", "/health")).status !== 0) throw new Error(`port ${port} is taken`);
   const [cmd, args] = rust
     ? [process.env.RUST_BIN, []]
     : [process.execPath, ["--enable-source-maps", "dist/server/main.js"]];

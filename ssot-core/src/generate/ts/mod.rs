@@ -123,7 +123,11 @@ fn modules(ir: &Ir, config: &Config) -> Files {
     for m in &models {
         let stem = file_stem(&m.name);
         put(format!("src/contracts/{stem}.ts"), g.model_contract(m));
-        put(format!("src/validators/{stem}.ts"), g.model_validator(m));
+        let (validators, inputs) = g.model_validators(m);
+        put(format!("src/validators/{stem}.ts"), validators);
+        if let Some(inputs) = inputs {
+            put(format!("src/validators/{stem}.input.ts"), inputs);
+        }
         put(format!("src/sdk/models/{stem}.ts"), g.model_client(m));
         contract_files.push(stem);
     }

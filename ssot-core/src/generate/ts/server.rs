@@ -5,7 +5,7 @@
 //! The runtime is hand-written TypeScript in `templates/ts/server/`, copied as is; what depends on
 //! the schema is data (`src/policies/schema.json`) and a few short modules printed here.
 
-use super::js::{self, E, P, T, call, id, str_lit, ty};
+use super::js::{self, Body, E, P, T, arrow, call, id, member, param, str_lit, ty};
 use super::lower_first;
 use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::{Config, Framework, ServerMode};
@@ -313,46 +313,39 @@ fn db(ir: &Ir) -> String {
     };
     let insensitive = matches!(ir.provider.as_str(), "postgresql" | "postgres" | "cockroachdb");
     format!(
-        "// {HEADER}\n\n// The Prisma 7 client on the driver adapter of the schema's provider ({}).\n{import}\n\n/**\n * What the server uses of the Prisma client; the engine reaches the model delegates by name.\n * The client (`../generated/prisma/client.ts`) is loaded at run time without its types, so tsc\n * does not check Prisma's generated code for every model (most of its memory on large schemas);\n * modules of yours that import the client still get its types.\n */\nexport interface Db {{\n  $queryRawUnsafe(query: string): Promise<unknown>;\n  $disconnect(): Promise<void>;\n}}\n\nconst clientModule = \"../generated/prisma/client.js\";\nconst {{ PrismaClient }} = (await import(clientModule)) as {{\n  PrismaClient: new (options: {{ adapter: unknown }}) => Db;\n}};\n\n/** Case-insensitive `contains` in search (PostgreSQL and CockroachDB). */\nexport const INSENSITIVE_SEARCH = {insensitive};\n\nexport function createDb(url: string): Db {{\n  if (url === \"\") throw new Error(\"DATABASE_URL is not set\");\n  return new PrismaClient({{ adapter: {make} }});\n}}\n",
+        "// {HEADER}\n\n// The Prisma 7 client on the driver adapter of the schema's provider ({}).\n{import}\n\n/**\n * What the server uses of the Prisma client; the engine reaches the model delegates by name.\n * The client (`../generated/prisma/client.ts`) is loaded at run time without its types, so tsc\n * does not check Prisma's generated code for every model (most of its memory on large schemas);\n * modules of yours that import the client still get its types.\n */\nexport interface Db {{\n  $queryRawUnsafe(query: string): Promise<unknown>;\n  $disconnect(): Promise<void>;\n}}\n\nconst clientModule = \"../generated/prisma/client.js\";\nconst {{ PrismaClient }} = (await import(clientModule)) as {{\n  PrismaClient: new (options: {{ adapter: unknown }}) => Db;\n}};\n\n/** Case-insensitive `contains` in search (PostgreSQL and CockroachDB). */\nexport const INSENSITIVE_SEARCH = {insensitive};\n\nexport function createDb(url: string): Db {{\n  if (url === \"\") throw new Error(\"DATABASE_URL is not set\");\n  return new PrismaClient({{\n    adapter: {make},\n  }});\n}}\n",
         ir.provider
     )
 }
 
-/// `{ spec, create, update }` of a model.
-fn binding(m: &Model) -> E {
+/// `{ spec, inputs }` of a model: `inputs` loads the model's input schemas on the first write
+/// (`<stem>.input.js` imports no other model), so a server of many models starts without
+/// building the Zod schemas of all of them.
+fn binding(m: &Model, from: &str) -> E {
     let name = ts_type(&m.name);
     let mut props = vec![P::Kv("spec".into(), call(id("model"), vec![str_lit(&m.name)]))];
     if m.kind != ModelKind::View {
-        props.push(P::Kv("create".into(), id(format!("{name}CreateInputSchema"))));
-        props.push(P::Kv("update".into(), id(format!("{name}UpdateInputSchema"))));
+        let module = call(id("import"), vec![str_lit(&format!("{from}/{}.input.js", file_stem(&m.name)))]);
+        let pick = E::Obj(
+            vec![
+                P::Kv("create".into(), member(id("v"), format!("{name}CreateInputSchema"))),
+                P::Kv("update".into(), member(id("v"), format!("{name}UpdateInputSchema"))),
+            ],
+            false,
+        );
+        let load = call(member(module, "then"), vec![arrow(vec![param("v", None)], None, Body::Expr(pick))]);
+        props.push(P::Kv("inputs".into(), arrow(vec![], None, Body::Expr(load))));
     }
     E::Obj(props, false)
-}
-
-fn validator_import(m: &Model, from: &str) -> Option<String> {
-    (m.kind != ModelKind::View).then(|| {
-        let name = ts_type(&m.name);
-        super::import_line(
-            false,
-            &[format!("{name}CreateInputSchema"), format!("{name}UpdateInputSchema")],
-            &format!("{from}/{}.js", file_stem(&m.name)),
-        )
-    })
 }
 
 fn registry_routes(models: &[&Model]) -> String {
     let mut s = format!(
         "// {HEADER}\n\n// Registry mode: one generic CRUD engine, driven by the model metadata of\n// `../policies/schema.json`, serves every model.\nimport {{ model }} from \"../policies/index.js\";\n"
     );
-    let mut imports: Vec<String> = models.iter().filter_map(|m| validator_import(m, "../validators")).collect();
-    imports.sort();
-    for i in imports {
-        s.push_str(&i);
-        s.push('\n');
-    }
     s.push_str("import type { Binding } from \"./engine.js\";\nimport type { Route } from \"./http.js\";\nimport { modelRoutes, systemRoutes } from \"./http.js\";\n\n");
     s.push_str("/** Every model the API serves, with its input schemas. */\n");
-    let registry = E::Arr(models.iter().map(|m| binding(m)).collect());
+    let registry = E::Arr(models.iter().map(|m| binding(m, "../validators")).collect());
     s.push_str(&js::render(&js::const_decl(true, "registry", Some(&T::Array(Box::new(ty("Binding")))), &registry)));
     s.push_str("\n\nexport const routes: Route[] = [...systemRoutes(), ...registry.flatMap((b) => modelRoutes(b))];\n");
     s
@@ -364,12 +357,8 @@ fn controller(m: &Model) -> String {
     let mut s = format!(
         "// {HEADER}\n\n// Controller mode: the routes of {name}, each with its own handler.\nimport {{ model }} from \"../../policies/index.js\";\n"
     );
-    if let Some(i) = validator_import(m, "../../validators") {
-        s.push_str(&i);
-        s.push('\n');
-    }
     s.push_str("import type { Binding } from \"../engine.js\";\nimport type { Handler, Route } from \"../http.js\";\nimport { idOf, modelRoutes } from \"../http.js\";\n\n");
-    s.push_str(&js::render(&js::const_decl(true, &format!("{var}Binding"), Some(&ty("Binding")), &binding(m))));
+    s.push_str(&js::render(&js::const_decl(true, &format!("{var}Binding"), Some(&ty("Binding")), &binding(m, "../../validators"))));
     s.push('\n');
     s.push_str(&format!(
         "\n/** List {name} rows: filter, sort, paginate, include. */\nexport const list: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.list(b, req.query, auth),\n}});\n\n/** Count {name} rows matching the filter. */\nexport const count: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.count(b, req.query, auth),\n}});\n\n/** Full-text search (models with `@@search`). */\nexport const search: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.search(b, req.query, auth),\n}});\n\n/** One {name} by id. */\nexport const get: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.get(b, idOf(b, req), req.query, auth),\n}});\n\n/** Create a {name}. */\nexport const create: Handler = async (s, b, req, auth) => ({{\n  status: 201,\n  body: await s.engine.create(b, req.body, auth),\n}});\n\n/** Update a {name}. */\nexport const update: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.update(b, idOf(b, req), req.body, auth),\n}});\n\n/** Delete a {name}. */\nexport const remove: Handler = async (s, b, req, auth) => {{\n  await s.engine.delete(b, idOf(b, req), auth);\n  return {{ status: 204 }};\n}};\n\n/** What the caller may do with {name} rows: create, update, delete, each field. */\nexport const permissions: Handler = async (s, b, _req, auth) => ({{\n  status: 200,\n  body: await s.engine.permissions(b, null, auth),\n}});\n\n/** What the caller may do with one {name} row. */\nexport const rowPermissions: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.permissions(b, idOf(b, req), auth),\n}});\n\n"

@@ -165,7 +165,11 @@ impl Gen<'_> {
         module(self.validator_imports(&ct.name, vec![name.clone()], &fields, &helpers), vec![block])
     }
 
-    pub(super) fn model_validator(&self, m: &Model) -> String {
+    /// A model's validators: the module of its schema as the API returns it (with its relations,
+    /// so it imports the related models' modules), and for a model that can be written the
+    /// module of its input schemas (`<stem>.input.ts`, which imports no other model: the server
+    /// loads it on the model's first write), re-exported by the first.
+    pub(super) fn model_validators(&self, m: &Model) -> (String, Option<String>) {
         let name = ts_type(&m.name);
         let mut regexes = Vec::new();
         let mut helpers = BTreeSet::new();
@@ -192,46 +196,64 @@ impl Gen<'_> {
         }
         let mut blocks =
             vec![self.zod_object(&name, false, &format!("Validates a {{@link {name}}} as the API returns it."), out_props, &mut helpers)];
-        let mut contract_types = vec![name.clone()];
-        if m.kind == ModelKind::Model {
-            let create: Vec<P> = m
-                .create_fields()
-                .map(|f| {
-                    all_fields.push(f);
-                    let e = self.zod_expr(f, true, &mut regexes, &mut helpers);
-                    self.zod_prop(f, e, Presence::of_create(f))
-                })
-                .collect();
-            let update: Vec<P> = m
-                .update_fields()
-                .map(|f| {
-                    let e = self.zod_expr(f, true, &mut regexes, &mut helpers);
-                    self.zod_prop(f, e, Presence::of_update(f))
-                })
-                .collect();
-            blocks.push(self.zod_object(
+        let inputs = (m.kind == ModelKind::Model).then(|| {
+            blocks.push(format!(
+                "export {{ {name}CreateInputSchema, {name}UpdateInputSchema }} from \"./{}.input.js\";",
+                file_stem(&m.name)
+            ));
+            self.input_validators(m)
+        });
+        with_regexes(&mut blocks, &regexes);
+        (module(self.validator_imports(&m.name, vec![name.clone()], &all_fields, &helpers), blocks), inputs)
+    }
+
+    fn input_validators(&self, m: &Model) -> String {
+        let name = ts_type(&m.name);
+        let mut regexes = Vec::new();
+        let mut helpers = BTreeSet::new();
+        let mut fields: Vec<&Field> = Vec::new();
+        let create: Vec<P> = m
+            .create_fields()
+            .map(|f| {
+                fields.push(f);
+                let e = self.zod_expr(f, true, &mut regexes, &mut helpers);
+                self.zod_prop(f, e, Presence::of_create(f))
+            })
+            .collect();
+        let update: Vec<P> = m
+            .update_fields()
+            .map(|f| {
+                let e = self.zod_expr(f, true, &mut regexes, &mut helpers);
+                self.zod_prop(f, e, Presence::of_update(f))
+            })
+            .collect();
+        let mut blocks = vec![
+            self.zod_object(
                 &format!("{name}CreateInput"),
                 true,
                 &format!("Validates the input to create a {{@link {name}}}, with every `@validate` rule."),
                 create,
                 &mut helpers,
-            ));
-            blocks.push(self.zod_object(
+            ),
+            self.zod_object(
                 &format!("{name}UpdateInput"),
                 true,
                 &format!("Validates the input to update a {{@link {name}}}, with every `@validate` rule."),
                 update,
                 &mut helpers,
-            ));
-            contract_types.push(format!("{name}CreateInput"));
-            contract_types.push(format!("{name}UpdateInput"));
-        }
-        if !regexes.is_empty() {
-            let lines: Vec<String> = regexes.iter().enumerate().map(|(i, re)| format!("const RE_{} = {re};", i + 1)).collect();
-            blocks.insert(0, lines.join("\n"));
-        }
-        contract_types.sort();
-        module(self.validator_imports(&m.name, contract_types, &all_fields, &helpers), blocks)
+            ),
+        ];
+        with_regexes(&mut blocks, &regexes);
+        let types = vec![format!("{name}CreateInput"), format!("{name}UpdateInput")];
+        module(self.validator_imports(&m.name, types, &fields, &helpers), blocks)
+    }
+}
+
+/// The regular expressions of a module's rules, as constants before its schemas.
+fn with_regexes(blocks: &mut Vec<String>, regexes: &[String]) {
+    if !regexes.is_empty() {
+        let lines: Vec<String> = regexes.iter().enumerate().map(|(i, re)| format!("const RE_{} = {re};", i + 1)).collect();
+        blocks.insert(0, lines.join("\n"));
     }
 }
 

@@ -5,7 +5,7 @@
 // gateway can tell its subscribers to refetch.
 
 import { EventEmitter } from "node:events";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { ChangeEvent } from "../server/engine.js";
 
 export interface Bus {
@@ -48,14 +48,15 @@ export class RedisBus implements Bus {
   private readonly ready: Promise<unknown>;
 
   constructor(
+    RedisClient: typeof Redis,
     url: string,
     private readonly onError: (e: unknown) => void,
     onBack: () => void = () => undefined,
   ) {
-    this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    this.pub = new RedisClient(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     // The subscription is renewed here, not by ioredis, to know when it is back: ioredis reports
     // `ready` before it has subscribed again.
-    this.sub = new Redis(url, { lazyConnect: false, autoResubscribe: false });
+    this.sub = new RedisClient(url, { lazyConnect: false, autoResubscribe: false });
     this.pub.on("error", onError);
     this.sub.on("error", onError);
     let lost = false;

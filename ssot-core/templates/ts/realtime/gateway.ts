@@ -19,6 +19,7 @@ import { HttpError } from "../server/errors.js";
 import { outageLog } from "../server/logger.js";
 import type { Logger } from "../server/logger.js";
 import type { Plugins } from "../server/plugin.js";
+import { ioredis } from "../server/ratelimit.js";
 import type { RateLimits } from "../server/ratelimit.js";
 import { InProcessBus, RedisBus } from "./bus.js";
 import type { Bus } from "./bus.js";
@@ -106,7 +107,7 @@ export async function attachRealtime(o: RealtimeOptions): Promise<Realtime> {
   const redisLog = outageLog(log, "realtime: redis");
   const bus: Bus =
     config.redisUrl !== null
-      ? new RedisBus(config.redisUrl, redisLog.error, redisLog.back)
+      ? new RedisBus(await ioredis(), config.redisUrl, redisLog.error, redisLog.back)
       : new InProcessBus();
   if (bus instanceof RedisBus) await bus.connected();
   o.engine.onChange = (e) => bus.publish(e);

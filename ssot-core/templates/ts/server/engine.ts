@@ -51,8 +51,16 @@ interface Client {
 /** A model with its input schemas, as registry and controllers hand it to the engine. */
 export interface Binding {
   spec: ModelSpec;
-  create?: z.ZodType;
-  update?: z.ZodType;
+  /**
+   * The input schemas, loaded on the first write (a server of many models starts without
+   * building them all); none: the model cannot be written (a view).
+   */
+  inputs?: () => Promise<Inputs>;
+}
+
+export interface Inputs {
+  create: z.ZodType;
+  update: z.ZodType;
 }
 
 export interface Limits {
@@ -726,7 +734,7 @@ export class Engine {
     const rowWrites = !m.view && m.id.length > 0;
     const may = (op: "read" | "create" | "update" | "delete"): boolean =>
       !deniedOutright(m, op, auth);
-    const create = !m.view && b.create !== undefined && may("create");
+    const create = !m.view && b.inputs !== undefined && may("create");
     if (id === null) {
       const read = may("read");
       const fields: Record<string, FieldPermission> = {};
@@ -738,7 +746,7 @@ export class Engine {
             create && f.create && (f.writable === undefined || !isNone(toWhere(f.writable, auth))),
         };
       }
-      const update = rowWrites && b.update !== undefined && may("update");
+      const update = rowWrites && b.inputs !== undefined && may("update");
       return { read, create, update, delete: rowWrites && may("delete"), fields };
     }
     if (!rowWrites || !(await exists(this.db, m, id, policyWhere(m, "read", auth)))) {
@@ -746,7 +754,7 @@ export class Engine {
     }
     // Each rule is asked of the stored row, as the write checks ask it.
     const update =
-      b.update !== undefined && (await holds(this.db, m, id, policyWhere(m, "update", auth)));
+      b.inputs !== undefined && (await holds(this.db, m, id, policyWhere(m, "update", auth)));
     const del = await holds(this.db, m, id, policyWhere(m, "delete", auth));
     const rule = async (e: Expr | undefined): Promise<boolean> =>
       e === undefined || (await holds(this.db, m, id, toWhere(e, auth)));
@@ -762,7 +770,7 @@ export class Engine {
 
   async create(b: Binding, body: unknown, auth: Auth): Promise<Row> {
     const m = b.spec;
-    const input = parseBody(b.create, body);
+    const input = parseBody((await b.inputs?.())?.create, body);
     if (deniedOutright(m, "create", auth)) throw forbidden(FORBIDDEN);
     const rules = writableRules(m, Object.keys(input));
     // The response is built inside the transaction: if it fails, nothing stays committed.
@@ -793,7 +801,7 @@ export class Engine {
 
   async update(b: Binding, id: unknown[], body: unknown, auth: Auth): Promise<Row> {
     const m = b.spec;
-    const input = parseBody(b.update, body);
+    const input = parseBody((await b.inputs?.())?.update, body);
     const rules = writableRules(m, Object.keys(input));
     let before: Row | null = null;
     const { row, shown } = await this.client.$transaction(async (tx) => {

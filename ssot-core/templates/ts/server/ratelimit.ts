@@ -3,11 +3,16 @@
 // counters live in Redis, shared by every instance (N instances allow the limit once, not N
 // times); while Redis is unreachable each instance counts in memory on its own.
 
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { ModelSpec } from "../policies/index.js";
 import { HttpError } from "./errors.js";
+
+/** The ioredis client class, loaded only when REDIS_URL is set (a cold start spends less). */
+export async function ioredis(): Promise<typeof Redis> {
+  return (await import("ioredis")).Redis;
+}
 
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
@@ -16,14 +21,14 @@ export class RateLimits {
   constructor(
     private readonly defaultLimit: number,
     private readonly defaultWindowSeconds: number,
-    redisUrl: string | null = null,
+    redis: { url: string; Redis: typeof Redis } | null = null,
     onRedisError: (e: unknown) => void = () => undefined,
     onRedisBack: () => void = () => undefined,
   ) {
     // No offline queue: a request is never held back waiting for Redis.
     this.redis =
-      redisUrl !== null
-        ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+      redis !== null
+        ? new redis.Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
         : null;
     this.redis?.on("error", onRedisError);
     this.redis?.on("ready", onRedisBack);

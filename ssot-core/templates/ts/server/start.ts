@@ -16,7 +16,7 @@ import { Plugins } from "./plugin.js";
 import type { ServerPlugin } from "./plugin.js";
 import { plugins as configured } from "./plugins.js";
 import type { Logger } from "./logger.js";
-import { RateLimits } from "./ratelimit.js";
+import { ioredis, RateLimits } from "./ratelimit.js";
 import { attachRealtime } from "./realtime.js";
 import { routes } from "./routes.js";
 
@@ -57,7 +57,7 @@ export async function start(
   const rateLimits = new RateLimits(
     config.rateLimit,
     config.rateLimitWindowSeconds,
-    config.redisUrl,
+    config.redisUrl !== null ? { url: config.redisUrl, Redis: await ioredis() } : null,
     redisLog.error,
     redisLog.back,
   );
