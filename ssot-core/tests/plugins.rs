@@ -255,7 +255,10 @@ fn external_writes_needs_postgresql_and_realtime_models_and_names_mapped_tables(
     let cfg = config("[plugins.external_writes]\ninstall = false\n", vec![]);
     // SCHEMA has no @@realtime model; SQLite has no LISTEN/NOTIFY. Each: one error at the table.
     let out = errors(SCHEMA, &cfg);
-    assert!(out.contains("[plugins.external_writes]: external_writes reports writes to `@@realtime` models") && out.contains("ssot.toml:1:1"), "{out}");
+    assert!(
+        out.contains("[plugins.external_writes]: external_writes reports writes to `@@realtime` models") && out.contains("ssot.toml:1:1"),
+        "{out}"
+    );
     let sqlite = "datasource db {\n  provider = \"sqlite\"\n}\n/// @@realtime\nmodel A {\n  id Int @id\n}\n";
     let out = errors(sqlite, &cfg);
     assert!(out.contains("external_writes needs PostgreSQL (LISTEN/NOTIFY); the schema's provider is `sqlite`"), "{out}");

@@ -37,10 +37,7 @@ fn table(m: &Model) -> String {
 
 /// The column of each id field, in the order of the model's id.
 fn key_columns(m: &Model) -> Vec<String> {
-    m.id_fields()
-        .into_iter()
-        .map(|f| m.field(f).and_then(|f| f.db_name.clone()).unwrap_or_else(|| f.to_owned()))
-        .collect()
+    m.id_fields().into_iter().map(|f| m.field(f).and_then(|f| f.db_name.clone()).unwrap_or_else(|| f.to_owned())).collect()
 }
 
 fn models(ir: &Ir) -> Vec<&Model> {
@@ -105,10 +102,7 @@ impl Plugin for ExternalWrites {
 
     fn check_schema(&self, ir: &Ir) -> Result<(), String> {
         if !matches!(ir.provider.as_str(), "postgresql" | "postgres") {
-            return Err(format!(
-                "external_writes needs PostgreSQL (LISTEN/NOTIFY); the schema's provider is `{}`",
-                ir.provider
-            ));
+            return Err(format!("external_writes needs PostgreSQL (LISTEN/NOTIFY); the schema's provider is `{}`", ir.provider));
         }
         if models(ir).is_empty() {
             return Err("external_writes reports writes to `@@realtime` models, and the schema has none".into());
@@ -123,10 +117,8 @@ impl Plugin for ExternalWrites {
             format!("// {}\n\n{}", crate::generate::HEADER, include_str!("../../templates/ts/plugins/external_writes.ts")),
         );
         c.files.insert("src/server/plugins/external-writes.sql".into(), script(cx.ir));
-        let tables: Vec<_> = models(cx.ir)
-            .into_iter()
-            .map(|m| json!({ "model": m.name, "table": table(m), "trigger": trigger(m) }))
-            .collect();
+        let tables: Vec<_> =
+            models(cx.ir).into_iter().map(|m| json!({ "model": m.name, "table": table(m), "trigger": trigger(m) })).collect();
         c.server_module = Some(ServerModule {
             path: "plugins/external_writes".into(),
             options: json!({

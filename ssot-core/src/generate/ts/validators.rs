@@ -197,10 +197,8 @@ impl Gen<'_> {
         let mut blocks =
             vec![self.zod_object(&name, false, &format!("Validates a {{@link {name}}} as the API returns it."), out_props, &mut helpers)];
         let inputs = (m.kind == ModelKind::Model).then(|| {
-            blocks.push(format!(
-                "export {{ {name}CreateInputSchema, {name}UpdateInputSchema }} from \"./{}.input.js\";",
-                file_stem(&m.name)
-            ));
+            blocks
+                .push(format!("export {{ {name}CreateInputSchema, {name}UpdateInputSchema }} from \"./{}.input.js\";", file_stem(&m.name)));
             self.input_validators(m)
         });
         with_regexes(&mut blocks, &regexes);
