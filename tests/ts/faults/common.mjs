@@ -12,7 +12,7 @@ export const TREE = process.env.TREE;
 const secret = new TextEncoder().encode(process.env.JWT_SECRET);
 
 export const token = (claims) =>
-  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(secret);
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setExpirationTime("2h").sign(secret);
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

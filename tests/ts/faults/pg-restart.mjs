@@ -15,6 +15,7 @@ import pg from "pg";
 const API = process.env.API_URL;
 const secret = new TextEncoder().encode(process.env.JWT_SECRET);
 const seconds = Number(process.env.LOAD_SECONDS ?? "8");
+const what = process.env.SERVER_NAME === undefined ? "pg restart" : `pg restart (${process.env.SERVER_NAME})`;
 const run = Date.now().toString(36);
 const token = (claims) => new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(secret);
 
@@ -102,12 +103,12 @@ const found = await client.query('SELECT id FROM "Post" WHERE id = ANY($1::int[]
 await client.end();
 
 const summary = [...statuses.entries()].sort().map(([s, c]) => `${s}: ${c}`).join(", ");
-console.log(`# pg restart: injected a PostgreSQL stop (-m fast) and start at ${((restartAt - started) / 1000).toFixed(1)} s (away ${restartedAt - restartAt} ms) under 8 clients`);
-console.log(`# pg restart: ${n} requests (${summary}); /ready said 503 ${notReady} time(s); ready again ${recovered ? recovered.at - restartedAt : "never"} ms after the restart returned`);
-console.log(`# pg restart: slowest answer ${slowest} ms; /ready answers: ${[...new Set(readyLog.map((x) => x.status))].join(", ")} (${readyLog.length})`);
-console.log(`# pg restart: ${written.length} writes answered 201, ${found.rowCount} found by id afterwards`);
+console.log(`# ${what}: injected a PostgreSQL stop (-m fast) and start at ${((restartAt - started) / 1000).toFixed(1)} s (away ${restartedAt - restartAt} ms) under 8 clients`);
+console.log(`# ${what}: ${n} requests (${summary}); /ready said 503 ${notReady} time(s); ready again ${recovered ? recovered.at - restartedAt : "never"} ms after the restart returned`);
+console.log(`# ${what}: slowest answer ${slowest} ms; /ready answers: ${[...new Set(readyLog.map((x) => x.status))].join(", ")} (${readyLog.length})`);
+console.log(`# ${what}: ${written.length} writes answered 201, ${found.rowCount} found by id afterwards`);
 assert.deepEqual(bad, [], "answers other than 2xx or 503 problem+json with Retry-After");
 assert.ok(notReady > 0, "/ready never reported the database away");
 assert.ok(recovered !== undefined, "/ready never recovered");
 assert.equal(found.rowCount, written.length, "a write that answered 201 is missing");
-console.log("# pg restart: ok");
+console.log(`# ${what}: ok`);

@@ -44,6 +44,12 @@ server_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
 
 failed=0
+# scenario "what it checks" command...: runs one scenario and counts it.
+scenario() {
+  local what=$1
+  shift
+  if "$@"; then echo "  ok   faults: $what"; else echo "  FAIL faults: $what"; failed=$((failed + 1)); fi
+}
 want() { [ -z "${FAULTS_ONLY:-}" ] || [[ " $FAULTS_ONLY " == *" $1 "* ]]; }
 if want pg-restart; then
 echo "-- pg-restart"
@@ -54,6 +60,16 @@ else
   tail -20 "$out/server.log"
 fi
 kill -0 "$server_pid" 2>/dev/null || { echo "  FAIL the server died"; failed=$((failed + 1)); }
+kill "$server_pid" 2>/dev/null; server_pid=
+# The same against the Rust server of the schema (the blog example's binary) on the same tables.
+echo "-- pg-restart (Rust)"
+rust_port=$((base + 6))
+(cd "$tree" && PORT=$rust_port LOG_LEVEL=warn RATE_LIMIT=0 MIGRATE_ON_START=false exec "$root/target/debug/blog" >"$out/rust-server.log" 2>&1) &
+server_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$rust_port/ready" >/dev/null && break; sleep 0.1; done
+scenario "PostgreSQL restart under load (Rust)" env API_URL="http://127.0.0.1:$rust_port" RESTART="$ts/pg.sh restart $out/pg ${OUTAGE_SECONDS:-2}" \
+  SERVER_NAME="the Rust server" node "$here/pg-restart.mjs"
+kill -0 "$server_pid" 2>/dev/null || { echo "  FAIL the Rust server died"; failed=$((failed + 1)); tail -20 "$out/rust-server.log"; }
 fi
 kill "$server_pid" 2>/dev/null; server_pid=
 
@@ -74,35 +90,19 @@ export TREE="$tree" REDIS_URL="redis://127.0.0.1:$redis_port" PORT_A=$((base + 2
 
 if want redis-restart; then
 echo "-- redis-restart"
-if REDIS_STOP="$redis_stop" REDIS_START="$redis_start" node "$here/redis-restart.mjs"; then
-  echo "  ok   faults: Redis down and back under three instances (two TypeScript, one Rust)"
-else
-  echo "  FAIL faults: Redis down and back under three instances (two TypeScript, one Rust)"; failed=$((failed + 1))
-fi
+scenario "Redis down and back under three instances (two TypeScript, one Rust)" env REDIS_STOP="$redis_stop" REDIS_START="$redis_start" node "$here/redis-restart.mjs"
 fi
 
 if want sigterm; then
 echo "-- sigterm"
-if node "$here/sigterm.mjs"; then
-  echo "  ok   faults: SIGTERM to one of two instances under load"
-else
-  echo "  FAIL faults: SIGTERM to one of two instances under load"; failed=$((failed + 1))
-fi
+scenario "SIGTERM to one of two instances under load" node "$here/sigterm.mjs"
 echo "-- sigterm (Rust)"
-if SERVER=rust node "$here/sigterm.mjs"; then
-  echo "  ok   faults: SIGTERM to one of two Rust instances under load"
-else
-  echo "  FAIL faults: SIGTERM to one of two Rust instances under load"; failed=$((failed + 1))
-fi
+scenario "SIGTERM to one of two Rust instances under load" env SERVER=rust node "$here/sigterm.mjs"
 fi
 if want network; then
 for server in ts rust; do
   echo "-- network ($server)"
-  if SERVER=$server node "$here/network.mjs"; then
-    echo "  ok   faults: a subscriber that stops reading and a half-open connection ($server)"
-  else
-    echo "  FAIL faults: a subscriber that stops reading and a half-open connection ($server)"; failed=$((failed + 1))
-  fi
+  scenario "a subscriber that stops reading and a half-open connection ($server)" env SERVER=$server node "$here/network.mjs"
 done
 fi
 if want external-writes; then
@@ -119,20 +119,12 @@ if want external-writes; then
     && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node "$ts/node_modules/prisma/build/index.js" generate >/dev/null \
     && PRISMA_SCHEMA_ENGINE_BINARY="$ts/prisma-offline/schema-engine-shim.mjs" node "$ts/node_modules/prisma/build/index.js" db push >/dev/null \
     && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json)
-  if TREE="$ext" DATABASE_URL="$pg/faults_ext" node "$here/external-writes.mjs"; then
-    echo "  ok   faults: writes outside the API reach subscribers under the policies"
-  else
-    echo "  FAIL faults: writes outside the API reach subscribers under the policies"; failed=$((failed + 1))
-  fi
+  scenario "writes outside the API reach subscribers under the policies" env TREE="$ext" DATABASE_URL="$pg/faults_ext" node "$here/external-writes.mjs"
 fi
 if want soak; then
 for server in ts rust; do
   echo "-- soak ($server)"
-  if SERVER=$server node "$here/soak.mjs"; then
-    echo "  ok   faults: soak, mixed HTTP and WebSocket load ($server)"
-  else
-    echo "  FAIL faults: soak, mixed HTTP and WebSocket load ($server)"; failed=$((failed + 1))
-  fi
+  scenario "soak, mixed HTTP and WebSocket load ($server)" env SERVER=$server node "$here/soak.mjs"
 done
 fi
 echo "# fail $failed"
