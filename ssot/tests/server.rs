@@ -87,6 +87,7 @@ fn settings(url: String) -> ssot::server::Settings {
         pool_size: 2,
         rate_limit: 600,
         rate_limit_window_seconds: 60,
+        rate_limit_fail_closed: false,
         cors_origins: vec!["http://app.test".into()],
         redis_url: None,
         ws: ssot::server::WsLimits::default(),

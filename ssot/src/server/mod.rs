@@ -67,6 +67,9 @@ pub struct Settings {
     /// (`RATE_LIMIT`, 600; 0 = off) and the window in seconds (`RATE_LIMIT_WINDOW`, 60).
     pub rate_limit: u32,
     pub rate_limit_window_seconds: u32,
+    /// While Redis cannot count (`RATE_LIMIT_FAIL`): `open` (false, the default), each instance
+    /// counts in memory; `closed` (true), requests that are counted get 503 with `Retry-After`.
+    pub rate_limit_fail_closed: bool,
     /// Origins browsers may call the API from (`CORS_ORIGINS`, comma-separated; none: no CORS);
     /// also the origins WebSocket clients may connect from.
     pub cors_origins: Vec<String>,
@@ -82,7 +85,7 @@ pub struct Settings {
 impl Settings {
     /// From the environment: `DATABASE_URL`, `DATABASE_POOL_SIZE`, `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWKS_URL`, `JWT_ISSUER`,
     /// `JWT_AUDIENCE`, `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`,
-    /// `MAX_PAGE_SIZE`, `RATE_LIMIT`, `RATE_LIMIT_WINDOW`, `CORS_ORIGINS`, `REDIS_URL`,
+    /// `MAX_PAGE_SIZE`, `RATE_LIMIT`, `RATE_LIMIT_WINDOW`, `RATE_LIMIT_FAIL`, `CORS_ORIGINS`, `REDIS_URL`,
     /// `WS_MAX_MESSAGE_BYTES`, `WS_MAX_BUFFER_BYTES`, `WS_HEARTBEAT_MS`, `WS_MAX_SUBSCRIPTIONS`,
     /// `MIGRATE_ON_START`.
     pub fn from_env() -> Result<Settings, String> {
@@ -115,6 +118,11 @@ impl Settings {
             pool_size: int("DATABASE_POOL_SIZE", 10)? as u32,
             rate_limit: int("RATE_LIMIT", 600)? as u32,
             rate_limit_window_seconds: int("RATE_LIMIT_WINDOW", 60)? as u32,
+            rate_limit_fail_closed: match var("RATE_LIMIT_FAIL").as_deref() {
+                None | Some("open") => false,
+                Some("closed") => true,
+                Some(v) => return Err(format!("RATE_LIMIT_FAIL must be open or closed, got \"{v}\"")),
+            },
             cors_origins: var("CORS_ORIGINS")
                 .unwrap_or_default()
                 .split(',')
@@ -272,7 +280,7 @@ impl Server {
         let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
         #[cfg(feature = "redis")]
         let limits = match redis {
-            Some((_, conn)) => limits.with_redis(conn),
+            Some((_, conn)) => limits.with_redis(conn, settings.rate_limit_fail_closed),
             None => limits,
         };
         let state = Arc::new(App { engine, auth, limits, settings: settings.clone() });

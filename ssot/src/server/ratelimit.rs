@@ -18,6 +18,15 @@ pub(crate) struct RateLimits {
     /// With `REDIS_URL`: counters shared by every instance, TypeScript ones included.
     #[cfg(feature = "redis")]
     redis: Option<redis::aio::ConnectionManager>,
+    /// `RATE_LIMIT_FAIL=closed`: while Redis cannot count, 503 instead of counting in memory.
+    #[cfg(feature = "redis")]
+    fail_closed: bool,
+    /// After Redis failed, it is not asked again before this (milliseconds since `started`): a
+    /// Redis that is away costs one request its 500 ms wait per second, not every request.
+    #[cfg(feature = "redis")]
+    redis_retry_at: std::sync::atomic::AtomicU64,
+    #[cfg(feature = "redis")]
+    started: Instant,
 }
 
 /// rate-limiter-flexible's `RateLimiterRedis` script: a window starts with a key's first
@@ -40,14 +49,21 @@ impl RateLimits {
             windows: Mutex::new(HashMap::new()),
             #[cfg(feature = "redis")]
             redis: None,
+            #[cfg(feature = "redis")]
+            fail_closed: false,
+            #[cfg(feature = "redis")]
+            redis_retry_at: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(feature = "redis")]
+            started: Instant::now(),
         }
     }
 
     /// Counts in Redis under the TypeScript server's keys (`ssot:rl:<Model>:<key>`), so that
     /// instances of both share one limit; while Redis cannot be reached, each counts in memory.
     #[cfg(feature = "redis")]
-    pub(crate) fn with_redis(mut self, conn: redis::aio::ConnectionManager) -> Self {
+    pub(crate) fn with_redis(mut self, conn: redis::aio::ConnectionManager, fail_closed: bool) -> Self {
         self.redis = Some(conn);
+        self.fail_closed = fail_closed;
         self
     }
 
@@ -62,6 +78,14 @@ impl RateLimits {
         }
         #[cfg(feature = "redis")]
         if let Some(conn) = &self.redis {
+            use std::sync::atomic::Ordering;
+            let now_ms = self.started.elapsed().as_millis() as u64;
+            if now_ms < self.redis_retry_at.load(Ordering::Relaxed) {
+                if self.fail_closed {
+                    return Err(unavailable());
+                }
+                return self.count_here(m, key, limit, window);
+            }
             let mut conn = conn.clone();
             // Hashed once: the script is sent by its SHA (EVALSHA) after the first call.
             static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(INCR_TTL));
@@ -73,10 +97,20 @@ impl RateLimits {
                 Ok(Ok((consumed, ttl))) => {
                     return if consumed <= i64::from(limit) { Ok(()) } else { Err(too_many(Duration::from_millis(ttl.max(0) as u64))) };
                 }
+                Ok(Err(e)) if self.fail_closed => tracing::warn!(error = %e, "redis: rate limit refused (RATE_LIMIT_FAIL=closed)"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "redis: rate limit counted in memory"),
                 Err(_) => tracing::warn!("redis: rate limit counted in memory (timeout)"),
             }
+            self.redis_retry_at.store(self.started.elapsed().as_millis() as u64 + 1000, Ordering::Relaxed);
+            if self.fail_closed {
+                return Err(unavailable());
+            }
         }
+        self.count_here(m, key, limit, window)
+    }
+
+    /// Counts in this instance's memory.
+    fn count_here(&self, m: &Model, key: &str, limit: u32, window: Duration) -> Result<(), HttpError> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() > 100_000 {
@@ -92,6 +126,12 @@ impl RateLimits {
         }
         Err(too_many(window.saturating_sub(now.duration_since(entry.0))))
     }
+}
+
+/// `RATE_LIMIT_FAIL=closed` while Redis cannot count.
+#[cfg(feature = "redis")]
+fn unavailable() -> HttpError {
+    HttpError::new(503, "Rate limits cannot be counted right now.").with_header("retry-after", "1")
 }
 
 fn too_many(left: Duration) -> HttpError {

@@ -1,7 +1,10 @@
 // Fault: Redis goes away and comes back under server instances that share it for realtime
 // fan-out: A and B (TypeScript) and C (the Rust server, with RUST_BIN). Usage: node
 // redis-restart.mjs (TREE, JWT_SECRET, DATABASE_URL, REDIS_URL, REDIS_STOP and REDIS_START: the
-// shell commands that do it, PORT_A, PORT_B, PORT_C; OUTAGE_SECONDS, default 2).
+// shell commands that do it, PORT_A, PORT_B, PORT_C, PORT_D, PORT_E; OUTAGE_SECONDS, default 2).
+// B and C count rate limits in Redis and fail open (RATE_LIMIT_FAIL's default): they serve on.
+// D (TypeScript) and E (Rust) fail closed: while Redis is away they answer 503 problem+json with
+// Retry-After, and 200 again once it is back.
 // Checks: HTTP keeps serving (every write 201, every read 200) while Redis is away; no event is
 // silently lost: each subscriber (one per instance, the generated SDK) either received each
 // write's event or was told to resync after it; the gateways subscribe again by themselves
@@ -13,9 +16,12 @@ import { author, call, instance, sleep, subscriber, until } from "./common.mjs";
 
 const outage = Number(process.env.OUTAGE_SECONDS ?? "2") * 1000;
 const sh = promisify(exec);
-const [portA, portB, portC] = ["PORT_A", "PORT_B", "PORT_C"].map((k) => Number(process.env[k]));
-const servers = [await instance("A", portA, {}), await instance("B", portB, {})];
-if (process.env.RUST_BIN) servers.push(await instance("C (Rust)", portC, {}, true));
+const [portA, portB, portC, portD, portE] = ["PORT_A", "PORT_B", "PORT_C", "PORT_D", "PORT_E"].map((k) => Number(process.env[k]));
+const limited = { RATE_LIMIT: "100000" };
+const closed = { RATE_LIMIT: "100000", RATE_LIMIT_FAIL: "closed" };
+const servers = [await instance("A", portA, {}), await instance("B", portB, limited)];
+servers.push(await instance("C (Rust)", portC, limited, true));
+const failClosed = [await instance("D", portD, closed), await instance("E (Rust)", portE, closed, true)];
 const subs = [];
 try {
   // A write counts as covered by a resync that came after its answer (`at`).
@@ -29,9 +35,20 @@ try {
     return subs.every((s) => s.created(w.id));
   });
 
+  // Rate limits that fail closed: 200 with Redis, 503 problem+json with Retry-After without.
+  const probe = async (i) => {
+    const r = await call(i.port, "GET", "/api/posts?take=1", alice);
+    const problem = r.status === 503 && /problem\+json/.test(r.headers?.["content-type"] ?? "") && r.headers?.["retry-after"] === "1";
+    return problem ? "503" : String(r.status);
+  };
+  for (const i of failClosed) assert.equal(await probe(i), "200", `${i.name} before the outage`);
+
   // Redis away: writes and reads on the instances go on.
   const stoppedAt = Date.now();
   await sh(process.env.REDIS_STOP);
+  // Past the Rust server's 500 ms wait for Redis, and ioredis' notice that it is gone.
+  await sleep(200);
+  const closedDuring = await Promise.all(failClosed.map(probe));
   const during = [];
   const bad = [];
   for (let i = 0; Date.now() - stoppedAt < outage; i++) {
@@ -45,6 +62,8 @@ try {
   }
   await sh(process.env.REDIS_START);
   const startedAt = Date.now();
+  await until("the fail-closed instances to count again", async () => (await Promise.all(failClosed.map(probe))).every((p) => p === "200"));
+  const closedBackMs = Date.now() - startedAt;
 
   // Each subscriber is told to resync after Redis is back (or got every event).
   await until("a resync on every subscriber", async () =>
@@ -73,17 +92,19 @@ try {
   console.log(`# redis restart: ${during.length} writes and ${during.length} reads while away, ${bad.length} failed; ${readable}/${during.length} writes readable afterwards`);
   console.log(`# redis restart: of ${during.length * subs.length} events due, ${live} delivered, the rest covered by a resync ${resyncMs} ms after Redis was back; ${lost.length} lost silently`);
   console.log(`# redis restart: after it, a write on each instance reached every subscriber`);
+  console.log(`# redis restart: rate limits that fail open (B, C) served on; those that fail closed (D, E) answered ${closedDuring.join(" and ")} while away, 200 again ${closedBackMs} ms after Redis was back`);
   assert.deepEqual(bad, [], "HTTP failed while Redis was away");
+  assert.deepEqual(closedDuring, ["503", "503"], "RATE_LIMIT_FAIL=closed did not refuse while Redis was away");
   assert.ok(during.length > 0, "no write while Redis was away");
   assert.deepEqual(lost, [], "events lost without a resync");
   assert.equal(readable, during.length);
   for (const i of servers) assert.equal(i.exit, null, `${i.name} died: ${i.log}`);
   console.log("# redis restart: ok");
 } catch (e) {
-  for (const i of servers) console.log(`-- ${i.name}'s log:\n${i.log.split("\n").slice(-15).join("\n")}`);
+  for (const i of [...servers, ...failClosed]) console.log(`-- ${i.name}'s log:\n${i.log.split("\n").slice(-15).join("\n")}`);
   throw e;
 } finally {
   for (const s of subs) s.close();
-  for (const i of servers) i.child.kill("SIGTERM");
-  await Promise.all(servers.map((i) => i.exited));
+  for (const i of [...servers, ...failClosed]) i.child.kill("SIGTERM");
+  await Promise.all([...servers, ...failClosed].map((i) => i.exited));
 }

@@ -86,7 +86,7 @@ eval "$redis_start"
 trap '[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; $redis_stop >/dev/null 2>&1; "$ts/pg.sh" stop "$out/pg"' EXIT
 for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 export TREE="$tree" REDIS_URL="redis://127.0.0.1:$redis_port" PORT_A=$((base + 2)) PORT_B=$((base + 3)) PORT_LB=$((base + 4)) \
-  PORT_C=$((base + 5)) RUST_BIN="$root/target/debug/blog"
+  PORT_C=$((base + 5)) PORT_D=$((base + 7)) PORT_E=$((base + 8)) RUST_BIN="$root/target/debug/blog"
 
 if want redis-restart; then
 echo "-- redis-restart"

@@ -333,6 +333,8 @@ BODY_LIMIT=1048576
 # Default rate limit per principal (or address) for models without @@rateLimit; 0 turns it off.
 RATE_LIMIT=600
 RATE_LIMIT_WINDOW=60
+# While REDIS_URL's Redis cannot count: open (each instance counts in its memory) or closed (503).
+RATE_LIMIT_FAIL=open
 
 # Page sizes of list routes.
 DEFAULT_PAGE_SIZE=20

@@ -24,6 +24,14 @@ function bool(name: string, fallback: boolean): boolean {
   return raw === "true";
 }
 
+function oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const found = values.find((v) => v === raw);
+  if (found === undefined) throw new Error(`${name} must be ${values.join(" or ")}, got "${raw}"`);
+  return found;
+}
+
 function list(name: string): string[] {
   return (process.env[name] ?? "")
     .split(",")
@@ -51,6 +59,8 @@ export interface ServerConfig {
   /** Requests per principal (or address) and window for models without `@@rateLimit`; 0 = off. */
   rateLimit: number;
   rateLimitWindowSeconds: number;
+  /** While Redis cannot count: `open`, each instance counts in memory; `closed`, 503. */
+  rateLimitFailClosed: boolean;
   maxPageSize: number;
   defaultPageSize: number;
   logLevel: string;
@@ -89,6 +99,7 @@ export function loadConfig(): ServerConfig {
     bodyLimit: int("BODY_LIMIT", 1024 * 1024),
     rateLimit: int("RATE_LIMIT", 600),
     rateLimitWindowSeconds: int("RATE_LIMIT_WINDOW", 60),
+    rateLimitFailClosed: oneOf("RATE_LIMIT_FAIL", ["open", "closed"], "open") === "closed",
     maxPageSize: int("MAX_PAGE_SIZE", 1000),
     defaultPageSize: int("DEFAULT_PAGE_SIZE", 20),
     logLevel: process.env.LOG_LEVEL ?? "info",

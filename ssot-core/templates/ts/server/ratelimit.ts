@@ -1,7 +1,9 @@
 // Fixed-window rate limits per principal (or client address when anonymous): the model's
 // `@@rateLimit`, else the global RATE_LIMIT per RATE_LIMIT_WINDOW seconds. With REDIS_URL the
 // counters live in Redis, shared by every instance (N instances allow the limit once, not N
-// times); while Redis is unreachable each instance counts in memory on its own.
+// times). While Redis is unreachable, RATE_LIMIT_FAIL says what happens: `open` (the default),
+// each instance counts in memory on its own; `closed`, requests that are counted are refused with
+// 503 and Retry-After until Redis is back.
 
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
@@ -24,6 +26,7 @@ export class RateLimits {
     redis: { url: string; Redis: typeof Redis } | null = null,
     onRedisError: (e: unknown) => void = () => undefined,
     onRedisBack: () => void = () => undefined,
+    private readonly failClosed = false,
   ) {
     // No offline queue: a request is never held back waiting for Redis.
     this.redis =
@@ -46,7 +49,7 @@ export class RateLimits {
           ? new RateLimiterRedis({
               ...opts,
               storeClient: this.redis,
-              insuranceLimiter: new RateLimiterMemory(opts),
+              ...(this.failClosed ? {} : { insuranceLimiter: new RateLimiterMemory(opts) }),
             })
           : new RateLimiterMemory(opts);
       this.limiters.set(m.name, l);
@@ -65,6 +68,12 @@ export class RateLimits {
         const seconds = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
         throw new HttpError(429, `Too many requests; retry in ${seconds} s.`, undefined, {
           "retry-after": String(seconds),
+        });
+      }
+      // Only without an insurance limiter (RATE_LIMIT_FAIL=closed) does Redis' error get here.
+      if (this.redis !== null) {
+        throw new HttpError(503, "Rate limits cannot be counted right now.", undefined, {
+          "retry-after": "1",
         });
       }
       throw e;

@@ -60,6 +60,7 @@ export async function start(
     config.redisUrl !== null ? { url: config.redisUrl, Redis: await ioredis() } : null,
     redisLog.error,
     redisLog.back,
+    config.rateLimitFailClosed,
   );
   const services: Services = {
     engine,
