@@ -78,8 +78,9 @@ fn generate_reports_changes_and_check_detects_stale_output() {
     assert_eq!(code, 1, "--check must fail on a stale tree: {err}");
     let (code, _, err) = ssot(&["generate", "--root", root, "--ts-out", ts_s]);
     assert_eq!(code, 0, "{err}");
-    // Author's contract, validator, SDK client and hooks, and its admin pages and binding.
-    assert!(err.contains("8 removed"), "{err}");
+    // Author's contract, validators (the model's and its inputs'), SDK client and hooks, and its
+    // admin pages and binding.
+    assert!(err.contains("9 removed"), "{err}");
     assert!(!ts.join("app/admin/authors/page.tsx").exists(), "a page no longer generated was kept");
     assert!(!ts.join("src/validators/author.ts").exists(), "a file no longer generated was kept");
     assert!(!ts.join("src/hooks/author.ts").exists(), "a file no longer generated was kept");
