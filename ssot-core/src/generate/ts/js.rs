@@ -88,9 +88,32 @@ pub fn id(s: impl Into<String>) -> E {
     E::Id(s.into())
 }
 
-/// A string literal of `s` (JSON escapes are valid TypeScript escapes).
+/// A string literal of `s` (JSON escapes are valid TypeScript escapes), in double quotes unless
+/// `s` holds more double quotes than single ones, as prettier chooses.
 pub fn str_lit(s: &str) -> E {
-    E::Str(serde_json::to_string(s).unwrap_or_default())
+    let json = serde_json::to_string(s).unwrap_or_default();
+    if s.matches('"').count() <= s.matches('\'').count() {
+        return E::Str(json);
+    }
+    let mut out = String::with_capacity(json.len() + 2);
+    out.push('\'');
+    let mut chars = json[1..json.len() - 1].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('"') => out.push('"'),
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            '\'' => out.push_str("\\'"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    E::Str(out)
 }
 
 pub fn member(object: E, name: impl Into<String>) -> E {
@@ -675,6 +698,19 @@ mod tests {
 
     fn prop_line(key: &str, value: E) -> String {
         render(&object(&[P::Kv(key.into(), value)], true))
+    }
+
+    #[test]
+    fn string_literals_take_the_quote_prettier_takes() {
+        let text = |s: &str| match str_lit(s) {
+            E::Str(t) => t,
+            _ => unreachable!(),
+        };
+        assert_eq!(text("plain"), r#""plain""#);
+        assert_eq!(text(r#""Post""#), r#"'"Post"'"#);
+        assert_eq!(text(r#"it's "x""#), r#"'it\'s "x"'"#);
+        assert_eq!(text(r#"ON "Post" ('Post', 'id')"#), r#""ON \"Post\" ('Post', 'id')""#);
+        assert_eq!(text("a\\b \"c\"\n"), r#"'a\\b "c"\n'"#);
     }
 
     #[test]
