@@ -197,8 +197,9 @@ impl Gen<'_> {
         let mut blocks =
             vec![self.zod_object(&name, false, &format!("Validates a {{@link {name}}} as the API returns it."), out_props, &mut helpers)];
         let inputs = (m.kind == ModelKind::Model).then(|| {
-            blocks
-                .push(format!("export {{ {name}CreateInputSchema, {name}UpdateInputSchema }} from \"./{}.input.js\";", file_stem(&m.name)));
+            // `export` is as long as `import`: the line breaks where the import's would.
+            let names = [format!("{name}CreateInputSchema"), format!("{name}UpdateInputSchema")];
+            blocks.push(import_line(false, &names, &format!("./{}.input.js", file_stem(&m.name))).replacen("import", "export", 1));
             self.input_validators(m)
         });
         with_regexes(&mut blocks, &regexes);
