@@ -5,7 +5,7 @@
 //! The runtime is hand-written TypeScript in `templates/ts/server/`, copied as is; what depends on
 //! the schema is data (`src/policies/schema.json`) and a few short modules printed here.
 
-use super::js::{self, Body, E, P, T, arrow, call, id, member, param, str_lit, ty};
+use super::js::{self, E, P, T, call, id, str_lit, ty};
 use super::lower_first;
 use crate::annotations::{AuthMethod, ValidateRule};
 use crate::config::{Config, Framework, ServerMode};
@@ -321,20 +321,10 @@ fn db(ir: &Ir) -> String {
 /// `{ spec, inputs }` of a model: `inputs` loads the model's input schemas on the first write
 /// (`<stem>.input.js` imports no other model), so a server of many models starts without
 /// building the Zod schemas of all of them.
-fn binding(m: &Model, from: &str) -> E {
-    let name = ts_type(&m.name);
+fn binding(m: &Model) -> E {
     let mut props = vec![P::Kv("spec".into(), call(id("model"), vec![str_lit(&m.name)]))];
     if m.kind != ModelKind::View {
-        let module = call(id("import"), vec![str_lit(&format!("{from}/{}.input.js", file_stem(&m.name)))]);
-        let pick = E::Obj(
-            vec![
-                P::Kv("create".into(), member(id("v"), format!("{name}CreateInputSchema"))),
-                P::Kv("update".into(), member(id("v"), format!("{name}UpdateInputSchema"))),
-            ],
-            false,
-        );
-        let load = call(member(module, "then"), vec![arrow(vec![param("v", None)], None, Body::Expr(pick))]);
-        props.push(P::Kv("inputs".into(), arrow(vec![], None, Body::Expr(load))));
+        props.push(P::Kv("inputs".into(), call(id("lazyInputs"), vec![str_lit(&file_stem(&m.name))])));
     }
     E::Obj(props, false)
 }
@@ -343,9 +333,9 @@ fn registry_routes(models: &[&Model]) -> String {
     let mut s = format!(
         "// {HEADER}\n\n// Registry mode: one generic CRUD engine, driven by the model metadata of\n// `../policies/schema.json`, serves every model.\nimport {{ model }} from \"../policies/index.js\";\n"
     );
-    s.push_str("import type { Binding } from \"./engine.js\";\nimport type { Route } from \"./http.js\";\nimport { modelRoutes, systemRoutes } from \"./http.js\";\n\n");
+    s.push_str("import type { Binding } from \"./engine.js\";\nimport { lazyInputs } from \"./engine.js\";\nimport type { Route } from \"./http.js\";\nimport { modelRoutes, systemRoutes } from \"./http.js\";\n\n");
     s.push_str("/** Every model the API serves, with its input schemas. */\n");
-    let registry = E::Arr(models.iter().map(|m| binding(m, "../validators")).collect());
+    let registry = E::Arr(models.iter().map(|m| binding(m)).collect());
     s.push_str(&js::render(&js::const_decl(true, "registry", Some(&T::Array(Box::new(ty("Binding")))), &registry)));
     s.push_str("\n\nexport const routes: Route[] = [...systemRoutes(), ...registry.flatMap((b) => modelRoutes(b))];\n");
     s
@@ -357,8 +347,8 @@ fn controller(m: &Model) -> String {
     let mut s = format!(
         "// {HEADER}\n\n// Controller mode: the routes of {name}, each with its own handler.\nimport {{ model }} from \"../../policies/index.js\";\n"
     );
-    s.push_str("import type { Binding } from \"../engine.js\";\nimport type { Handler, Route } from \"../http.js\";\nimport { idOf, modelRoutes } from \"../http.js\";\n\n");
-    s.push_str(&js::render(&js::const_decl(true, &format!("{var}Binding"), Some(&ty("Binding")), &binding(m, "../../validators"))));
+    s.push_str("import type { Binding } from \"../engine.js\";\nimport { lazyInputs } from \"../engine.js\";\nimport type { Handler, Route } from \"../http.js\";\nimport { idOf, modelRoutes } from \"../http.js\";\n\n");
+    s.push_str(&js::render(&js::const_decl(true, &format!("{var}Binding"), Some(&ty("Binding")), &binding(m))));
     s.push('\n');
     s.push_str(&format!(
         "\n/** List {name} rows: filter, sort, paginate, include. */\nexport const list: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.list(b, req.query, auth),\n}});\n\n/** Count {name} rows matching the filter. */\nexport const count: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.count(b, req.query, auth),\n}});\n\n/** Full-text search (models with `@@search`). */\nexport const search: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.search(b, req.query, auth),\n}});\n\n/** One {name} by id. */\nexport const get: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.get(b, idOf(b, req), req.query, auth),\n}});\n\n/** Create a {name}. */\nexport const create: Handler = async (s, b, req, auth) => ({{\n  status: 201,\n  body: await s.engine.create(b, req.body, auth),\n}});\n\n/** Update a {name}. */\nexport const update: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.update(b, idOf(b, req), req.body, auth),\n}});\n\n/** Delete a {name}. */\nexport const remove: Handler = async (s, b, req, auth) => {{\n  await s.engine.delete(b, idOf(b, req), auth);\n  return {{ status: 204 }};\n}};\n\n/** What the caller may do with {name} rows: create, update, delete, each field. */\nexport const permissions: Handler = async (s, b, _req, auth) => ({{\n  status: 200,\n  body: await s.engine.permissions(b, null, auth),\n}});\n\n/** What the caller may do with one {name} row. */\nexport const rowPermissions: Handler = async (s, b, req, auth) => ({{\n  status: 200,\n  body: await s.engine.permissions(b, idOf(b, req), auth),\n}});\n\n"

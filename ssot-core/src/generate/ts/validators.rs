@@ -242,6 +242,18 @@ impl Gen<'_> {
                 &mut helpers,
             ),
         ];
+        let both = E::Obj(
+            vec![
+                P::Kv("create".into(), id(format!("{name}CreateInputSchema"))),
+                P::Kv("update".into(), id(format!("{name}UpdateInputSchema"))),
+            ],
+            false,
+        );
+        blocks.push(js::render(&doc::concat([
+            doc::Doc::text("/** Both, as the server loads them on the model's first write. */"),
+            doc::hardline(),
+            js::const_decl(true, "inputs", None, &both),
+        ])));
         with_regexes(&mut blocks, &regexes);
         let types = vec![format!("{name}CreateInput"), format!("{name}UpdateInput")];
         module(self.validator_imports(&m.name, types, &fields, &helpers), blocks)

@@ -63,6 +63,12 @@ export interface Inputs {
   update: z.ZodType;
 }
 
+/** Loads the input schemas of `src/validators/<stem>.input.ts` (its `inputs`) when first asked. */
+export function lazyInputs(stem: string): () => Promise<Inputs> {
+  return async () =>
+    ((await import(`../validators/${stem}.input.js`)) as { inputs: Inputs }).inputs;
+}
+
 export interface Limits {
   defaultPageSize: number;
   maxPageSize: number;
