@@ -65,8 +65,14 @@ export interface Inputs {
 
 /** Loads the input schemas of `src/validators/<stem>.input.ts` (its `inputs`) when first asked. */
 export function lazyInputs(stem: string): () => Promise<Inputs> {
-  return async () =>
-    ((await import(`../validators/${stem}.input.js`)) as { inputs: Inputs }).inputs;
+  return async () => {
+    const path = `../validators/${stem}.input`;
+    // Built JavaScript has `.js`; run from the sources (vitest), only `.ts` may resolve.
+    const module = (await import(`${path}.js`).catch(() => import(`${path}.ts`))) as {
+      inputs: Inputs;
+    };
+    return module.inputs;
+  };
 }
 
 export interface Limits {
