@@ -222,9 +222,12 @@ impl Pool {
         })
     }
 
-    /// Can the database be reached?
+    /// Can the database be reached within a second? A probe must answer in time: while the
+    /// database is away the pool keeps retrying to connect until its acquire timeout (5 s), and a
+    /// `/ready` that waited for that would answer 200 after a short outage, never 503.
     pub(crate) async fn ping(&self) -> bool {
-        self.fetch(&Query { sql: "SELECT 1".into(), params: Vec::new() }, &[]).await.is_ok()
+        let select = Query { sql: "SELECT 1".into(), params: Vec::new() };
+        matches!(tokio::time::timeout(std::time::Duration::from_secs(1), self.fetch(&select, &[])).await, Ok(Ok(_)))
     }
 
     /// PostgreSQL: the declared type of every column, as `format_type` writes it

@@ -71,11 +71,18 @@ export async function start(
     plugins,
     ready: async () => {
       if (draining) return false;
+      // A probe answers within a second: a database that does not answer in time is away.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1000);
+      });
       try {
-        await db.$queryRawUnsafe("SELECT 1");
-        return true;
+        const ping = db.$queryRawUnsafe("SELECT 1").then(() => true);
+        return await Promise.race([ping, late]);
       } catch {
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
