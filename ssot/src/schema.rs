@@ -122,6 +122,10 @@ pub struct Schema {
     pub enums: Vec<Enum>,
     /// Models and views with an API, by name.
     pub models: BTreeMap<String, Model>,
+    /// The active plugins (`[plugins.<name>]`, `@@service`), each with the options of its server
+    /// part (null when it has none).
+    #[serde(default)]
+    pub plugins: BTreeMap<String, serde_json::Value>,
 }
 
 impl Schema {

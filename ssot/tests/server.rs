@@ -92,6 +92,7 @@ fn settings(url: String) -> ssot::server::Settings {
         redis_url: None,
         ws: ssot::server::WsLimits::default(),
         migrate_on_start: true,
+        external_writes_url: None,
     }
 }
 

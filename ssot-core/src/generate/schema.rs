@@ -154,6 +154,15 @@ pub fn document(ir: &Ir, config: &Config) -> Value {
         })
         .collect();
     let claims: Vec<Value> = config.claims.iter().map(|c| json!({ "name": c.name, "type": c.ty, "list": c.list })).collect();
+    // The active plugins with the options their server part is given: the Rust server runs the
+    // ones it implements (`external_writes`) from here and names the others it does not.
+    let plugins: serde_json::Map<String, Value> = crate::plugin::active(ir, config)
+        .into_iter()
+        .map(|a| {
+            let options = a.plugin.generate(&a.cx).server_module.map_or(Value::Null, |s| s.options);
+            (a.plugin.name().to_owned(), options)
+        })
+        .collect();
     json!({
         "//": HEADER,
         "provider": ir.provider,
@@ -161,6 +170,7 @@ pub fn document(ir: &Ir, config: &Config) -> Value {
         "auth": { "default": config.auth_default.iter().map(|a| a.as_str()).collect::<Vec<_>>(), "claims": claims },
         "enums": enums,
         "models": Value::Object(models),
+        "plugins": Value::Object(plugins),
     })
 }
 

@@ -144,12 +144,7 @@ impl Pool {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             #[cfg(feature = "postgres")]
             {
-                // `application_name` says which writes are the API's own to the triggers of the
-                // TypeScript `external_writes` plugin (docs/plugins.md#external-writes).
-                let mut options: sqlx::postgres::PgConnectOptions = url.parse()?;
-                if !url.contains("application_name=") {
-                    options = options.application_name("ssot");
-                }
+                let options = pg_options(url)?;
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(std::time::Duration::from_secs(5))
@@ -308,6 +303,15 @@ impl Tx {
             Tx::Sqlite(tx) => tx.commit().await,
         }
     }
+}
+
+/// The connection options of a PostgreSQL URL. Connections are named `ssot` (unless the URL
+/// names them): the triggers of the `external_writes` plugin leave the API's own writes out
+/// (docs/plugins.md#external-writes).
+#[cfg(feature = "postgres")]
+pub(crate) fn pg_options(url: &str) -> Result<sqlx::postgres::PgConnectOptions, sqlx::Error> {
+    let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+    Ok(if url.contains("application_name=") { options } else { options.application_name("ssot") })
 }
 
 /// One connection's worth of queries: the pool for reads, or the open transaction of a write.

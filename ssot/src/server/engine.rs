@@ -700,8 +700,51 @@ impl Engine {
     /// Hands a committed change to the gateway (and, with Redis, to every instance's).
     fn publish(&self, m: &Model, event: RealtimeEvent, before: Option<String>, after: Option<String>) {
         if let Some(bus) = &self.events {
-            bus.publish(&m.name, event, before, after);
+            bus.publish(&m.name, event, before, after, false);
         }
+    }
+
+    /// A write another program made to `model`'s table (the `external_writes` plugin's trigger
+    /// reported it with the row's key; `None` when unknown): the row is loaded and delivered
+    /// under the policies, like the API's own writes. An insert is exact. What an updated or
+    /// deleted row was is not known, so those go out with `resync` (its subscribers refetch; a
+    /// row that is readable now comes along as `updated`), never as a `deleted` that would tell
+    /// of a row a subscriber never saw. The TypeScript engine's `changedOutside`.
+    pub(crate) async fn changed_outside(&self, model: &str, operation: &str, key: Option<&[Json]>) -> Result<(), HttpError> {
+        let m = self.model(model)?;
+        let event = match operation {
+            "insert" => RealtimeEvent::Created,
+            "update" => RealtimeEvent::Updated,
+            "delete" => RealtimeEvent::Deleted,
+            _ => return Ok(()),
+        };
+        if !self.emits(m, event) {
+            return Ok(());
+        }
+        // The key as the trigger sent it (to_jsonb of the columns), read like path segments.
+        let id = key.filter(|k| k.len() == m.id.len()).and_then(|k| {
+            let segments: Vec<String> = k
+                .iter()
+                .map(|v| match v {
+                    Json::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            self.parse_id(m, &segments).ok()
+        });
+        let after = match &id {
+            Some(id) if event != RealtimeEvent::Deleted => self.snapshot_of(&mut Db::Pool(&self.pool), m, id).await?,
+            _ => None,
+        };
+        let Some(bus) = &self.events else { return Ok(()) };
+        if event == RealtimeEvent::Created && id.is_some() {
+            if after.is_some() {
+                bus.publish(&m.name, event, None, after, false);
+            }
+            return Ok(());
+        }
+        bus.publish(&m.name, event, None, after, true);
+        Ok(())
     }
 
     // ---- operations ---------------------------------------------------------------------

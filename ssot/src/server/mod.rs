@@ -27,6 +27,8 @@ compile_error!("the `server` feature of ssot needs a database: enable `postgres`
 mod auth;
 mod db;
 mod engine;
+#[cfg(feature = "postgres")]
+mod external;
 mod migrate;
 mod problem;
 mod ratelimit;
@@ -80,6 +82,10 @@ pub struct Settings {
     /// Whether to apply the migrations given to [`Server::migrations_dir`] at start
     /// (`MIGRATE_ON_START`, true; false where a deployment step runs `prisma migrate deploy`).
     pub migrate_on_start: bool,
+    /// The `external_writes` plugin: the database its notifications are read from when
+    /// `DATABASE_URL` goes through a pooler that cannot LISTEN (`EXTERNAL_WRITES_URL`; none:
+    /// `DATABASE_URL`).
+    pub external_writes_url: Option<String>,
 }
 
 impl Settings {
@@ -87,7 +93,7 @@ impl Settings {
     /// `JWT_AUDIENCE`, `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`,
     /// `MAX_PAGE_SIZE`, `RATE_LIMIT`, `RATE_LIMIT_WINDOW`, `RATE_LIMIT_FAIL`, `CORS_ORIGINS`, `REDIS_URL`,
     /// `WS_MAX_MESSAGE_BYTES`, `WS_MAX_BUFFER_BYTES`, `WS_HEARTBEAT_MS`, `WS_MAX_SUBSCRIPTIONS`,
-    /// `MIGRATE_ON_START`.
+    /// `MIGRATE_ON_START`, `EXTERNAL_WRITES_URL`.
     pub fn from_env() -> Result<Settings, String> {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
         let int = |n: &str, fallback: u64| -> Result<u64, String> {
@@ -138,6 +144,7 @@ impl Settings {
                 max_subscriptions: int("WS_MAX_SUBSCRIPTIONS", 100)? as usize,
             },
             migrate_on_start: boolean("MIGRATE_ON_START")?,
+            external_writes_url: var("EXTERNAL_WRITES_URL"),
         })
     }
 }
@@ -284,6 +291,7 @@ impl Server {
             None => limits,
         };
         let state = Arc::new(App { engine, auth, limits, settings: settings.clone() });
+        plugins(&state, schema)?;
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
         let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);
         let mut router: Router<Arc<App>> = Router::new();
@@ -622,6 +630,28 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Database {
             }
         }
     }
+}
+
+/// Starts the plugins the Rust server runs (`external_writes`) and names those whose server part
+/// only the TypeScript server has.
+fn plugins(app: &Arc<App>, schema: &crate::schema::Schema) -> Result<(), StartError> {
+    for (name, options) in schema.plugins.iter().filter(|(_, o)| !o.is_null()) {
+        match (name.as_str(), app.engine.pool.dialect()) {
+            #[cfg(feature = "postgres")]
+            ("external_writes", crate::rules::Dialect::Postgres) => {
+                let options = external::Options::parse(options).map_err(StartError::Settings)?;
+                let url = app.settings.external_writes_url.as_deref().unwrap_or(&app.settings.database_url);
+                external::start(app.clone(), options, url, app.settings.redis_url.is_some()).map_err(StartError::Settings)?;
+            }
+            ("external_writes", _) => {
+                tracing::warn!("external writes: needs PostgreSQL (LISTEN/NOTIFY); writes outside the API are not reported")
+            }
+            (other, _) => {
+                tracing::warn!(plugin = other, "the Rust server does not run this plugin's part of the server (the TypeScript server does)")
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Set when a shutdown began: `/ready` answers 503 from then on.

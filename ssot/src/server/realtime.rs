@@ -68,8 +68,8 @@ struct Wire {
     event: RealtimeEvent,
     before: Option<Box<RawValue>>,
     after: Option<Box<RawValue>>,
-    /// A write outside the API (the TypeScript `external_writes` plugin reports it): what the row
-    /// was is not known, so its subscribers resync.
+    /// A write outside the API (the `external_writes` plugin reports it): what the row was is
+    /// not known, so its subscribers resync.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     resync: bool,
 }
@@ -185,10 +185,11 @@ impl Bus {
         }
     }
 
-    /// Publishes a committed change (rows as snapshot JSON text).
-    pub(crate) fn publish(&self, model: &str, event: RealtimeEvent, before: Option<String>, after: Option<String>) {
+    /// Publishes a committed change (rows as snapshot JSON text); `resync` for a write outside
+    /// the API, whose subscribers refetch.
+    pub(crate) fn publish(&self, model: &str, event: RealtimeEvent, before: Option<String>, after: Option<String>, resync: bool) {
         let raw = |t: Option<String>| t.and_then(|t| RawValue::from_string(t).ok());
-        let wire = Wire { model: model.to_owned(), event, before: raw(before), after: raw(after), resync: false };
+        let wire = Wire { model: model.to_owned(), event, before: raw(before), after: raw(after), resync };
         let Ok(text) = serde_json::to_string(&wire) else { return };
         #[cfg(feature = "redis")]
         if let Some(conn) = &self.redis {

@@ -1,9 +1,9 @@
 // Writes outside the API (the external_writes plugin): a program other than the API — here a
 // script on its own `pg` connection — writes the blog's tables, and the API's subscribers hear of
 // it under the same policies. Usage: node external-writes.mjs (TREE: a tree generated with
-// [plugins.external_writes], JWT_SECRET, DATABASE_URL, REDIS_URL, PORT_A, PORT_B).
-// Two TypeScript instances share Redis; A starts first and installs the triggers and listens (the
-// advisory lock elects it), B waits. Subscribers: alice (the author) on A, bob (another user) and
+// [plugins.external_writes], JWT_SECRET, DATABASE_URL, REDIS_URL, PORT_A, PORT_B; SERVER=rust:
+// the Rust server of RUST_BIN, built with the same plugin). Two instances share Redis; A starts
+// first and installs the triggers and listens (the advisory lock elects it), B waits. Subscribers: alice (the author) on A, bob (another user) and
 // an admin on B, to posts; bob to comments.
 // Checks: an inserted post reaches those who may read it, once each, with @readable fields only
 // for the admin; a draft never reaches bob, nor a comment on a draft; an update comes as
@@ -15,15 +15,17 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { author, call, instance, sleep, subscriber, token, until } from "./common.mjs";
 
+const rust = process.env.SERVER === "rust";
+const what = rust ? "external writes (Rust)" : "external writes";
 const [portA, portB] = ["PORT_A", "PORT_B"].map((k) => Number(process.env[k]));
-const a = await instance("A", portA, {});
-const b = await instance("B", portB, {});
+const a = await instance("A", portA, {}, rust);
+const b = await instance("B", portB, {}, rust);
 const script = new pg.Client({ connectionString: process.env.DATABASE_URL, application_name: "a script" });
 await script.connect();
 const subs = [];
 try {
   const triggers = await script.query(`SELECT tgrelid::regclass::text AS t FROM pg_trigger WHERE tgname = 'ssot_changes' ORDER BY 1`);
-  console.log(`# external writes: triggers on ${triggers.rows.map((r) => r.t).join(", ")}`);
+  console.log(`# ${what}: triggers on ${triggers.rows.map((r) => r.t).join(", ")}`);
   assert.deepEqual(triggers.rows.map((r) => r.t), ['"Comment"', '"Post"']);
 
   const alice = await author(portA, "ext-alice");
@@ -105,11 +107,11 @@ try {
   const later = await script.query(`INSERT INTO "Post" (title, slug, published, "authorId") VALUES ('After A', $1, true, $2) RETURNING id`, [`after-${run}`, aliceId]);
   await until("an insert after the takeover to reach bob and the admin", () => [sb, sx].every((s) => events(s, later.rows[0].id, "created").length > 0));
 
-  console.log(`# external writes: a script inserted, updated and deleted posts and comments; bob saw the published post without its @readable note, no draft and no comment on a draft; the admin saw the note`);
-  console.log(`# external writes: updates came as the row to those who may read it plus a resync, the delete as a resync; 50 updates in a burst cost at most ${burst} resyncs; an API write came once`);
-  console.log(`# external writes: A (the listener) stopped; B took over and its subscribers resynced ${tookOver} ms later; the next insert reached them`);
+  console.log(`# ${what}: a script inserted, updated and deleted posts and comments; bob saw the published post without its @readable note, no draft and no comment on a draft; the admin saw the note`);
+  console.log(`# ${what}: updates came as the row to those who may read it plus a resync, the delete as a resync; 50 updates in a burst cost at most ${burst} resyncs; an API write came once`);
+  console.log(`# ${what}: A (the listener) stopped; B took over and its subscribers resynced ${tookOver} ms later; the next insert reached them`);
   assert.equal(b.exit, null, `B died: ${b.log}`);
-  console.log("# external writes: ok");
+  console.log(`# ${what}: ok`);
 } catch (e) {
   for (const i of [a, b]) console.log(`-- ${i.name}'s log:\n${i.log.split("\n").slice(-15).join("\n")}`);
   throw e;

@@ -26,7 +26,7 @@ pg_port=$((base + 10))
 export PRISMA_HIDE_UPDATE_MESSAGE=1
 export JWT_SECRET="faults-$(date +%s)-0123456789abcdef"
 rm -rf "$out" && mkdir -p "$out"
-cargo build --locked -q -p ssot-cli -p blog --manifest-path "$root/Cargo.toml"
+cargo build --locked -q -p ssot-cli -p blog -p ssot-external-writes --manifest-path "$root/Cargo.toml"
 pg=$("$ts/pg.sh" start "$out/pg" "$pg_port")
 trap '[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; "$ts/pg.sh" stop "$out/pg"' EXIT
 psql "$pg/postgres" -qc "create database faults" >/dev/null
@@ -107,12 +107,10 @@ done
 fi
 if want external-writes; then
   echo "-- external-writes"
-  # The blog with the plugin, on a database of its own.
-  ext_root="$out/ext-root" && mkdir -p "$ext_root"
-  cp "$root/examples/blog/schema.prisma" "$ext_root/"
-  { cat "$root/examples/blog/ssot.toml"; printf '\n[plugins.external_writes]\n'; } >"$ext_root/ssot.toml"
+  # The blog with the plugin (tests/external-writes: its ssot.toml, and its Rust server), on a
+  # database of its own.
   ext="$out/blog-ext"
-  "$root/target/debug/ssot" generate --root "$ext_root" --ts-out "$ext" --no-ui >/dev/null 2>&1
+  "$root/target/debug/ssot" generate --root "$root/tests/external-writes" --ts-out "$ext" --no-ui >/dev/null 2>&1
   ln -sfn "$ts/node_modules" "$ext/node_modules"
   psql "$pg/postgres" -qc "create database faults_ext" >/dev/null
   (cd "$ext" && export DATABASE_URL="$pg/faults_ext" \
@@ -120,6 +118,10 @@ if want external-writes; then
     && PRISMA_SCHEMA_ENGINE_BINARY="$ts/prisma-offline/schema-engine-shim.mjs" node "$ts/node_modules/prisma/build/index.js" db push >/dev/null \
     && node node_modules/typescript-7/bin/tsc -p tsconfig.build.json)
   scenario "writes outside the API reach subscribers under the policies" env TREE="$ext" DATABASE_URL="$pg/faults_ext" node "$here/external-writes.mjs"
+  # The Rust server installs the triggers itself and listens.
+  PGOPTIONS="--client-min-messages=warning" psql "$pg/faults_ext" -qc "DROP FUNCTION ssot_changes() CASCADE" >/dev/null
+  scenario "writes outside the API reach subscribers under the policies (Rust)" env TREE="$ext" DATABASE_URL="$pg/faults_ext" SERVER=rust \
+    RUST_BIN="$root/target/debug/ssot-external-writes" node "$here/external-writes.mjs"
 fi
 if want soak; then
 for server in ts rust; do
