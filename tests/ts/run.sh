@@ -26,11 +26,9 @@ for dir in "$root"/tests/fixtures/*/ "$root/examples/blog/"; do
 done
 # A backend-only tree (`--no-hooks`): no React hooks and no UI, and still every gate.
 "$root/target/debug/ssot" generate --root "$root/examples/blog" --ts-out "$root/target/ts/blog-backend" --no-hooks >/dev/null
-# The blog with the external_writes plugin (triggers and LISTEN on PostgreSQL), through every gate.
-ext_root="$root/target/ext-root" && rm -rf "$ext_root" && mkdir -p "$ext_root"
-cp "$root/examples/blog/schema.prisma" "$ext_root/"
-{ cat "$root/examples/blog/ssot.toml"; printf '\n[plugins.external_writes]\n'; } >"$ext_root/ssot.toml"
-"$root/target/debug/ssot" generate --root "$ext_root" --ts-out "$root/target/ts/blog-external-writes" --no-ui >/dev/null
+# The blog with the external_writes plugin (triggers and LISTEN on PostgreSQL; tests/external-writes
+# is also its Rust server), through every gate.
+"$root/target/debug/ssot" generate --root "$root/tests/external-writes" --ts-out "$root/target/ts/blog-external-writes" --no-ui >/dev/null
 # A plugin written outside ssot (tests/plugin-author: a crate on ssot-core) in a tree of its own.
 "$root/target/debug/plugin-author-tree" "$root/tests/plugin-author/schema" "$root/target/ts/plugin-author"
 echo "-- the TypeScript examples of docs/typescript.md, realtime.md and plugins.md join the example's tree"

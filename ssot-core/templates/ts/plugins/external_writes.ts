@@ -86,18 +86,19 @@ export function create(options: Options): ServerPlugin {
       const outage = outageLog(log, "external writes: listening");
       // Notifications are handled one after the other, in the order PostgreSQL sent them.
       let queue = Promise.resolve();
-      // Listening before, or another instance was: taking over leaves a gap.
-      let gap = false;
-      const handle = (payload: string | undefined) => {
-        let n: Notification;
-        try {
-          n = JSON.parse(payload ?? "") as Notification;
-        } catch {
-          return;
-        }
+      const enqueue = (n: Notification) => {
         queue = queue
           .then(() => services.engine.changedOutside(n.m, n.op, n.k))
           .catch((err: unknown) => log.error({ err, model: n.m }, "external writes: delivering"));
+      };
+      // Listening before, or another instance was: taking over leaves a gap.
+      let gap = false;
+      const handle = (payload: string | undefined) => {
+        try {
+          enqueue(JSON.parse(payload ?? "") as Notification);
+        } catch (err) {
+          log.error({ err }, "external writes: a notification that does not parse");
+        }
       };
       const retry = () => {
         if (stopped || timer !== null) return;
@@ -135,13 +136,7 @@ export function create(options: Options): ServerPlugin {
           await c.query(`LISTEN ${CHANNEL}`);
           outage.back();
           // What was written while no one listened is not known: the subscribers refetch.
-          if (gap) {
-            for (const t of options.tables) {
-              queue = queue
-                .then(() => services.engine.changedOutside(t.model, "update", null))
-                .catch((err: unknown) => log.error({ err }, "external writes: resync"));
-            }
-          }
+          if (gap) for (const t of options.tables) enqueue({ m: t.model, op: "update", k: null });
           gap = true;
         } catch (err) {
           outage.error(err);
