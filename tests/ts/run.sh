@@ -15,9 +15,9 @@ if ! command -v docker-compose >/dev/null; then
   sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
   $sudo_ apt-get update -qq && $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
 fi
-echo "-- npm ci (tests/ts)"
+echo "-- [${SECONDS}s] npm ci (tests/ts)"
 npm ci --no-audit --no-fund --loglevel=error
-echo "-- generate the trees"
+echo "-- [${SECONDS}s] generate the trees"
 cargo build --locked -q -p ssot-cli -p ssot-plugin-author --manifest-path "$root/Cargo.toml"
 rm -rf "$root/target/ts"
 for dir in "$root"/tests/fixtures/*/ "$root/examples/blog/"; do
@@ -31,11 +31,11 @@ done
 "$root/target/debug/ssot" generate --root "$root/tests/external-writes" --ts-out "$root/target/ts/blog-external-writes" --no-ui >/dev/null
 # A plugin written outside ssot (tests/plugin-author: a crate on ssot-core) in a tree of its own.
 "$root/target/debug/plugin-author-tree" "$root/tests/plugin-author/schema" "$root/target/ts/plugin-author"
-echo "-- the TypeScript examples of docs/typescript.md, realtime.md and plugins.md join the example's tree"
+echo "-- [${SECONDS}s] the TypeScript examples of docs/typescript.md, realtime.md and plugins.md join the example's tree"
 node doc-examples.mjs "$root/target/ts/blog"
-echo "-- quality gates"
+echo "-- [${SECONDS}s] quality gates"
 node check-tree.mjs "$root"/target/ts/*
-echo "-- the real-world corpus (tests/real) and random identifiers of 1 to 80 characters: every gate"
+echo "-- [${SECONDS}s] the real-world corpus (tests/real) and random identifiers of 1 to 80 characters: every gate"
 rm -rf "$root/target/ts-real"
 for dir in "$root"/tests/real/*/; do
   "$root/target/debug/ssot" generate --root "$dir" --ts-out "$root/target/ts-real/$(basename "$dir")" >/dev/null
@@ -48,5 +48,5 @@ for seed in ${SSOT_NAME_SEEDS:-1 2 3 4 5 6}; do
   "$root/target/debug/ssot" generate --root "$root/target/names-schema/$seed" --ts-out "$root/target/ts-real/names-$seed" >/dev/null
 done
 node check-tree.mjs "$root"/target/ts-real/*
-echo "-- wire-format agreement (Zod side) and the SDK against a local HTTP server"
+echo "-- [${SECONDS}s] wire-format agreement (Zod side) and the SDK against a local HTTP server"
 SSOT_TS_TREES="$root/target/ts" node --import tsx --test wire.test.ts sdk.test.ts

@@ -220,7 +220,7 @@ for db in postgresql sqlite; do
     for mode in registry controller; do
       label="blog $db $fw $mode"
       tree="$out/blog-$db-$fw-$mode"
-      echo "-- $label"
+      echo "-- [${SECONDS}s] $label"
       prepare "$tree" "$src" "$fw" "$mode" "$db"
       # A user's plugin in the tree's custom.ts; generating again must keep it (it is theirs).
       cp "$here/plugin-fixture/custom.ts" "$tree/src/server/custom.ts"
@@ -269,7 +269,7 @@ if only tenant; then
     fw=${combo%%:*}
     mode=${combo##*:}
     tree="$out/tenant-$fw-$mode"
-    echo "-- tenant $fw $mode"
+    echo "-- [${SECONDS}s] tenant $fw $mode"
     prepare "$tree" "$root/tests/fixtures/tenant" "$fw" "$mode" postgresql
     export TENANT_DATABASE_URL=$DATABASE_URL
     port=$((port + 1))
@@ -281,7 +281,7 @@ if only tenant; then
   # The same attack matrix against the Rust server of the fixture, on tables Prisma pushed.
   if only rust; then
     tree="$out/tenant-rust"
-    echo "-- tenant rust"
+    echo "-- [${SECONDS}s] tenant rust"
     prepare "$tree" "$root/tests/fixtures/tenant" express registry postgresql
     tenant_rust_url=$DATABASE_URL
     port=$((port + 1))
@@ -298,7 +298,7 @@ if only typed; then
     fw=${combo%%:*}
     mode=${combo##*:}
     tree="$out/typed-$fw-$mode"
-    echo "-- typed policies $fw $mode"
+    echo "-- [${SECONDS}s] typed policies $fw $mode"
     prepare "$tree" "$out/typed-src" "$fw" "$mode" postgresql
     port=$((port + 1))
     start_server "$tree" $port
@@ -321,7 +321,7 @@ for db in postgresql sqlite; do
   [ "$db" = sqlite ] && src="$out/blog-sqlite-src"
   label="blog $db rust"
   tree="$out/blog-$db-rust"
-  echo "-- $label"
+  echo "-- [${SECONDS}s] $label"
   NO_PUSH=1 prepare "$tree" "$src" express registry "$db"
   [ "$db" = postgresql ] && rust_pg_url=$DATABASE_URL
   port=$((port + 1))
@@ -376,7 +376,7 @@ export REDIS_URL="redis://127.0.0.1:${E2E_REDIS_PORT:-56379}"
 if only blog; then
 tree="$out/blog-postgresql-fastify-registry"
 export DATABASE_URL="$pg/e2e_3"
-echo "-- realtime across two instances (Redis)"
+echo "-- [${SECONDS}s] realtime across two instances (Redis)"
 start_two "$tree" $((base + 101)) $((base + 102))
 if log=$(API_URL=http://127.0.0.1:$((base + 101)) API_URL_2=http://127.0.0.1:$((base + 102)) node --import tsx --test "$here/realtime.e2e.test.ts" 2>&1); then
   result "blog, two instances on Redis: realtime suite with fan-out ($(echo "$log" | awk '/^# pass/ {print $3}') tests)" 0
@@ -391,7 +391,7 @@ fi
 if only rust; then
   tree="$out/blog-postgresql-rust"
   export DATABASE_URL=$rust_pg_url
-  echo "-- realtime across a TypeScript and a Rust instance (Redis)"
+  echo "-- [${SECONDS}s] realtime across a TypeScript and a Rust instance (Redis)"
   start_two "$tree" $((base + 105)) $((base + 106)) start_rust_server
   for pair in "105 106 TypeScript Rust" "106 105 Rust TypeScript"; do
     read -r from to from_name to_name <<<"$pair"
@@ -408,7 +408,7 @@ fi
 if only tenant; then
   tree="$out/tenant-fastify-controller"
   export DATABASE_URL=$TENANT_DATABASE_URL
-  echo "-- tenant, two instances (Redis)"
+  echo "-- [${SECONDS}s] tenant, two instances (Redis)"
   start_two "$tree" $((base + 103)) $((base + 104))
   API_URL=http://127.0.0.1:$((base + 103)) API_URL_2=http://127.0.0.1:$((base + 104)) tenant_suite "tenant, two instances on Redis"
   stop_two
@@ -418,7 +418,7 @@ fi
 if only tenant && only rust; then
   tree="$out/tenant-rust"
   export DATABASE_URL=$tenant_rust_url
-  echo "-- tenant, a TypeScript and a Rust instance (Redis)"
+  echo "-- [${SECONDS}s] tenant, a TypeScript and a Rust instance (Redis)"
   # The same principals just spent their limits on the run before: a fresh count.
   redis-cli -p "${E2E_REDIS_PORT:-56379}" flushall >/dev/null
   FIXTURE=tenant start_two "$tree" $((base + 107)) $((base + 108)) start_rust_server fixture-server
@@ -449,7 +449,7 @@ for fixture in sqlite annotations multischema postgres_full views; do
   src="$root/tests/fixtures/$fixture"
   [ "$fixture" = postgres_full ] && src="$out/postgres_full-src"
   tree="$out/$fixture"
-  echo "-- fixture $fixture ($db)"
+  echo "-- [${SECONDS}s] fixture $fixture ($db)"
   prepare "$tree" "$src" fastify controller "$db"
   vitest "$tree" "fixture $fixture"
   # The same generated suite against the Rust server of the fixture, on the same tables.
@@ -473,10 +473,10 @@ for dir in "$root"/tests/real/*/; do
   case "$provider" in
     postgresql) db=postgresql ;;
     sqlite) db=sqlite ;;
-    *) echo "-- real $name: skipped (provider $provider: no local server of it in CI; generated and type-checked by run.sh)"; continue ;;
+    *) echo "-- [${SECONDS}s] real $name: skipped (provider $provider: no local server of it in CI; generated and type-checked by run.sh)"; continue ;;
   esac
   tree="$out/real-$name"
-  echo "-- real $name ($db)"
+  echo "-- [${SECONDS}s] real $name ($db)"
   # Extensions the datasource lists go into template1 before the database is created from it,
   # so that `prisma db push` finds them; one this PostgreSQL lacks skips the schema, saying so.
   for ext in $(grep -rhoE 'extensions *= *\[[^]]*\]' "$dir" --include=*.prisma | tr -d '[]"' | sed 's/extensions *= *//; s/,/ /g'); do

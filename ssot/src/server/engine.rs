@@ -710,6 +710,7 @@ impl Engine {
     /// deleted row was is not known, so those go out with `resync` (its subscribers refetch; a
     /// row that is readable now comes along as `updated`), never as a `deleted` that would tell
     /// of a row a subscriber never saw. The TypeScript engine's `changedOutside`.
+    #[cfg(feature = "postgres")]
     pub(crate) async fn changed_outside(&self, model: &str, operation: &str, key: Option<&[Json]>) -> Result<(), HttpError> {
         let m = self.model(model)?;
         let event = match operation {

@@ -644,6 +644,7 @@ fn plugins(app: &Arc<App>, schema: &crate::schema::Schema) -> Result<(), StartEr
                 external::start(app.clone(), options, url, app.settings.redis_url.is_some()).map_err(StartError::Settings)?;
             }
             ("external_writes", _) => {
+                let _ = options;
                 tracing::warn!("external writes: needs PostgreSQL (LISTEN/NOTIFY); writes outside the API are not reported")
             }
             (other, _) => {

@@ -52,7 +52,7 @@ scenario() {
 }
 want() { [ -z "${FAULTS_ONLY:-}" ] || [[ " $FAULTS_ONLY " == *" $1 "* ]]; }
 if want pg-restart; then
-echo "-- pg-restart"
+echo "-- [${SECONDS}s] pg-restart"
 if API_URL="http://127.0.0.1:$port" RESTART="$ts/pg.sh restart $out/pg ${OUTAGE_SECONDS:-2}" node "$here/pg-restart.mjs"; then
   echo "  ok   faults: PostgreSQL restart under load"
 else
@@ -62,7 +62,7 @@ fi
 kill -0 "$server_pid" 2>/dev/null || { echo "  FAIL the server died"; failed=$((failed + 1)); }
 kill "$server_pid" 2>/dev/null; server_pid=
 # The same against the Rust server of the schema (the blog example's binary) on the same tables.
-echo "-- pg-restart (Rust)"
+echo "-- [${SECONDS}s] pg-restart (Rust)"
 rust_port=$((base + 6))
 (cd "$tree" && PORT=$rust_port LOG_LEVEL=warn RATE_LIMIT=0 MIGRATE_ON_START=false exec "$root/target/debug/blog" >"$out/rust-server.log" 2>&1) &
 server_pid=$!
@@ -89,24 +89,24 @@ export TREE="$tree" REDIS_URL="redis://127.0.0.1:$redis_port" PORT_A=$((base + 2
   PORT_C=$((base + 5)) PORT_D=$((base + 7)) PORT_E=$((base + 8)) RUST_BIN="$root/target/debug/blog"
 
 if want redis-restart; then
-echo "-- redis-restart"
+echo "-- [${SECONDS}s] redis-restart"
 scenario "Redis down and back under three instances (two TypeScript, one Rust)" env REDIS_STOP="$redis_stop" REDIS_START="$redis_start" node "$here/redis-restart.mjs"
 fi
 
 if want sigterm; then
-echo "-- sigterm"
+echo "-- [${SECONDS}s] sigterm"
 scenario "SIGTERM to one of two instances under load" node "$here/sigterm.mjs"
-echo "-- sigterm (Rust)"
+echo "-- [${SECONDS}s] sigterm (Rust)"
 scenario "SIGTERM to one of two Rust instances under load" env SERVER=rust node "$here/sigterm.mjs"
 fi
 if want network; then
 for server in ts rust; do
-  echo "-- network ($server)"
+  echo "-- [${SECONDS}s] network ($server)"
   scenario "a subscriber that stops reading and a half-open connection ($server)" env SERVER=$server node "$here/network.mjs"
 done
 fi
 if want external-writes; then
-  echo "-- external-writes"
+  echo "-- [${SECONDS}s] external-writes"
   # The blog with the plugin (tests/external-writes: its ssot.toml, and its Rust server), on a
   # database of its own.
   ext="$out/blog-ext"
@@ -125,7 +125,7 @@ if want external-writes; then
 fi
 if want soak; then
 for server in ts rust; do
-  echo "-- soak ($server)"
+  echo "-- [${SECONDS}s] soak ($server)"
   scenario "soak, mixed HTTP and WebSocket load ($server)" env SERVER=$server node "$here/soak.mjs"
 done
 fi
