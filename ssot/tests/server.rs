@@ -93,6 +93,7 @@ fn settings(url: String) -> ssot::server::Settings {
         ws: ssot::server::WsLimits::default(),
         migrate_on_start: true,
         external_writes_url: None,
+        metrics_token: None,
     }
 }
 

@@ -328,6 +328,14 @@ for db in postgresql sqlite; do
   start_rust_server "$tree" $port
   migrations_agree "$label" "$tree" "$db"
   api_suites "$label" "$port" "$tree" "$db"
+  # The monitoring plugin's metrics (feature `monitoring`): the TypeScript plugin's suite.
+  if log=$(API_URL="http://127.0.0.1:$port" node --import tsx --test --test-name-pattern="monitoring" "$here/plugins.e2e.test.ts" 2>&1) \
+    && [ "$(echo "$log" | awk '/^# pass/ {print $3}')" -ge 3 ]; then
+    result "$label: monitoring plugin suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1))" 0
+  else
+    echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+    result "$label: monitoring plugin suite" 1
+  fi
   # Logs: one JSON object per line (tracing's JSON), a request id on every request line; no
   # secrets, tokens or @writeOnly values.
   if node -e '

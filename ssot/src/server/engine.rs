@@ -32,6 +32,9 @@ pub(crate) struct Engine {
     pub hooks: HashMap<String, ModelHooks>,
     /// Where committed writes of `@@realtime` models go (the WebSocket gateway's bus).
     pub events: Option<std::sync::Arc<super::realtime::Bus>>,
+    /// The `monitoring` plugin's metrics.
+    #[cfg(feature = "monitoring")]
+    pub metrics: Option<std::sync::Arc<super::metrics::Metrics>>,
 }
 
 /// Query-string parameters, the last value of each name.
@@ -697,6 +700,15 @@ impl Engine {
         })
     }
 
+    /// Counts a committed write (the `monitoring` plugin's `writes_total`).
+    fn committed(&self, m: &Model, operation: &str) {
+        #[cfg(feature = "monitoring")]
+        if let Some(metrics) = &self.metrics {
+            metrics.write(&m.name, operation);
+        }
+        let _ = (m, operation);
+    }
+
     /// Hands a committed change to the gateway (and, with Redis, to every instance's).
     fn publish(&self, m: &Model, event: RealtimeEvent, before: Option<String>, after: Option<String>) {
         if let Some(bus) = &self.events {
@@ -1122,6 +1134,7 @@ impl Engine {
         self.check_writable(&mut tx, m, &id, &input, auth).await?;
         let shown = self.written(&mut tx, m, &id, auth).await?;
         tx.commit().await?;
+        self.committed(m, "create");
         if self.emits(m, RealtimeEvent::Created) {
             let after = self.snapshot_of(&mut Db::Pool(&self.pool), m, &id).await?;
             self.publish(m, RealtimeEvent::Created, None, after);
@@ -1175,6 +1188,7 @@ impl Engine {
         }
         let shown = self.written(&mut tx, m, &after, auth).await?;
         tx.commit().await?;
+        self.committed(m, "update");
         if self.emits(m, RealtimeEvent::Updated) {
             let snapshot = self.snapshot_of(&mut Db::Pool(&self.pool), m, &after).await?;
             self.publish(m, RealtimeEvent::Updated, before, snapshot);
@@ -1230,6 +1244,7 @@ impl Engine {
         push_where(&mut q, self.id_cond(m, "", id));
         tx.execute(&q).await?;
         tx.commit().await?;
+        self.committed(m, "delete");
         if before.is_some() {
             self.publish(m, RealtimeEvent::Deleted, before, None);
         }

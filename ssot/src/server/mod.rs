@@ -29,6 +29,8 @@ mod db;
 mod engine;
 #[cfg(feature = "postgres")]
 mod external;
+#[cfg(feature = "monitoring")]
+mod metrics;
 mod migrate;
 mod problem;
 mod ratelimit;
@@ -86,6 +88,9 @@ pub struct Settings {
     /// `DATABASE_URL` goes through a pooler that cannot LISTEN (`EXTERNAL_WRITES_URL`; none:
     /// `DATABASE_URL`).
     pub external_writes_url: Option<String>,
+    /// The `monitoring` plugin: the bearer token a scraper of its metrics must send
+    /// (`METRICS_TOKEN`; none: the metrics are open, and a warning says so).
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -93,7 +98,7 @@ impl Settings {
     /// `JWT_AUDIENCE`, `JWT_REQUIRE_EXP`, `API_KEYS`, `BODY_LIMIT`, `DEFAULT_PAGE_SIZE`,
     /// `MAX_PAGE_SIZE`, `RATE_LIMIT`, `RATE_LIMIT_WINDOW`, `RATE_LIMIT_FAIL`, `CORS_ORIGINS`, `REDIS_URL`,
     /// `WS_MAX_MESSAGE_BYTES`, `WS_MAX_BUFFER_BYTES`, `WS_HEARTBEAT_MS`, `WS_MAX_SUBSCRIPTIONS`,
-    /// `MIGRATE_ON_START`, `EXTERNAL_WRITES_URL`.
+    /// `MIGRATE_ON_START`, `EXTERNAL_WRITES_URL`, `METRICS_TOKEN`.
     pub fn from_env() -> Result<Settings, String> {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
         let int = |n: &str, fallback: u64| -> Result<u64, String> {
@@ -145,6 +150,7 @@ impl Settings {
             },
             migrate_on_start: boolean("MIGRATE_ON_START")?,
             external_writes_url: var("EXTERNAL_WRITES_URL"),
+            metrics_token: var("METRICS_TOKEN"),
         })
     }
 }
@@ -274,6 +280,11 @@ impl Server {
         // The WebSocket gateway, when a model has `@@realtime`.
         let realtime = schema.models.values().any(|m| m.api && m.realtime.is_some());
         let events = if realtime { Some(realtime::Bus::open(redis.clone()).await.map_err(StartError::Settings)?) } else { None };
+        #[cfg(feature = "monitoring")]
+        let metrics = match schema.plugins.get("monitoring").filter(|o| !o.is_null()) {
+            Some(options) => Some(Arc::new(metrics::Metrics::new(options, settings.metrics_token.clone()).map_err(StartError::Settings)?)),
+            None => None,
+        };
         let engine = Engine {
             schema,
             source: self.source,
@@ -283,6 +294,8 @@ impl Server {
             limits: settings.limits,
             hooks: self.hooks,
             events,
+            #[cfg(feature = "monitoring")]
+            metrics,
         };
         let limits = ratelimit::RateLimits::new(settings.rate_limit, settings.rate_limit_window_seconds);
         #[cfg(feature = "redis")]
@@ -300,6 +313,16 @@ impl Server {
         }
         if realtime {
             router = router.route("/ws", get(realtime::upgrade));
+        }
+        #[cfg(feature = "monitoring")]
+        if let Some(m) = &state.engine.metrics {
+            let scrape = |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap| async move {
+                match &app.engine.metrics {
+                    Some(m) => m.scrape(&headers, uri.path(), &request_id(&headers)),
+                    None => HttpError::internal().response(uri.path(), &request_id(&headers)),
+                }
+            };
+            router = router.route(&m.path, with_405(get(scrape), vec!["GET"]));
         }
         let router = router
             .route("/openapi.json", get(move || async move { json(StatusCode::OK, openapi) }))
@@ -410,8 +433,17 @@ async fn request_ids(State(app): State<Arc<App>>, mut req: axum::extract::Reques
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
     req.extensions_mut().insert(ClientIp(ip));
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    #[cfg(feature = "monitoring")]
+    let (metrics, route) = (
+        req.extensions().get::<Arc<App>>().and_then(|a| a.engine.metrics.clone()),
+        req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned()),
+    );
     let started = Instant::now();
     let mut res = next.run(req).await;
+    #[cfg(feature = "monitoring")]
+    if let Some(m) = &metrics {
+        m.request(method.as_str(), route.as_deref(), res.status().as_u16(), started.elapsed().as_secs_f64());
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
@@ -643,6 +675,8 @@ fn plugins(app: &Arc<App>, schema: &crate::schema::Schema) -> Result<(), StartEr
                 let url = app.settings.external_writes_url.as_deref().unwrap_or(&app.settings.database_url);
                 external::start(app.clone(), options, url, app.settings.redis_url.is_some()).map_err(StartError::Settings)?;
             }
+            #[cfg(feature = "monitoring")]
+            ("monitoring", _) => {} // in `router`: the metrics are made before the engine
             ("external_writes", _) => {
                 let _ = options;
                 tracing::warn!("external writes: needs PostgreSQL (LISTEN/NOTIFY); writes outside the API are not reported")

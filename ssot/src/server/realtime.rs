@@ -409,6 +409,25 @@ impl Drop for Open {
     }
 }
 
+/// A socket counted in the `monitoring` plugin's `realtime_connections` while it is open.
+#[cfg(feature = "monitoring")]
+struct Counted(Arc<super::metrics::Metrics>);
+
+#[cfg(feature = "monitoring")]
+impl Counted {
+    fn new(metrics: Arc<super::metrics::Metrics>) -> Counted {
+        metrics.socket(1);
+        Counted(metrics)
+    }
+}
+
+#[cfg(feature = "monitoring")]
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.socket(-1);
+    }
+}
+
 /// Closes every socket of this process with 1001 (called by `serve` on shutdown).
 pub(crate) fn going_away_now() {
     going_away().send_replace(true);
@@ -735,6 +754,8 @@ pub(crate) async fn upgrade(
 async fn connection(app: Arc<App>, socket: WebSocket, ip: String, verified: Option<(Map<String, Json>, Option<u64>)>) {
     let Some(bus) = app.engine.events.clone() else { return };
     let _open = Open::new();
+    #[cfg(feature = "monitoring")]
+    let _counted = app.engine.metrics.clone().map(Counted::new);
     let (sink, mut stream) = socket.split();
     let heartbeat_every = Duration::from_millis(app.settings.ws.heartbeat_ms.max(1));
     let mut c = Connection {
