@@ -3,6 +3,8 @@
 // query; writes run in a transaction that checks `create`/`update`/`delete` and `@writable` in
 // the database and rolls back when a check fails.
 
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import {
   deniedOutright,
@@ -67,10 +69,12 @@ export interface Inputs {
 export function lazyInputs(stem: string): () => Promise<Inputs> {
   return async () => {
     const path = `../validators/${stem}.input`;
-    // Built JavaScript has `.js`; run from the sources (vitest), only `.ts` may resolve.
-    const module = (await import(`${path}.js`).catch(() => import(`${path}.ts`))) as {
-      inputs: Inputs;
-    };
+    // Built JavaScript has `.js`; run from the sources (vitest), only `.ts` may resolve. A `.js`
+    // that exists and fails to load is a real error, and is not hidden behind the `.ts` one.
+    const module = (await import(`${path}.js`).catch((error: unknown) => {
+      if (existsSync(fileURLToPath(new URL(`${path}.js`, import.meta.url)))) throw error;
+      return import(`${path}.ts`);
+    })) as { inputs: Inputs };
     return module.inputs;
   };
 }
