@@ -16,7 +16,9 @@ export JWT_SECRET="e2e-secret-$(date +%s)-0123456789abcdef"
 # The monitoring plugin's /metrics (examples/blog/ssot.toml) wants this bearer token.
 export METRICS_TOKEN="e2e-metrics-$(date +%s)-fedcba9876543210"
 rm -rf "$out" && mkdir -p "$out"
-cargo build --locked -q -p ssot-cli -p blog -p ssot-compile-tests --bins --manifest-path "$root/Cargo.toml"
+# CI built every binary once (SSOT_CI_BUILT): a build of a few packages would compile
+# them again with other features.
+[ -n "${SSOT_CI_BUILT:-}" ] || cargo build --locked -q -p ssot-cli -p blog -p ssot-compile-tests --bins --manifest-path "$root/Cargo.toml"
 
 # Ports: E2E_PORT_BASE (servers, default 3400; +101..+104 for the two-instance runs),
 # E2E_PG_PORT and E2E_REDIS_PORT, so that a second run can go beside CI's.

