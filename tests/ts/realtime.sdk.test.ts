@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { SignJWT } from "jose";
@@ -94,5 +95,61 @@ describe("HybridDataClient", () => {
     assert.equal(new Set(events.map((e) => `${e.event}:${e.data.id}:${e.data.title ?? ""}`)).size, events.length, `an event twice: ${seqs}`);
     client.realtime.close();
     adminClient.realtime.close();
+  });
+
+  it("close() while events flow leaves nothing running: a Node script that used it exits", async () => {
+    // A script of its own (a Node process exits when nothing is left to do): it subscribes, has
+    // its own writes stream in, closes in the middle of them and counts what arrives after.
+    const script = `
+      import { pathToFileURL } from "node:url";
+      import { WebSocket } from "ws";
+      const sdk = await import(pathToFileURL(process.env.SDK).href);
+      const client = sdk.createHybridClient({
+        baseUrl: process.env.API_URL,
+        token: () => process.env.TOKEN,
+        realtime: { url: process.env.API_URL.replace(/^http/, "ws") + "/ws", WebSocket },
+      });
+      let events = 0;
+      let closed = false;
+      let late = 0;
+      client.subscribe("post", () => { events++; if (closed) late++; });
+      while (!client.realtime.connected) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      const writes = Array.from({ length: 40 }, (_, i) =>
+        client.post.create({ title: "Closing " + i, slug: "closing-${run}-" + i, authorId: Number(process.env.AUTHOR) }));
+      while (events < 5) await new Promise((r) => setTimeout(r, 5));
+      client.realtime.close();
+      closed = true;
+      await Promise.all(writes);
+      await new Promise((r) => setTimeout(r, 300));
+      console.log(JSON.stringify({ events, late }));
+    `;
+    const admin = await token({ id: 3_000_001, role: "ADMIN" });
+    const sdk = (await import(pathToFileURL(join(TREE, "src/sdk/index.ts")).href)) as Sdk;
+    const adminClient = sdk.createHybridClient({ baseUrl: API, token: () => admin, realtime: { url: `${API.replace(/^http/, "ws")}/ws`, WebSocket } });
+    const me = await adminClient.user.create({ email: `closing-${run}@example.com`, passwordHash: "x" });
+    adminClient.realtime.close();
+    const mine = await token({ id: me.id, role: "USER" });
+    const started = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      env: { ...process.env, SDK: join(TREE, "src/sdk/index.ts"), API_URL: API, TOKEN: mine, AUTHOR: String(me.id) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      child.on("exit", (c) => {
+        clearTimeout(kill);
+        resolve(c);
+      });
+    });
+    const seconds = (Date.now() - started) / 1000;
+    assert.notEqual(code, null, `the script did not exit by itself within 20 s: ${out}`);
+    assert.equal(code, 0, `the script failed: ${out}`);
+    const { events, late } = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as { events: number; late: number };
+    assert.ok(events >= 5, `${events} events`);
+    assert.equal(late, 0, "events were handed on after close()");
+    assert.ok(seconds < 10, `the script took ${seconds} s to exit after close()`);
   });
 });

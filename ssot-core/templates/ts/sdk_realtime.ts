@@ -123,14 +123,20 @@ export class WebSocketTransport {
     };
   }
 
-  /** Closes the socket and stops reconnecting. */
+  /** Closes the socket and stops reconnecting: no event is handed on after this, and nothing
+   * is left running (a Node process with nothing else to do exits). */
   close(): void {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.quiet();
-    this.ws?.close(1000, "client closed");
+    const ws = this.ws;
     this.ws = null;
+    if (ws !== null) {
+      // Messages still in flight would restart the silence timer and reach the handlers.
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close(1000, "client closed");
+    }
   }
 
   private send(message: object): void {
@@ -192,7 +198,7 @@ export class WebSocketTransport {
   private heard(ws: WebSocketLike): void {
     const ms = this.options.silenceTimeoutMs ?? 75_000;
     this.quiet();
-    if (ms <= 0) return;
+    if (ms <= 0 || this.closed) return;
     this.silence = setTimeout(() => {
       this.silence = null;
       if (this.ws !== ws) return;
