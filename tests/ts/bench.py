@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tsc (TypeScript 7) on the TypeScript tree generated for the 100-model benchmark schema:
-median wall time of 3 runs and the peak resident memory of the compiler; tsc of its admin UI;
+median wall time of 3 runs (1 with SSOT_BENCH_QUICK=1) and the peak resident memory of the compiler; tsc of its admin UI;
 the production build (JavaScript in dist/) in registry and controller mode, its size and the
 cold start of the server to /ready; and with SSOT_BENCH_UI=1 (the full run) `next build` of the UI. Run from the repo
 root after `npm ci` in tests/ts: python3 tests/ts/bench.py"""
@@ -15,6 +15,8 @@ import time
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 tree = os.path.join(root, "target", "bench-ts-100")
 modules = os.path.join(root, "tests", "ts", "node_modules")
+# SSOT_BENCH_QUICK=1 (CI): one run of each measurement instead of the median of 3.
+runs = 1 if os.environ.get("SSOT_BENCH_QUICK") else 3
 env = dict(os.environ, SSOT_BENCH_TREE=tree, SSOT_BENCH_QUICK="1")
 print("-- generating the 100-model tree with the benchmark", flush=True)
 # Only the tree is wanted here: the dev profile of the workspace build, no release build.
@@ -30,7 +32,7 @@ subprocess.run(["node", os.path.join(modules, "prisma", "build", "index.js"), "g
 files = sum(len(f) for _, _, f in os.walk(os.path.join(tree, "src")))
 tsc = [os.path.join(modules, "typescript-7", "bin", "tsc"), "--noEmit", "-p", tree]
 times = []
-for _ in range(3):
+for _ in range(runs):
     start = time.perf_counter()
     subprocess.run(["node", *tsc], check=True)
     times.append(time.perf_counter() - start)
@@ -98,7 +100,7 @@ try:
         subprocess.run(["node", tsc[0], "-p", os.path.join(t, "tsconfig.build.json")], check=True)
         built = time.perf_counter() - start
         server = size_kib(os.path.join(t, "dist", "server")) + size_kib(os.path.join(t, "dist", "policies"))
-        starts = sorted(cold_start(t) for _ in range(3))
+        starts = sorted(cold_start(t) for _ in range(runs))
         print(f"{mode}: npm run build's tsc {built:.2f} s; server JavaScript (dist/server, dist/policies) {server:.0f} KiB, "
               f"all of dist/ {size_kib(os.path.join(t, 'dist')):.0f} KiB; cold start to /ready: median {starts[1] * 1000:.0f} ms "
               f"(runs: {', '.join(f'{x * 1000:.0f}' for x in starts)} ms)", flush=True)

@@ -48,7 +48,8 @@ started=$(date +%s)
 (cd "$tree" && "$here/node_modules/.bin/next" build >"$out/next-build.log" 2>&1) \
   || { cat "$out/next-build.log"; exit 1; }
 echo "next build of the blog UI: $(( $(date +%s) - started )) s"
-# The UI of every fixture tree builds too (about 15 s each; UI_BUILD_FIXTURES="names views" picks).
+# The UI of every fixture tree builds too (about 20 s each; UI_BUILD_FIXTURES="names views" picks;
+# CI picks six).
 bash "$here/ui-build.sh" ${UI_BUILD_FIXTURES:-all}
 
 # The API and the UI as their Docker images run them (no Docker engine here): each stage of the
