@@ -381,18 +381,25 @@ impl Engine {
         let bad = || HttpError::bad("cursor", "not a cursor this API returned");
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw.trim_end_matches('=')).map_err(|_| bad())?;
         let values: Vec<Json> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        self.id_from_json(m, &values).ok_or_else(bad)
+    }
+
+    /// A row's id from JSON values in the order of the model's id fields (a cursor's, or the key
+    /// an `external_writes` trigger sent): strings as they are, other values as JSON writes
+    /// them, each read like a path segment. `None` when one does not fit its field.
+    fn id_from_json(&self, m: &Model, values: &[Json]) -> Option<Vec<Param>> {
         if values.len() != m.id.len() {
-            return Err(bad());
+            return None;
         }
         m.id.iter()
             .zip(values)
             .map(|(name, v)| {
-                let f = Self::field(m, name).ok_or_else(bad)?;
+                let f = Self::field(m, name)?;
                 let text = match v {
-                    Json::String(s) => s,
+                    Json::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                wire::parse_param(self.schema, self.dialect, f, &text).map_err(|_| bad())
+                wire::parse_param(self.schema, self.dialect, f, &text).ok()
             })
             .collect()
     }
@@ -734,17 +741,8 @@ impl Engine {
         if !self.emits(m, event) {
             return Ok(());
         }
-        // The key as the trigger sent it (to_jsonb of the columns), read like path segments.
-        let id = key.filter(|k| k.len() == m.id.len()).and_then(|k| {
-            let segments: Vec<String> = k
-                .iter()
-                .map(|v| match v {
-                    Json::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect();
-            self.parse_id(m, &segments).ok()
-        });
+        // The key as the trigger sent it (to_jsonb of the columns).
+        let id = key.and_then(|k| self.id_from_json(m, k));
         let after = match &id {
             Some(id) if event != RealtimeEvent::Deleted => self.snapshot_of(&mut Db::Pool(&self.pool), m, id).await?,
             _ => None,

@@ -315,14 +315,10 @@ impl Server {
             router = router.route("/ws", get(realtime::upgrade));
         }
         #[cfg(feature = "monitoring")]
-        if let Some(m) = &state.engine.metrics {
-            let scrape = |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap| async move {
-                match &app.engine.metrics {
-                    Some(m) => m.scrape(&headers, uri.path(), &request_id(&headers)),
-                    None => HttpError::internal().response(uri.path(), &request_id(&headers)),
-                }
-            };
-            router = router.route(&m.path, with_405(get(scrape), vec!["GET"]));
+        if let Some(m) = state.engine.metrics.clone() {
+            let path = m.path.clone();
+            let scrape = move |uri: Uri, headers: HeaderMap| async move { m.scrape(&headers, uri.path(), &request_id(&headers)) };
+            router = router.route(&path, with_405(get(scrape), vec!["GET"]));
         }
         let router = router
             .route("/openapi.json", get(move || async move { json(StatusCode::OK, openapi) }))
@@ -422,6 +418,8 @@ async fn request_ids(State(app): State<Arc<App>>, mut req: axum::extract::Reques
         tracing::info!(request_id = %id, method = %req.method(), status = 431, "request headers too large");
         return HttpError::new(431, "The request's headers are too large.").response(req.uri().path(), &id);
     }
+    #[cfg(feature = "monitoring")]
+    let metrics = app.engine.metrics.clone();
     req.extensions_mut().insert(app);
     let id = request_id(req.headers());
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -434,10 +432,7 @@ async fn request_ids(State(app): State<Arc<App>>, mut req: axum::extract::Reques
     req.extensions_mut().insert(ClientIp(ip));
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     #[cfg(feature = "monitoring")]
-    let (metrics, route) = (
-        req.extensions().get::<Arc<App>>().and_then(|a| a.engine.metrics.clone()),
-        req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned()),
-    );
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
     let started = Instant::now();
     let mut res = next.run(req).await;
     #[cfg(feature = "monitoring")]
