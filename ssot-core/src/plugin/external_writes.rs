@@ -69,14 +69,16 @@ BEGIN
 END
 $$;"#;
 
-/// The trigger of one model, as `pg_get_triggerdef` prints it (the server compares).
-fn trigger(m: &Model) -> String {
+/// What follows the table in the trigger of one model. `pg_get_triggerdef` qualifies the table
+/// with its schema, so the servers compare the end of the installed definition with this.
+fn call(m: &Model) -> String {
     let args: Vec<String> = std::iter::once(literal(&m.name)).chain(key_columns(m).iter().map(|c| literal(c))).collect();
-    format!(
-        "CREATE TRIGGER {CHANNEL} AFTER INSERT OR DELETE OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {CHANNEL}({})",
-        table(m),
-        args.join(", ")
-    )
+    format!(" FOR EACH ROW EXECUTE FUNCTION {CHANNEL}({})", args.join(", "))
+}
+
+/// The trigger of one model, as `pg_get_triggerdef` prints it.
+fn trigger(m: &Model) -> String {
+    format!("CREATE TRIGGER {CHANNEL} AFTER INSERT OR DELETE OR UPDATE ON {}{}", table(m), call(m))
 }
 
 /// The SQL a DBA applies (idempotent), also what the server runs with `install`.
@@ -117,8 +119,10 @@ impl Plugin for ExternalWrites {
             format!("// {}\n\n{}", crate::generate::HEADER, include_str!("../../templates/ts/plugins/external_writes.ts")),
         );
         c.files.insert("src/server/plugins/external-writes.sql".into(), script(cx.ir));
-        let tables: Vec<_> =
-            models(cx.ir).into_iter().map(|m| json!({ "model": m.name, "table": table(m), "trigger": trigger(m) })).collect();
+        let tables: Vec<_> = models(cx.ir)
+            .into_iter()
+            .map(|m| json!({ "model": m.name, "table": table(m), "trigger": trigger(m), "call": call(m) }))
+            .collect();
         c.server_module = Some(ServerModule {
             path: "plugins/external_writes".into(),
             options: json!({

@@ -44,6 +44,8 @@ struct Table {
     model: String,
     table: String,
     trigger: String,
+    /// What follows the table in `trigger`: the end of the installed definition, when current.
+    call: String,
 }
 
 /// What the trigger sends: the model, the operation and the row's key (null when too long).
@@ -106,8 +108,7 @@ async fn install(pool: &PgPool, options: &Options) -> Result<usize, sqlx::Error>
                 .fetch_optional(&mut *tx)
                 .await?;
         // pg_get_triggerdef qualifies the table with its schema: compare what follows it.
-        let call = &t.trigger[t.trigger.find(" FOR EACH ROW").unwrap_or(0)..];
-        if def.is_some_and(|d| d.ends_with(call)) {
+        if def.is_some_and(|d| d.ends_with(&t.call)) {
             continue;
         }
         let drop = format!("DROP TRIGGER IF EXISTS {CHANNEL} ON {}", t.table);

@@ -17,7 +17,13 @@ export interface Options {
   /** `CREATE OR REPLACE FUNCTION ssot_changes() ...`. */
   function: string;
   /** Each `@@realtime` model's table and the trigger that reports its writes. */
-  tables: { model: string; table: string; trigger: string }[];
+  tables: {
+    model: string;
+    table: string;
+    trigger: string;
+    /** What follows the table in `trigger`: the end of the installed definition, when current. */
+    call: string;
+  }[];
 }
 
 const CHANNEL = "ssot_changes";
@@ -46,8 +52,7 @@ async function install(url: string, options: Options): Promise<number> {
         [t.table],
       );
       // pg_get_triggerdef qualifies the table with its schema: compare what follows it.
-      const call = t.trigger.slice(t.trigger.indexOf(" FOR EACH ROW"));
-      if (rows[0]?.def.endsWith(call) === true) continue;
+      if (rows[0]?.def.endsWith(t.call) === true) continue;
       await client.query(`DROP TRIGGER IF EXISTS ${CHANNEL} ON ${t.table}`);
       await client.query(t.trigger);
       created++;
