@@ -17,7 +17,7 @@ fn check_accepts_the_example_and_rejects_bad_input_with_locations() {
     let blog = repo().join("examples/blog");
     let (code, _, err) = ssot(&["check", "--root", blog.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("4 models"), "{err}");
+    assert!(err.contains("6 models"), "{err}");
 
     let dir = std::env::temp_dir().join(format!("ssot-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

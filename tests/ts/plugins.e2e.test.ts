@@ -3,12 +3,17 @@
 // ([plugins.monitoring] in examples/blog/ssot.toml), scraped under load; the email plugin, whose
 // messages a local SMTP server (smtp-server, on SMTP_PORT) receives; and a user's plugin
 // (tests/ts/plugin-fixture/custom.ts, copied into the tree as its src/server/custom.ts) whose
-// write hooks refuse, change and roll back writes.
+// write hooks refuse, change and roll back writes; and the payments plugin, whose webhook gets
+// events signed with the stripe package's test helper (its checkouts go to a stand-in of Stripe's
+// API on STRIPE_PORT).
 
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import type { Server } from "node:http";
+import { createServer } from "node:http";
+import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
 import { SMTPServer } from "smtp-server";
+import Stripe from "stripe";
 import { WebSocket } from "ws";
 
 const API = process.env.API_URL ?? "http://127.0.0.1:3000";
@@ -284,5 +289,175 @@ describe("email plugin (SMTP)", () => {
     } finally {
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
     }
+  });
+});
+
+// The payments plugin ([plugins.payments] in examples/blog/ssot.toml). The server runs with
+// STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_API_URL pointing at a stand-in of Stripe's
+// API that this test serves on STRIPE_PORT: a plain HTTP server that answers
+// `POST /v1/checkout/sessions` the way Stripe's API reference documents it (a form-encoded request,
+// a `checkout.session` object back) and records what it was sent. It is not Stripe's code and
+// checks nothing but what the plugin sends. Events are signed with the official `stripe` package's
+// `webhooks.generateTestHeaderString`, the helper Stripe provides for tests; the handlers are
+// tests/ts/plugin-fixture/payment_handlers.ts.
+describe("payments plugin", () => {
+  const WEBHOOK_SECRET = process.env.STRIPE_WEBHOOK_SECRET ?? "";
+  const stripe = new Stripe("sk_test_unused");
+  const sessions: { auth: string | undefined; form: URLSearchParams }[] = [];
+  let standIn: Server;
+  let n = 0;
+
+  before(async () => {
+    assert.ok(WEBHOOK_SECRET.startsWith("whsec_"), "server.sh starts the server with a STRIPE_WEBHOOK_SECRET");
+    standIn = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        res.setHeader("content-type", "application/json");
+        if (req.method !== "POST" || req.url !== "/v1/checkout/sessions") {
+          res.statusCode = 404;
+          res.end(JSON.stringify({ error: { type: "invalid_request_error", message: "unknown route" } }));
+          return;
+        }
+        const form = new URLSearchParams(body);
+        sessions.push({ auth: req.headers.authorization, form });
+        const id = `cs_test_${run}_${sessions.length}`;
+        res.end(
+          JSON.stringify({
+            id,
+            object: "checkout.session",
+            url: `https://checkout.test/c/pay/${id}`,
+            mode: form.get("mode"),
+            client_reference_id: form.get("client_reference_id"),
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => standIn.listen(Number(process.env.STRIPE_PORT), "127.0.0.1", resolve));
+  });
+  after(() => new Promise<void>((resolve) => standIn.close(() => resolve())));
+
+  const userToken = (id: number) =>
+    new SignJWT({ id, role: "USER" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(SECRET);
+
+  /** An event as Stripe sends it (the fields the handlers read). */
+  function event(type: string, object: Record<string, unknown>, created: number): Record<string, unknown> {
+    n += 1;
+    return { id: `evt_${run}_${n}`, object: "event", api_version: "2026-01-01", created, type, livemode: false, data: { object } };
+  }
+
+  async function deliver(payload: string, signature?: string): Promise<Res> {
+    const res = await fetch(API + "/api/payments/webhook", {
+      method: "POST",
+      headers: { "content-type": "application/json; charset=utf-8", ...(signature !== undefined ? { "stripe-signature": signature } : {}) },
+      body: payload,
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  }
+
+  const signed = (payload: string, timestamp = Math.floor(Date.now() / 1000), secret = WEBHOOK_SECRET) =>
+    stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+
+  async function status(sub: string, token: string): Promise<string | null> {
+    const r = await call("GET", `/api/subscriptions/${sub}`, { token });
+    if (r.status === 404) return null;
+    assert.equal(r.status, 200, r.text);
+    return r.json().status as string;
+  }
+
+  it("creates a checkout session for the signed-in caller and a configured price only", async () => {
+    const user = 900_000 + (Date.now() % 90_000);
+    const token = await userToken(user);
+    assert.equal((await call("POST", "/api/payments/checkout", { body: { price: "price_supporter_monthly" } })).status, 401);
+    const bad = await call("POST", "/api/payments/checkout", { token, body: { price: "price_free_lunch", quantity: 0, extra: 1 } });
+    assert.equal(bad.status, 422, bad.text);
+    assert.deepEqual(
+      (bad.json().errors as { path: string }[]).map((e) => e.path).sort(),
+      ["extra", "price", "quantity"],
+    );
+    const before = sessions.length;
+    const ok = await call("POST", "/api/payments/checkout", { token, body: { price: "price_supporter_yearly" } });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(sessions.length, before + 1, "one request reached Stripe");
+    const sent = sessions[sessions.length - 1]!;
+    assert.ok(sent.auth?.startsWith("Bearer sk_test_"), "the secret key authenticates the call");
+    assert.equal(sent.form.get("client_reference_id"), String(user));
+    assert.equal(sent.form.get("mode"), "subscription");
+    assert.equal(sent.form.get("line_items[0][price]"), "price_supporter_yearly");
+    assert.equal(sent.form.get("success_url"), "http://localhost:3000/support/thanks");
+    const body = ok.json();
+    assert.match(String(body.id), /^cs_test_/);
+    assert.equal(body.url, `https://checkout.test/c/pay/${String(body.id)}`);
+  });
+
+  it("handles a verified event once, and refuses tampered, stale, unsigned and foreign ones", async () => {
+    const user = 800_000 + (Date.now() % 90_000);
+    const token = await userToken(user);
+    const sub = `sub_${run}_a`;
+    const now = Math.floor(Date.now() / 1000);
+    const payload = JSON.stringify(
+      event("checkout.session.completed", { id: `cs_${run}_a`, object: "checkout.session", client_reference_id: String(user), subscription: sub }, now),
+    );
+    // Tampered: the signature is of another body (the buyer changed to someone else).
+    const tampered = payload.replace(String(user), String(user + 1));
+    let r = await deliver(tampered, signed(payload));
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.headers.get("content-type") ?? "", /application\/problem\+json/);
+    // Stale: signed 301 s ago (Stripe's tolerance is 300 s), and a replay of that old signature.
+    r = await deliver(payload, signed(payload, now - 301));
+    assert.equal(r.status, 400, r.text);
+    // Unsigned, and signed with another endpoint's secret.
+    assert.equal((await deliver(payload)).status, 400);
+    assert.equal((await deliver(payload, signed(payload, now, "whsec_someone_else"))).status, 400);
+    assert.equal(await status(sub, token), null, "no refused delivery was handled");
+    // Valid: handled; the row is the buyer's.
+    r = await deliver(payload, signed(payload));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json().result, "handled");
+    assert.equal(await status(sub, token), "active");
+    assert.equal(await status(sub, await userToken(user + 1)), null, "another reader does not see it");
+    // Redelivered (a new signature, as Stripe signs each attempt): recorded once, not handled again.
+    await call("PATCH", `/api/subscriptions/${sub}`, { token: admin, body: { status: "marked-by-admin" } });
+    r = await deliver(payload, signed(payload));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json().result, "duplicate");
+    assert.equal(await status(sub, token), "marked-by-admin", "the duplicate did not run the handler again");
+  });
+
+  it("handles one of concurrent deliveries of an event", async () => {
+    const user = 700_000 + (Date.now() % 90_000);
+    const sub = `sub_${run}_b`;
+    const payload = JSON.stringify(
+      event("checkout.session.completed", { id: `cs_${run}_b`, object: "checkout.session", client_reference_id: String(user), subscription: sub }, Math.floor(Date.now() / 1000)),
+    );
+    const results = await Promise.all(Array.from({ length: 6 }, () => deliver(payload, signed(payload))));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200, 200], results.map((r) => r.text).join("\n"));
+    const outcomes = results.map((r) => r.json().result as string).sort();
+    assert.deepEqual(outcomes, ["duplicate", "duplicate", "duplicate", "duplicate", "duplicate", "handled"]);
+    assert.equal(await status(sub, await userToken(user)), "active");
+  });
+
+  it("does not let an older event undo a newer one delivered first", async () => {
+    const user = 600_000 + (Date.now() % 90_000);
+    const token = await userToken(user);
+    const sub = `sub_${run}_c`;
+    const t = Math.floor(Date.now() / 1000);
+    const start = JSON.stringify(
+      event("checkout.session.completed", { id: `cs_${run}_c`, object: "checkout.session", client_reference_id: String(user), subscription: sub }, t - 60),
+    );
+    assert.equal((await deliver(start, signed(start))).json().result, "handled");
+    const pastDue = JSON.stringify(event("customer.subscription.updated", { id: sub, object: "subscription", status: "past_due" }, t - 30));
+    const canceled = JSON.stringify(event("customer.subscription.deleted", { id: sub, object: "subscription", status: "canceled" }, t - 10));
+    // Stripe sends the cancellation first, the older update second.
+    assert.equal((await deliver(canceled, signed(canceled))).json().result, "handled");
+    assert.equal(await status(sub, token), "canceled");
+    const late = await deliver(pastDue, signed(pastDue));
+    assert.equal(late.status, 200, late.text);
+    assert.equal(late.json().result, "superseded");
+    assert.equal(await status(sub, token), "canceled", "the older event did not revive the subscription");
+    // …and it was recorded: delivered again, it is a duplicate.
+    assert.equal((await deliver(pastDue, signed(pastDue))).json().result, "duplicate");
+    console.log(`payments: checkout sessions ${sessions.length}; tampered, stale, unsigned, foreign refused; duplicate, concurrent and reordered deliveries handled once`);
   });
 });

@@ -25,6 +25,10 @@ rm -rf "$out" && mkdir -p "$out"
 base=${E2E_PORT_BASE:-3400}
 # The email plugin's messages go to a local SMTP server that plugins.e2e.test.ts listens on.
 export SMTP_PORT=$((base + 150))
+# The payments plugin: events are signed with this secret; checkouts go to a stand-in of Stripe's
+# API that plugins.e2e.test.ts serves on STRIPE_PORT.
+export STRIPE_PORT=$((base + 151))
+export STRIPE_WEBHOOK_SECRET="whsec_e2e_$(date +%s)_0123456789abcdef"
 pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
 trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true' EXIT
 
@@ -72,7 +76,7 @@ start_server() {
   # What `npm run build` and `npm start` do: the server's JavaScript in dist/, run by node.
   build_js "$tree"
   (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
-    WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
+    STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     exec node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
   wait_ready "$tree" "$port"
@@ -206,7 +210,7 @@ api_suites() { # LABEL PORT TREE DB
 plugin_suite() { # LABEL PORT
   local log
   if log=$(API_URL="http://127.0.0.1:$2" node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
-    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1))" 0
+    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
     result "$1: plugins suite" 1
@@ -224,13 +228,16 @@ for db in postgresql sqlite; do
       tree="$out/blog-$db-$fw-$mode"
       echo "-- [${SECONDS}s] $label"
       prepare "$tree" "$src" "$fw" "$mode" "$db"
-      # A user's plugin in the tree's custom.ts; generating again must keep it (it is theirs).
+      # A user's plugin in the tree's custom.ts and their handlers of Stripe events; generating
+      # again must keep both (they are theirs).
       cp "$here/plugin-fixture/custom.ts" "$tree/src/server/custom.ts"
-      if "$ssot" generate --root "$src" --ts-out "$tree" --framework "$fw" --mode "$mode" 2>&1 | grep -q "1 yours kept" \
-        && cmp -s "$here/plugin-fixture/custom.ts" "$tree/src/server/custom.ts"; then
-        result "$label: the user's custom.ts survives generation" 0
+      cp "$here/plugin-fixture/payment_handlers.ts" "$tree/src/server/plugins/payment_handlers.ts"
+      if "$ssot" generate --root "$src" --ts-out "$tree" --framework "$fw" --mode "$mode" 2>&1 | grep -q "2 yours kept" \
+        && cmp -s "$here/plugin-fixture/custom.ts" "$tree/src/server/custom.ts" \
+        && cmp -s "$here/plugin-fixture/payment_handlers.ts" "$tree/src/server/plugins/payment_handlers.ts"; then
+        result "$label: the user's custom.ts and payment_handlers.ts survive generation" 0
       else
-        result "$label: the user's custom.ts survives generation" 1
+        result "$label: the user's custom.ts and payment_handlers.ts survive generation" 1
       fi
       port=$((port + 1))
       start_server "$tree" $port
@@ -246,7 +253,7 @@ for db in postgresql sqlite; do
         let requests = 0;
         for (const l of lines) { const o = JSON.parse(l); if (o.msg === "request") { requests++; if (!o.requestId || !o.route || !o.status) process.exit(1); } }
         if (requests < 50) process.exit(1);
-       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN" "$tree/server.log"; then
+       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|v1=" "$tree/server.log"; then
         result "$label: structured logs without secrets" 0
       else
         result "$label: structured logs without secrets" 1

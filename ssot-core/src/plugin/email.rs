@@ -70,7 +70,7 @@ impl Plugin for Email {
         Ok(())
     }
 
-    fn check_options(&self, options: &Options) -> Vec<(String, String)> {
+    fn check_options(&self, _ir: &Ir, options: &Options) -> Vec<(String, String)> {
         match options.get("from").and_then(|v| v.as_str()) {
             Some(from) if !from.contains('@') => {
                 vec![("from".into(), format!("`{from}` is not an address: write \"Name <name@example.com>\" or \"name@example.com\""))]

@@ -17,6 +17,7 @@
 mod email;
 mod external_writes;
 mod monitoring;
+mod payments;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Span, did_you_mean};
@@ -30,6 +31,7 @@ use std::sync::Arc;
 pub use email::Email;
 pub use external_writes::ExternalWrites;
 pub use monitoring::Monitoring;
+pub use payments::{HANDLERS as PAYMENT_HANDLERS, Payments};
 
 /// Option values, by key (JSON: strings, numbers, booleans, lists).
 pub type Options = BTreeMap<String, Value>;
@@ -161,9 +163,9 @@ pub trait Plugin: Send + Sync {
         &[]
     }
 
-    /// Checks of the `[plugins.<name>]` values beyond their types: (key, message) for each
-    /// wrong one.
-    fn check_options(&self, _options: &Options) -> Vec<(String, String)> {
+    /// Checks of the `[plugins.<name>]` values beyond their types, with the schema at hand (a
+    /// model an option names): (key, message) for each wrong one.
+    fn check_options(&self, _ir: &Ir, _options: &Options) -> Vec<(String, String)> {
         Vec::new()
     }
 
@@ -221,7 +223,7 @@ impl PluginSet {
 
 /// The built-in plugins.
 pub fn builtins() -> Vec<Arc<dyn Plugin>> {
-    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring)]
+    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring), Arc::new(Payments)]
 }
 
 /// Every plugin known to `config`: built-ins first, then the project's own.
@@ -409,7 +411,7 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
             &mut diags,
         );
         if diags.len() == before {
-            for (key, message) in plugin.check_options(&settings.options) {
+            for (key, message) in plugin.check_options(ir, &settings.options) {
                 diags.push(located(format!("[plugins.{name}] {key}: {message}"), in_file(&settings.keys.get(&key).cloned())));
             }
         }

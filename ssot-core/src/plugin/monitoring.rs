@@ -3,6 +3,7 @@
 //! at `/metrics`, behind `METRICS_TOKEN` when it is set.
 
 use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule};
+use crate::ir::Ir;
 use serde_json::json;
 
 pub struct Monitoring;
@@ -25,7 +26,7 @@ impl Plugin for Monitoring {
         OPTIONS
     }
 
-    fn check_options(&self, options: &Options) -> Vec<(String, String)> {
+    fn check_options(&self, _ir: &Ir, options: &Options) -> Vec<(String, String)> {
         let p = path(options);
         let valid = p.starts_with('/')
             && p.len() > 1

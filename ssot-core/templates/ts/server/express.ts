@@ -15,6 +15,7 @@ import {
   frameworkError,
   isUtf8Json,
   problemResponse,
+  rawBodyOf,
   requestIdOf,
   SECURITY_HEADERS,
   unmatched,
@@ -88,7 +89,16 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     }
     next();
   });
-  app.use(express.json({ limit: o.bodyLimit, type: isJson }));
+  app.use(
+    express.json({
+      limit: o.bodyLimit,
+      type: isJson,
+      // The body as it arrived, for plugins that check a signature over it.
+      verify: (req, _res, buf) => {
+        (req as Request & { rawBody?: string }).rawBody = buf.toString("utf8");
+      },
+    }),
+  );
   for (const route of o.routes) {
     const method = route.method.toLowerCase() as "get" | "post" | "patch" | "delete";
     app[method](route.path, async (req: Request, res: Response) => {
@@ -105,6 +115,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
         query: req.query as ApiRequest["query"],
         headers: req.headers,
         body: req.body as unknown,
+        ...rawBodyOf(req),
         ip: req.socket.remoteAddress ?? "unknown",
         requestId: locals(res).requestId,
       };

@@ -14,6 +14,7 @@ import {
   frameworkError,
   isUtf8Json,
   problemResponse,
+  rawBodyOf,
   requestIdOf,
   SECURITY_HEADERS,
   unmatched,
@@ -89,6 +90,8 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
         return;
       }
       try {
+        // The body as it arrived, for plugins that check a signature over it.
+        (req as typeof req & { rawBody?: string }).rawBody = body as string;
         done(null, body === "" ? undefined : (JSON.parse(body as string) as unknown));
       } catch {
         const e = new Error("bad json") as Error & { statusCode: number };
@@ -119,6 +122,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
           query: req.query as ApiRequest["query"],
           headers: req.headers,
           body: req.body,
+          ...rawBodyOf(req),
           ip: req.socket.remoteAddress ?? "unknown",
           requestId: req.id,
         };

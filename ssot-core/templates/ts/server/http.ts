@@ -26,6 +26,8 @@ export interface ApiRequest {
   query: Query;
   headers: Headers;
   body: unknown;
+  /** The JSON body exactly as it arrived, for a signature over it (a payment provider's webhook). */
+  rawBody?: string;
   ip: string;
   requestId: string;
 }
@@ -71,6 +73,12 @@ export type Route = {
   | { binding: Binding; handler: Handler }
   | { binding: null; handler: (s: Services, req: ApiRequest) => Promise<ApiResponse> }
 );
+
+/** The raw body an adapter's JSON parser kept on its request, as an `ApiRequest` part. */
+export function rawBodyOf(req: object): { rawBody?: string } {
+  const raw = (req as { rawBody?: unknown }).rawBody;
+  return typeof raw === "string" ? { rawBody: raw } : {};
+}
 
 /** The id path segments of a request. */
 export function idOf(b: Binding, req: ApiRequest): unknown[] {

@@ -77,6 +77,8 @@ export interface RequestInfo {
 
 export interface PluginContext {
   services: Services;
+  /** The Prisma client: cast it to the generated client's type (`PrismaClient`) to use it. */
+  db: unknown;
   config: ServerConfig;
   log: Logger;
 }

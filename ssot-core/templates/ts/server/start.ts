@@ -86,7 +86,7 @@ export async function start(
       }
     },
   };
-  await plugins.start({ services, config, log });
+  await plugins.start({ services, db, config, log });
   const pluginRoutes: Route[] = plugins
     .routes()
     .map((r) => ({ method: r.method, path: r.path, binding: null, handler: r.handler }));
