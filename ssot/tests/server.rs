@@ -22,7 +22,7 @@ CREATE TABLE "User" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "email" TE
 CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
 CREATE TABLE "Post" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "title" TEXT NOT NULL, "slug" TEXT NOT NULL, "body" TEXT,
   "published" BOOLEAN NOT NULL DEFAULT false, "views" INTEGER NOT NULL DEFAULT 0, "reviewNote" TEXT, "rating" DECIMAL,
-  "publishedAt" DATETIME, "authorId" INTEGER NOT NULL,
+  "publishedAt" DATETIME, "cover" TEXT, "authorId" INTEGER NOT NULL,
   CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE);
 CREATE UNIQUE INDEX "Post_slug_key" ON "Post"("slug");
 CREATE TABLE "Comment" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "body" TEXT NOT NULL, "postId" INTEGER NOT NULL,
@@ -31,6 +31,8 @@ CREATE TABLE "Comment" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "body" 
   CONSTRAINT "Comment_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE);
 CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL);
 CREATE UNIQUE INDEX "Tag_name_key" ON "Tag"("name");
+CREATE TABLE "Subscription" ("id" TEXT NOT NULL PRIMARY KEY, "userId" INTEGER NOT NULL, "status" TEXT NOT NULL,
+  "updatedAt" DATETIME NOT NULL);
 CREATE TABLE "_PostToTag" ("A" INTEGER NOT NULL, "B" INTEGER NOT NULL,
   CONSTRAINT "_PostToTag_A_fkey" FOREIGN KEY ("A") REFERENCES "Post" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
   CONSTRAINT "_PostToTag_B_fkey" FOREIGN KEY ("B") REFERENCES "Tag" ("id") ON DELETE CASCADE ON UPDATE CASCADE);
@@ -149,7 +151,7 @@ async fn reads_follow_the_read_policy_and_field_rules() {
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     assert_eq!(
         list.text,
-        r#"{"data":[{"id":1,"title":"Hello world","slug":"hello","body":null,"published":true,"views":3,"rating":"4.5","publishedAt":"2024-02-01T10:00:00.250Z","authorId":1},{"id":3,"title":"Bob's draft","slug":"bob","body":"mine","published":false,"views":0,"rating":"1.25","publishedAt":null,"authorId":2}],"meta":{"total":2,"nextCursor":null}}"#
+        r#"{"data":[{"id":1,"title":"Hello world","slug":"hello","body":null,"published":true,"views":3,"rating":"4.5","publishedAt":"2024-02-01T10:00:00.250Z","cover":null,"authorId":1},{"id":3,"title":"Bob's draft","slug":"bob","body":"mine","published":false,"views":0,"rating":"1.25","publishedAt":null,"cover":null,"authorId":2}],"meta":{"total":2,"nextCursor":null}}"#
     );
     assert!(list.headers.get("x-request-id").is_some());
     assert_eq!(api.call("GET", "/api/posts/count", bob(), None).await.text, r#"{"count":2}"#);
@@ -187,7 +189,7 @@ async fn reads_follow_the_read_policy_and_field_rules() {
     let one = api.call("GET", "/api/posts/1?include=author,tags,comments", bob(), None).await;
     assert_eq!(
         one.text,
-        r#"{"id":1,"title":"Hello world","slug":"hello","body":null,"published":true,"views":3,"rating":"4.5","publishedAt":"2024-02-01T10:00:00.250Z","authorId":1,"author":{"id":1,"name":"Ada","role":"USER","createdAt":"2024-01-31T09:30:00.000Z","updatedAt":"2024-01-31T09:30:00.000Z"},"tags":[{"id":1,"name":"rust"},{"id":2,"name":"ts"}],"comments":[{"id":1,"body":"Nice","postId":1,"authorId":2,"createdAt":"2024-02-02T00:00:00.000Z"}]}"#
+        r#"{"id":1,"title":"Hello world","slug":"hello","body":null,"published":true,"views":3,"rating":"4.5","publishedAt":"2024-02-01T10:00:00.250Z","cover":null,"authorId":1,"author":{"id":1,"name":"Ada","role":"USER","createdAt":"2024-01-31T09:30:00.000Z","updatedAt":"2024-01-31T09:30:00.000Z"},"tags":[{"id":1,"name":"rust"},{"id":2,"name":"ts"}],"comments":[{"id":1,"body":"Nice","postId":1,"authorId":2,"createdAt":"2024-02-02T00:00:00.000Z"}]}"#
     );
     let me = api.call("GET", "/api/users/2", bob(), None).await.json();
     assert_eq!(me["email"], "bob@example.com");

@@ -5,13 +5,17 @@
 // (tests/ts/plugin-fixture/custom.ts, copied into the tree as its src/server/custom.ts) whose
 // write hooks refuse, change and roll back writes; and the payments plugin, whose webhook gets
 // events signed with the stripe package's test helper (its checkouts go to a stand-in of Stripe's
-// API on STRIPE_PORT).
+// API on STRIPE_PORT); and the storage plugin, against a local S3-compatible server.
 
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import Database from "better-sqlite3";
 import { SignJWT } from "jose";
+import pg from "pg";
 import { SMTPServer } from "smtp-server";
 import Stripe from "stripe";
 import { WebSocket } from "ws";
@@ -459,5 +463,190 @@ describe("payments plugin", () => {
     // …and it was recorded: delivered again, it is a duplicate.
     assert.equal((await deliver(pastDue, signed(pastDue))).json().result, "duplicate");
     console.log(`payments: checkout sessions ${sessions.length}; tampered, stale, unsigned, foreign refused; duplicate, concurrent and reordered deliveries handled once`);
+  });
+});
+
+// The storage plugin (@@service(storage, field: cover, bucket: "covers", maxSizeMb: 2, types:
+// [png, jpeg, webp]) on Post). server.sh starts s3s-fs (tests/ts/s3.sh), an S3-compatible server
+// that checks presigned POST policies, and gives the API and this test its endpoint and keys.
+describe("storage plugin (S3-compatible server)", () => {
+  const MAX = 2 * 1024 * 1024;
+  const s3 = new S3Client({
+    endpoint: process.env.S3_ENDPOINT ?? "",
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "", secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "" },
+  });
+  let authorToken: string;
+  let otherToken: string;
+  let post: number;
+  let authorId: number;
+  let key = "";
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(`cover of ${run}`)]);
+
+  interface Signed {
+    url: string;
+    fields: Record<string, string>;
+    key: string;
+  }
+
+  /** A browser's form upload of a presigned POST: its fields, then the file. */
+  async function upload(s: Signed, bytes: Buffer, change: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ ...s.fields, ...change })) form.append(k, v);
+    form.append("file", new Blob([bytes], { type: change["Content-Type"] ?? s.fields["Content-Type"] ?? "" }), "../../etc/passwd");
+    const res = await fetch(s.url, { method: "POST", body: form });
+    return { status: res.status, text: await res.text() };
+  }
+
+  async function exists(k: string): Promise<boolean> {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: "covers", Key: k }));
+      return true;
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  /** Deletion runs after the commit, off the request: wait for it (2 s at most). */
+  async function gone(k: string): Promise<boolean> {
+    for (let i = 0; i < 40; i++) {
+      if (!(await exists(k))) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  }
+
+  async function user(name: string): Promise<string> {
+    const r = await call("POST", "/api/users", {
+      token: admin,
+      body: { email: `${name}-${run}@blog.test`, name, role: "USER", passwordHash: "argon2id$not-a-real-hash" },
+    });
+    assert.equal(r.status, 201, r.text);
+    const id = r.json().id as number;
+    return new SignJWT({ id, role: "USER" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(SECRET);
+  }
+
+  before(async () => {
+    assert.ok((process.env.S3_ENDPOINT ?? "") !== "", "server.sh starts s3s-fs and passes S3_ENDPOINT");
+    authorToken = await user("author");
+    otherToken = await user("other");
+    authorId = (JSON.parse(Buffer.from(authorToken.split(".")[1]!, "base64url").toString()) as { id: number }).id;
+    const r = await call("POST", "/api/posts", { token: authorToken, body: { title: "With a cover", slug: `cover-${run}`, authorId } });
+    assert.equal(r.status, 201, r.text);
+    post = r.json().id as number;
+  });
+
+  it("signs an upload only for a caller who may change the row, for allowed types and sizes", async () => {
+    const path = `/api/posts/${post}/cover/upload`;
+    const body = { contentType: "image/png", size: png.length };
+    assert.equal((await call("POST", path, { body })).status, 401);
+    assert.equal((await call("POST", path, { token: otherToken, body })).status, 404, "a draft of someone else does not exist");
+    assert.equal((await call("PATCH", `/api/posts/${post}`, { token: authorToken, body: { published: true } })).status, 200);
+    const other = await call("POST", path, { token: otherToken, body });
+    assert.equal(other.status, 403, other.text);
+    const bad = await call("POST", path, { token: authorToken, body: { contentType: "text/html", size: MAX + 1, fileName: "x.html" } });
+    assert.equal(bad.status, 422, bad.text);
+    assert.deepEqual((bad.json().errors as { path: string }[]).map((e) => e.path).sort(), ["contentType", "fileName", "size"]);
+    const ok = await call("POST", path, { token: authorToken, body });
+    assert.equal(ok.status, 201, ok.text);
+    const s = ok.json() as unknown as Signed;
+    assert.match(s.key, new RegExp(`^posts/${post}/cover/[0-9a-f-]{36}$`));
+    assert.equal(s.fields.key, s.key, "the key is the server's, not the file's name");
+    key = s.key;
+  });
+
+  it("is refused by the storage server over the size, with another type or another key", async () => {
+    const s = (await call("POST", `/api/posts/${post}/cover/upload`, { token: authorToken, body: { contentType: "image/png" } })).json() as unknown as Signed;
+    const big = await upload(s, Buffer.alloc(MAX + 1, 1));
+    assert.equal(big.status, 400, big.text);
+    assert.match(big.text, /EntityTooLarge/);
+    const html = await upload(s, Buffer.from("<script>alert(1)</script>"), { "Content-Type": "text/html" });
+    assert.ok(html.status === 400 || html.status === 403, `${html.status} ${html.text}`);
+    const elsewhere = await upload(s, png, { key: `posts/${post + 1}/cover/${randomUUID()}` });
+    assert.ok(elsewhere.status === 400 || elsewhere.status === 403, `${elsewhere.status} ${elsewhere.text}`);
+    assert.equal(await exists(s.key), false, "nothing was stored");
+    const ok = await upload(s, png);
+    assert.ok(ok.status === 204 || ok.status === 201 || ok.status === 200, `${ok.status} ${ok.text}`);
+    assert.equal(await exists(s.key), true);
+    key = s.key;
+  });
+
+  /** A post of `other`'s with an uploaded cover: its key. */
+  async function othersCover(): Promise<string> {
+    const otherId = (JSON.parse(Buffer.from(otherToken.split(".")[1]!, "base64url").toString()) as { id: number }).id;
+    const theirs = await call("POST", "/api/posts", { token: otherToken, body: { title: "Theirs", slug: `theirs-${run}-${randomUUID().slice(0, 8)}`, authorId: otherId } });
+    assert.equal(theirs.status, 201, theirs.text);
+    const s = (await call("POST", `/api/posts/${String(theirs.json().id)}/cover/upload`, { token: otherToken, body: { contentType: "image/png" } })).json() as unknown as Signed;
+    assert.ok([200, 201, 204].includes((await upload(s, png)).status));
+    assert.equal(await exists(s.key), true);
+    return s.key;
+  }
+
+  /** Writes the cover around the API, as a script or another service could. */
+  async function setCoverBySql(id: number, cover: string): Promise<void> {
+    const url = process.env.DATABASE_URL ?? "";
+    if (url.startsWith("file:")) {
+      const db = new Database(url.slice("file:".length));
+      db.prepare('UPDATE "Post" SET "cover" = ? WHERE "id" = ?').run(cover, id);
+      db.close();
+    } else {
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      await db.query('UPDATE "Post" SET "cover" = $1 WHERE "id" = $2', [cover, id]);
+      await db.end();
+    }
+  }
+
+  it("takes into the field only an uploaded key of the same row", async () => {
+    const at = `/api/posts/${post}`;
+    for (const cover of [await othersCover(), `posts/${post + 1}/cover/${randomUUID()}`, `posts/${post}/cover/${randomUUID()}`, "../../etc/passwd", `posts/${post}/cover/../x`]) {
+      const r = await call("PATCH", at, { token: authorToken, body: { cover } });
+      assert.equal(r.status, 422, `${cover}: ${r.text}`);
+      assert.equal((r.json().errors as { path: string }[])[0]?.path, "cover");
+    }
+    const created = await call("POST", "/api/posts", { token: authorToken, body: { title: "Cover first", slug: `cover-first-${run}`, authorId, cover: key } });
+    assert.equal(created.status, 422, created.text);
+    const ok = await call("PATCH", at, { token: authorToken, body: { cover: key } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json().cover, key);
+  });
+
+  it("signs downloads for callers who may read the row", async () => {
+    const path = `/api/posts/${post}/cover`;
+    const r = await call("GET", path, { token: otherToken });
+    assert.equal(r.status, 200, r.text);
+    const file = await fetch(r.json().url as string);
+    assert.equal(file.status, 200);
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), png);
+    assert.equal((await call("GET", path)).status, 401);
+    assert.equal((await call("PATCH", `/api/posts/${post}`, { token: authorToken, body: { published: false } })).status, 200);
+    assert.equal((await call("GET", path, { token: otherToken })).status, 404, "a draft's cover is not someone else's to see");
+    assert.equal((await call("GET", path, { token: authorToken })).status, 200);
+    // A key written around the API that is not the row's own is not signed.
+    const foreign = await othersCover();
+    await setCoverBySql(post, foreign);
+    assert.equal((await call("GET", path, { token: authorToken })).status, 404, "another row's object is not signed");
+    await setCoverBySql(post, key);
+  });
+
+  it("deletes the replaced object, and the object of a deleted row", async () => {
+    const s = (await call("POST", `/api/posts/${post}/cover/upload`, { token: authorToken, body: { contentType: "image/webp" } })).json() as unknown as Signed;
+    assert.ok([200, 201, 204].includes((await upload(s, png)).status));
+    const first = key;
+    assert.equal((await call("PATCH", `/api/posts/${post}`, { token: authorToken, body: { cover: s.key } })).status, 200);
+    assert.equal(await gone(first), true, "the replaced cover was deleted");
+    assert.equal(await exists(s.key), true);
+    assert.equal((await call("DELETE", `/api/posts/${post}`, { token: authorToken })).status, 204);
+    assert.equal(await gone(s.key), true, "the deleted post's cover was deleted");
+    // A row whose key (written around the API) is another row's: deleting it keeps that object.
+    const foreign = await othersCover();
+    const decoy = await call("POST", "/api/posts", { token: authorToken, body: { title: "Decoy", slug: `decoy-${run}`, authorId } });
+    await setCoverBySql(decoy.json().id as number, foreign);
+    assert.equal((await call("DELETE", `/api/posts/${String(decoy.json().id)}`, { token: authorToken })).status, 204);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await exists(foreign), true, "another row's object was not deleted");
+    console.log("storage: uploads signed for the row's writer only; size, type and key enforced by the S3 server; covers of other rows refused; replaced and deleted objects removed");
   });
 });

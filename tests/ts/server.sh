@@ -30,7 +30,11 @@ export SMTP_PORT=$((base + 150))
 export STRIPE_PORT=$((base + 151))
 export STRIPE_WEBHOOK_SECRET="whsec_e2e_$(date +%s)_0123456789abcdef"
 pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
-trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true' EXIT
+# The storage plugin's bucket: a local S3-compatible server (s3.sh), its keys for the servers
+# and for plugins.e2e.test.ts, which checks what was stored.
+export S3_ENDPOINT AWS_ACCESS_KEY_ID=ssot-test-key AWS_SECRET_ACCESS_KEY="s3-e2e-$(date +%s)-0123456789"
+S3_ENDPOINT=$(S3_ACCESS_KEY=$AWS_ACCESS_KEY_ID S3_SECRET_KEY=$AWS_SECRET_ACCESS_KEY "$here/s3.sh" start "$out/s3" "${E2E_S3_PORT:-$((base + 152))}")
+trap '"$here/pg.sh" stop "$out/pg"; "$here/s3.sh" stop "$out/s3"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true' EXIT
 
 # The blog schema for SQLite: same models, no PostgreSQL native types.
 mkdir -p "$out/blog-sqlite-src"
@@ -76,7 +80,7 @@ start_server() {
   # What `npm run build` and `npm start` do: the server's JavaScript in dist/, run by node.
   build_js "$tree"
   (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
-    STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
+    STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" S3_FORCE_PATH_STYLE=true WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     exec node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
   wait_ready "$tree" "$port"
@@ -210,7 +214,7 @@ api_suites() { # LABEL PORT TREE DB
 plugin_suite() { # LABEL PORT
   local log
   if log=$(API_URL="http://127.0.0.1:$2" node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
-    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1))" 0
+    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
     result "$1: plugins suite" 1
@@ -253,7 +257,7 @@ for db in postgresql sqlite; do
         let requests = 0;
         for (const l of lines) { const o = JSON.parse(l); if (o.msg === "request") { requests++; if (!o.requestId || !o.route || !o.status) process.exit(1); } }
         if (requests < 50) process.exit(1);
-       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|v1=" "$tree/server.log"; then
+       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|v1=\|$AWS_SECRET_ACCESS_KEY\|X-Amz-Signature" "$tree/server.log"; then
         result "$label: structured logs without secrets" 0
       else
         result "$label: structured logs without secrets" 1
@@ -388,7 +392,7 @@ if ! command -v redis-server >/dev/null; then
   else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; fi
 fi
 redis-server --bind 127.0.0.1 --port "${E2E_REDIS_PORT:-56379}" --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
-trap '"$here/pg.sh" stop "$out/pg"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
+trap '"$here/pg.sh" stop "$out/pg"; "$here/s3.sh" stop "$out/s3"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
 export REDIS_URL="redis://127.0.0.1:${E2E_REDIS_PORT:-56379}"
 if only blog; then
 tree="$out/blog-postgresql-fastify-registry"

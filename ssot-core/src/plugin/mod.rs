@@ -18,6 +18,7 @@ mod email;
 mod external_writes;
 mod monitoring;
 mod payments;
+mod storage;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Span, did_you_mean};
@@ -32,6 +33,7 @@ pub use email::Email;
 pub use external_writes::ExternalWrites;
 pub use monitoring::Monitoring;
 pub use payments::{HANDLERS as PAYMENT_HANDLERS, Payments};
+pub use storage::Storage;
 
 /// Option values, by key (JSON: strings, numbers, booleans, lists).
 pub type Options = BTreeMap<String, Value>;
@@ -223,7 +225,7 @@ impl PluginSet {
 
 /// The built-in plugins.
 pub fn builtins() -> Vec<Arc<dyn Plugin>> {
-    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring), Arc::new(Payments)]
+    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring), Arc::new(Payments), Arc::new(Storage)]
 }
 
 /// Every plugin known to `config`: built-ins first, then the project's own.
@@ -444,7 +446,12 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
                 continue;
             }
             let place = format!("@@service({}) on `{}`", s.plugin, model.name);
+            let before = diags.len();
             check_options(plugin.model_options(), &s.options, &place, |k| s.option_spans.get(k).copied(), Some(s.span), &mut diags);
+            // The plugin's own checks assume well-typed options: one error per mistake.
+            if diags.len() > before {
+                continue;
+            }
             if let Err(why) = plugin.check_model(ir, model, &s.options) {
                 diags.push(Diagnostic::error(format!("the `{}` plugin cannot serve `{}`: {why}", s.plugin, model.name), s.span));
             }

@@ -108,6 +108,7 @@ impl Plugin for Payments {
             format!("// {}\n\n{}", crate::generate::HEADER, include_str!("../../templates/ts/plugins/payments.ts")),
         );
         c.files.insert(HANDLERS.into(), include_str!("../../templates/ts/plugins/payment_handlers.ts").to_owned());
+        c.files.insert("src/sdk/plugins/payments.ts".into(), sdk(cx.options));
         let events = text(cx.options, "events_model");
         c.server_module = Some(ServerModule {
             path: "plugins/payments".into(),
@@ -139,4 +140,47 @@ impl Plugin for Payments {
         });
         c
     }
+}
+
+/// The SDK's part: `startCheckout(transport, { price })`, typed by the configured prices.
+fn sdk(options: &Options) -> String {
+    let prices: Vec<String> = options
+        .get("prices")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .map(|p| serde_json::to_string(p).unwrap_or_default())
+        .collect();
+    format!(
+        r#"// {header}
+// The payments plugin's part of the SDK (docs/plugins.md#payments).
+
+import type {{ Transport }} from "../types.js";
+
+/** The prices of `[plugins.payments]`. */
+export type Price = {prices};
+
+/** A Stripe Checkout Session: send the browser to `url`. */
+export interface CheckoutSession {{
+  id: string;
+  url: string | null;
+}}
+
+/** Starts a Stripe Checkout for the signed-in caller (`POST {path}/checkout`). */
+export async function startCheckout(
+  transport: Transport,
+  input: {{ price: Price; quantity?: number }},
+): Promise<CheckoutSession> {{
+  return (await transport.request({{
+    method: "POST",
+    path: "{path}/checkout",
+    body: input,
+  }})) as CheckoutSession;
+}}
+"#,
+        header = crate::generate::HEADER,
+        prices = prices.join(" | "),
+        path = prefix(options),
+    )
 }

@@ -160,6 +160,20 @@ fn modules(ir: &Ir, config: &Config) -> Files {
     for (path, text) in project::generate(ir, config, &plugins) {
         put(path, text);
     }
+    // The plugins' parts of the SDK and of the hooks are exported with the rest of each.
+    for (folder, index) in [("src/sdk/plugins/", "src/sdk/index.ts"), ("src/hooks/plugins/", "src/hooks/index.ts")] {
+        let stems: Vec<String> = plugins
+            .iter()
+            .flat_map(|(_, c)| c.files.keys())
+            .filter_map(|p| p.to_str()?.strip_prefix(folder)?.strip_suffix(".ts").map(str::to_owned))
+            .filter(|stem| !stem.contains('/'))
+            .collect();
+        if let (false, Some(text)) = (stems.is_empty(), files.get_mut(std::path::Path::new(index))) {
+            for stem in stems {
+                text.push_str(&format!("export * from \"./plugins/{stem}.js\";\n"));
+            }
+        }
+    }
     for (_, c) in plugins {
         files.extend(c.files);
     }

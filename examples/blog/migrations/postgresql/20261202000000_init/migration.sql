@@ -28,6 +28,7 @@ CREATE TABLE "Post" (
     "reviewNote" TEXT,
     "rating" DECIMAL(3,2),
     "publishedAt" TIMESTAMP(3),
+    "cover" TEXT,
     "authorId" INTEGER NOT NULL,
 
     CONSTRAINT "Post_pkey" PRIMARY KEY ("id")

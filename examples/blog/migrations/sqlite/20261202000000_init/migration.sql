@@ -20,6 +20,7 @@ CREATE TABLE "Post" (
     "reviewNote" TEXT,
     "rating" DECIMAL,
     "publishedAt" DATETIME,
+    "cover" TEXT,
     "authorId" INTEGER NOT NULL,
     CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );

@@ -1,0 +1,284 @@
+//! `storage`: files of a model's rows in an S3-compatible bucket (AWS S3, R2, MinIO, …).
+//! `@@service(storage, field: cover, bucket: "covers", maxSizeMb: 5, types: ["image/png"])` on a
+//! model serves, for each row:
+//!
+//! - `POST /api/<path>/<id>/<field>/upload`: a presigned POST for a caller who may write the
+//!   field of this row (its update rule and `@writable`), limited by the storage server itself to
+//!   `maxSizeMb` (`content-length-range`) and the declared content type, under a key the server
+//!   makes (`<path>/<id>/<field>/<uuid>`), never the client's file name;
+//! - `GET /api/<path>/<id>/<field>`: a signed download URL for a caller who may read the row and
+//!   the field.
+//!
+//! The field holds the object's key: a write of it is accepted only for a key of that row that
+//! exists in the bucket. Deleting the row deletes the object; replacing the key deletes the old one.
+
+use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule};
+use crate::ir::{FieldType, Ir, Model, ScalarType};
+use serde_json::json;
+
+pub struct Storage;
+
+const OPTIONS: &[OptionSpec] =
+    &[OptionSpec::optional("url_expiry_seconds", OptionType::Int, "how long an upload or download URL is valid, in seconds (default 300)")];
+
+const MODEL_OPTIONS: &[OptionSpec] = &[
+    OptionSpec::required("field", OptionType::String, "the `String?` field that holds the object's key"),
+    OptionSpec::required("bucket", OptionType::String, "the bucket the objects are stored in"),
+    OptionSpec::optional("maxSizeMb", OptionType::Number, "the largest object accepted, in megabytes (default 10)"),
+    OptionSpec::optional(
+        "types",
+        OptionType::StringList,
+        "the content types accepted, like [\"image/png\", \"image/jpeg\"] (default: any)",
+    ),
+];
+
+fn text<'o>(options: &'o Options, key: &str) -> &'o str {
+    options.get(key).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+fn max_bytes(options: &Options) -> u64 {
+    let mb = options.get("maxSizeMb").and_then(|v| v.as_f64()).unwrap_or(10.0);
+    (mb * 1024.0 * 1024.0).round() as u64
+}
+
+/// A MIME type: `type/subtype`, of the characters RFC 6838 allows.
+fn is_mime(t: &str) -> bool {
+    let token = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c));
+    t.split_once('/').is_some_and(|(a, b)| token(a) && token(b))
+}
+
+/// S3's bucket names: 3–63 lowercase letters, digits, `-` and `.`, starting and ending with a
+/// letter or digit.
+fn is_bucket(b: &str) -> bool {
+    (3..=63).contains(&b.len())
+        && b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && b.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && b.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+impl Plugin for Storage {
+    fn name(&self) -> &str {
+        "storage"
+    }
+
+    fn options(&self) -> &[OptionSpec] {
+        OPTIONS
+    }
+
+    fn model_options(&self) -> &[OptionSpec] {
+        MODEL_OPTIONS
+    }
+
+    fn check_options(&self, _ir: &Ir, options: &Options) -> Vec<(String, String)> {
+        match options.get("url_expiry_seconds").and_then(|v| v.as_i64()) {
+            Some(s) if !(1..=604_800).contains(&s) => {
+                vec![("url_expiry_seconds".into(), format!("{s} is not from 1 to 604800 (7 days, S3's longest)"))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn check_model(&self, _ir: &Ir, model: &Model, options: &Options) -> Result<(), String> {
+        let field = text(options, "field");
+        match model.fields.iter().find(|f| f.name == field) {
+            Some(f) if f.ty == FieldType::Scalar(ScalarType::String) && !f.is_list() && f.is_optional() => {}
+            Some(_) => {
+                return Err(format!("`field: {field}` must be an optional String field (`{field} String?`): it holds the object's key"));
+            }
+            None => return Err(format!("`field: {field}` names no field of `{}`", model.name)),
+        }
+        if model.id_fields().is_empty() || model.kind == crate::ir::ModelKind::View {
+            return Err("it needs a model with an id: files belong to rows".into());
+        }
+        if !model.annotations.expose.api {
+            return Err("the model is not served by the API (`@@expose(api: false)`)".into());
+        }
+        let bucket = text(options, "bucket");
+        if !is_bucket(bucket) {
+            return Err(format!("`bucket: \"{bucket}\"` is not a bucket name (3–63 lowercase letters, digits, `-` and `.`)"));
+        }
+        let mb = options.get("maxSizeMb").and_then(|v| v.as_f64()).unwrap_or(10.0);
+        if !(mb > 0.0 && mb <= 5120.0) {
+            return Err(format!("`maxSizeMb: {mb}` must be more than 0 and at most 5120 (5 GB, the largest single upload)"));
+        }
+        if let Some(bad) =
+            options.get("types").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str()).find(|t| !is_mime(t))
+        {
+            return Err(format!("`{bad}` in `types` is not a content type like \"image/png\""));
+        }
+        Ok(())
+    }
+
+    fn routes(&self, cx: &PluginCx) -> Vec<Route> {
+        cx.models
+            .iter()
+            .flat_map(|(m, o)| {
+                let one = one_path(m);
+                let field = text(o, "field");
+                [Route { method: "POST", path: format!("{one}/{field}/upload") }, Route { method: "GET", path: format!("{one}/{field}") }]
+            })
+            .collect()
+    }
+
+    fn generate(&self, cx: &PluginCx) -> Contribution {
+        let mut c = Contribution::default();
+        c.files.insert(
+            "src/server/plugins/storage.ts".into(),
+            format!("// {}\n\n{}", crate::generate::HEADER, include_str!("../../templates/ts/plugins/storage.ts")),
+        );
+        let files: Vec<serde_json::Value> = cx
+            .models
+            .iter()
+            .map(|(m, o)| {
+                json!({
+                    "model": m.name,
+                    "stem": crate::names::file_stem(&m.name),
+                    "field": text(o, "field"),
+                    "bucket": text(o, "bucket"),
+                    "maxBytes": max_bytes(o),
+                    "types": o.get("types").cloned().unwrap_or(json!([])),
+                })
+            })
+            .collect();
+        c.files.insert("src/sdk/plugins/storage.ts".into(), sdk(cx));
+        c.server_module = Some(ServerModule {
+            path: "plugins/storage".into(),
+            options: json!({
+                "expirySeconds": cx.options.get("url_expiry_seconds").and_then(|v| v.as_i64()).unwrap_or(300),
+                "files": files,
+            }),
+        });
+        for (name, version) in
+            [("@aws-sdk/client-s3", "3.1178.0"), ("@aws-sdk/s3-presigned-post", "3.1178.0"), ("@aws-sdk/s3-request-presigner", "3.1178.0")]
+        {
+            c.dependencies.insert(name.into(), version.into());
+        }
+        for (name, doc) in [
+            (
+                "S3_ENDPOINT",
+                "Storage: the S3-compatible endpoint, like http://127.0.0.1:9000 for MinIO or https://<account>.r2.cloudflarestorage.com (empty: AWS S3).",
+            ),
+            ("S3_REGION", "Storage: the bucket's region (empty: us-east-1; R2 takes auto)."),
+            ("S3_FORCE_PATH_STYLE", "Storage: true for servers that want the bucket in the path (MinIO and most self-hosted ones)."),
+            ("AWS_ACCESS_KEY_ID", "Storage: the access key (or any other way the AWS SDK finds credentials: a role, a profile)."),
+            ("AWS_SECRET_ACCESS_KEY", "Storage: the secret of the access key. Never logged."),
+        ] {
+            c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
+        }
+        c
+    }
+}
+
+/// `/api/posts/:id` (each id field a parameter), as the API's own routes name a row.
+fn one_path(m: &Model) -> String {
+    let ids: String = m.id_fields().iter().map(|f| format!("/:{f}")).collect();
+    format!("/api/{}{ids}", crate::names::model_path(m))
+}
+
+/// The SDK's part: per model and field, `upload<Model><Field>(transport, id, file)` (sign, send to
+/// the bucket, store the key) and `<model><Field>Url(transport, id)` (a signed download).
+fn sdk(cx: &PluginCx) -> String {
+    use heck::{ToLowerCamelCase, ToUpperCamelCase};
+    let mut imports = Vec::new();
+    let mut functions = Vec::new();
+    for (m, o) in &cx.models {
+        let ty = crate::names::ts_type(&m.name);
+        let stem = crate::names::file_stem(&m.name);
+        let field = text(o, "field");
+        let id_path = match m.id_fields().as_slice() {
+            [_] => "${encodeURIComponent(String(id))}".to_owned(),
+            many => many.iter().map(|f| format!("${{encodeURIComponent(String(id.{f}))}}")).collect::<Vec<_>>().join("/"),
+        };
+        let path = format!("/api/{}/{id_path}", crate::names::model_path(m));
+        let upper = field.to_upper_camel_case();
+        let lower = m.name.to_lower_camel_case();
+        imports.push(format!("import type {{ {ty}, {ty}Id }} from \"../../contracts/{stem}.js\";"));
+        functions.push(format!(
+            r#"/**
+ * Uploads `file` as the `{field}` of {model} `id`: a URL signed by the API (`POST {base}/{field}/upload`),
+ * the file sent to the bucket with it, then its key stored (`PATCH {base}`). The row as stored.
+ */
+export async function upload{model_upper}{upper}(
+  transport: Transport,
+  id: {ty}Id,
+  file: Blob,
+  fetchImpl: typeof fetch = fetch,
+): Promise<{ty}> {{
+  const row = `{path}`;
+  const key = await send(transport, `${{row}}/{field}`, file, fetchImpl);
+  return (await transport.request({{
+    method: "PATCH",
+    path: row,
+    body: {{ {field}: key }},
+  }})) as {ty};
+}}
+
+/** A signed download URL of the `{field}` of {model} `id` (`GET {base}/{field}`). */
+export async function {lower}{upper}Url(transport: Transport, id: {ty}Id): Promise<SignedDownload> {{
+  const row = `{path}`;
+  return (await transport.request({{
+    method: "GET",
+    path: `${{row}}/{field}`,
+  }})) as SignedDownload;
+}}
+"#,
+            model = m.name,
+            model_upper = ty,
+            base = one_path(m),
+        ));
+    }
+    imports.sort();
+    imports.dedup();
+    format!(
+        r#"// {header}
+// The storage plugin's part of the SDK (docs/plugins.md#storage).
+
+{imports}
+import type {{ Transport }} from "../types.js";
+import {{ ApiError }} from "../types.js";
+
+/** A presigned POST: send a form with every `fields` entry, then the file, to `url`. */
+export interface SignedUpload {{
+  url: string;
+  fields: Record<string, string>;
+  key: string;
+  maxBytes: number;
+  expiresAt: string;
+}}
+
+/** A signed download URL. */
+export interface SignedDownload {{
+  url: string;
+  expiresAt: string;
+}}
+
+/** Asks the API for an upload URL at `path` and sends `file` with it: the object's key. */
+async function send(
+  transport: Transport,
+  path: string,
+  file: Blob,
+  fetchImpl: typeof fetch,
+): Promise<string> {{
+  const signed = (await transport.request({{
+    method: "POST",
+    path: `${{path}}/upload`,
+    body: {{ contentType: file.type, size: file.size }},
+  }})) as SignedUpload;
+  const form = new FormData();
+  for (const [k, v] of Object.entries(signed.fields)) form.append(k, v);
+  form.append("file", file);
+  const res = await fetchImpl(signed.url, {{ method: "POST", body: form }});
+  if (!res.ok) {{
+    // S3's errors are XML: its code says why (EntityTooLarge, AccessDenied, …).
+    const code = /<Code>([^<]*)<\/Code>/.exec(await res.text())?.[1];
+    throw new ApiError(res.status, "The storage server refused the file", code, undefined);
+  }}
+  return signed.key;
+}}
+
+{functions}"#,
+        header = crate::generate::HEADER,
+        imports = imports.join("\n"),
+        functions = functions.join("\n"),
+    )
+}
