@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { createServer } from "node:http";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import Database from "better-sqlite3";
@@ -21,6 +23,8 @@ import Stripe from "stripe";
 import { WebSocket } from "ws";
 
 const API = process.env.API_URL ?? "http://127.0.0.1:3000";
+/** The generated tree the server runs from, for its SDK. */
+const TREE = process.env.TREE ?? "";
 const SECRET = new TextEncoder().encode(process.env.JWT_SECRET ?? "");
 const METRICS_TOKEN = process.env.METRICS_TOKEN ?? "";
 const run = Date.now().toString(36);
@@ -393,6 +397,15 @@ describe("payments plugin", () => {
     const body = ok.json();
     assert.match(String(body.id), /^cs_test_/);
     assert.equal(body.url, `https://checkout.test/c/pay/${String(body.id)}`);
+    // The same through the generated SDK.
+    assert.ok(TREE !== "", "server.sh passes the tree (TREE)");
+    const sdk = (await import(pathToFileURL(join(TREE, "src/sdk/index.ts")).href)) as {
+      HttpTransport: new (o: { baseUrl: string; token: () => string }) => object;
+      startCheckout(t: object, input: { price: string }): Promise<{ id: string; url: string }>;
+    };
+    const session = await sdk.startCheckout(new sdk.HttpTransport({ baseUrl: API, token: () => token }), { price: "price_supporter_monthly" });
+    assert.equal(session.url, `https://checkout.test/c/pay/${session.id}`);
+    assert.equal(sessions[sessions.length - 1]!.form.get("line_items[0][price]"), "price_supporter_monthly");
   });
 
   it("handles a verified event once, and refuses tampered, stale, unsigned and foreign ones", async () => {
@@ -629,6 +642,32 @@ describe("storage plugin (S3-compatible server)", () => {
     await setCoverBySql(post, foreign);
     assert.equal((await call("GET", path, { token: authorToken })).status, 404, "another row's object is not signed");
     await setCoverBySql(post, key);
+  });
+
+  it("uploads and downloads through the generated SDK (uploadPostCover, postCoverUrl)", async () => {
+    assert.ok(TREE !== "", "server.sh passes the tree (TREE)");
+    const sdk = (await import(pathToFileURL(join(TREE, "src/sdk/index.ts")).href)) as {
+      HttpTransport: new (o: { baseUrl: string; token: () => string }) => object;
+      uploadPostCover(t: object, id: number, file: Blob): Promise<{ cover: string | null }>;
+      postCoverUrl(t: object, id: number): Promise<{ url: string; expiresAt: string }>;
+    };
+    const transport = new sdk.HttpTransport({ baseUrl: API, token: () => authorToken });
+    const updated = await sdk.uploadPostCover(transport, post, new Blob([png], { type: "image/png" }));
+    assert.match(updated.cover ?? "", new RegExp(`^posts/${post}/cover/[0-9a-f-]{36}$`));
+    assert.equal(await gone(key), true, "the SDK's upload replaced the cover");
+    key = updated.cover ?? "";
+    const signed = await sdk.postCoverUrl(transport, post);
+    assert.deepEqual(Buffer.from(await (await fetch(signed.url)).arrayBuffer()), png);
+    // Over the limit or of another type: the SDK says the file's size and type, and the API
+    // refuses before it signs anything (the storage server's own refusal is checked above).
+    for (const file of [new Blob([Buffer.alloc(MAX + 1, 1)], { type: "image/png" }), new Blob(["<p>"], { type: "text/html" })]) {
+      await assert.rejects(sdk.uploadPostCover(transport, post, file), (err: Error & { status?: number }) => {
+        assert.equal(err.name, "ApiError");
+        assert.equal(err.status, 422);
+        return true;
+      });
+    }
+    assert.equal((await call("GET", `/api/posts/${post}`, { token: authorToken })).json().cover, key, "the refused uploads changed nothing");
   });
 
   it("deletes the replaced object, and the object of a deleted row", async () => {

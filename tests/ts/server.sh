@@ -211,9 +211,9 @@ api_suites() { # LABEL PORT TREE DB
 }
 
 # The plugins of the TypeScript server: monitoring (/metrics under load) and the user's custom.ts.
-plugin_suite() { # LABEL PORT
+plugin_suite() { # LABEL PORT TREE
   local log
-  if log=$(API_URL="http://127.0.0.1:$2" node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
+  if log=$(API_URL="http://127.0.0.1:$2" TREE="$3" node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
     result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
@@ -248,7 +248,7 @@ for db in postgresql sqlite; do
       api_suites "$label" "$port" "$tree" "$db"
       # Pairwise, to keep CI short: each framework, mode and database once (E2E_PLUGINS_ALL=1: all 8).
       case "${E2E_PLUGINS_ALL:-0}:$db $fw $mode" in
-        1:* | *"postgresql express registry" | *"sqlite fastify controller") plugin_suite "$label" "$port" ;;
+        1:* | *"postgresql express registry" | *"sqlite fastify controller") plugin_suite "$label" "$port" "$tree" ;;
       esac
       stop_server
       # Logs: one JSON object per line with a request id; no secrets, tokens or @writeOnly values.
