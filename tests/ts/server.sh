@@ -219,6 +219,16 @@ plugin_suite() { # LABEL PORT TREE
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
     result "$1: plugins suite" 1
   fi
+  # The plugins' React hooks, in the tree (type-checked with it) with its vitest.
+  cp "$here/plugins.hooks.test.ts" "$3/tests/"
+  if log=$(cd "$3" && node node_modules/typescript-7/bin/tsc --noEmit 2>&1 \
+    && API_URL="http://127.0.0.1:$2" node node_modules/vitest/vitest.mjs run tests/plugins.hooks.test.ts 2>&1); then
+    result "$1: plugins' React hooks (storage upload and download, checkout)" 0
+  else
+    echo "$log" | tail -40
+    result "$1: plugins' React hooks" 1
+  fi
+  rm -f "$3/tests/plugins.hooks.test.ts"
 }
 
 port=$base

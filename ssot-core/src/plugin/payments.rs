@@ -109,6 +109,10 @@ impl Plugin for Payments {
         );
         c.files.insert(HANDLERS.into(), include_str!("../../templates/ts/plugins/payment_handlers.ts").to_owned());
         c.files.insert("src/sdk/plugins/payments.ts".into(), sdk(cx.options));
+        c.files.insert(
+            "src/hooks/plugins/payments.ts".into(),
+            format!("// {}\n{}", crate::generate::HEADER, include_str!("../../templates/ts/plugins/payments_hooks.ts")),
+        );
         let events = text(cx.options, "events_model");
         c.server_module = Some(ServerModule {
             path: "plugins/payments".into(),

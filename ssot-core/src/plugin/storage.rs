@@ -141,6 +141,7 @@ impl Plugin for Storage {
             })
             .collect();
         c.files.insert("src/sdk/plugins/storage.ts".into(), sdk(cx));
+        c.files.insert("src/hooks/plugins/storage.ts".into(), hooks(cx));
         c.server_module = Some(ServerModule {
             path: "plugins/storage".into(),
             options: json!({
@@ -280,5 +281,65 @@ async function send(
         header = crate::generate::HEADER,
         imports = imports.join("\n"),
         functions = functions.join("\n"),
+    )
+}
+
+/// The hooks' part: per model and field, `useUpload<Model><Field>()` (a mutation that refetches
+/// the model's queries) and `use<Model><Field>Url(id)` (a query, refetched before the URL expires).
+fn hooks(cx: &PluginCx) -> String {
+    use heck::{ToLowerCamelCase, ToUpperCamelCase};
+    let expiry = cx.options.get("url_expiry_seconds").and_then(|v| v.as_i64()).unwrap_or(300);
+    // Fresh for most of the URL's life: refetched with a minute (or half its life) to spare.
+    let fresh_ms = (expiry - (expiry / 2).min(60)) * 1000;
+    let mut imports = vec![
+        "import { useMutation, useQuery, useQueryClient } from \"@tanstack/react-query\";".to_owned(),
+        "import { useDataClient } from \"../context.js\";".to_owned(),
+    ];
+    let mut sdk_names = Vec::new();
+    let mut functions = Vec::new();
+    for (m, o) in &cx.models {
+        let ty = crate::names::ts_type(&m.name);
+        let stem = crate::names::file_stem(&m.name);
+        let field = text(o, "field");
+        let upper = field.to_upper_camel_case();
+        let lower = m.name.to_lower_camel_case();
+        let keys = format!("{}Keys", crate::generate::ts::lower_first(&ty));
+        imports.push(format!("import type {{ {ty}Id }} from \"../../contracts/{stem}.js\";"));
+        imports.push(format!("import {{ {keys} }} from \"../{stem}.js\";"));
+        sdk_names.push(format!("upload{ty}{upper}"));
+        sdk_names.push(format!("{lower}{upper}Url"));
+        functions.push(format!(
+            r#"/** Uploads a file as the `{field}` of a {model} (`upload{ty}{upper}`); its queries are refetched. */
+export function useUpload{ty}{upper}() {{
+  const client = useDataClient();
+  const queryClient = useQueryClient();
+  return useMutation({{
+    mutationFn: (v: {{ id: {ty}Id; file: Blob }}) => upload{ty}{upper}(client.transport, v.id, v.file),
+    onSuccess: () => queryClient.invalidateQueries({{ queryKey: {keys}.all }}),
+  }});
+}}
+
+/** A signed download URL of the `{field}` of {model} `id`, fetched again before it expires. */
+export function use{ty}{upper}Url(id: {ty}Id) {{
+  const client = useDataClient();
+  return useQuery({{
+    queryKey: [...{keys}.one(id), "{field}"] as const,
+    queryFn: () => {lower}{upper}Url(client.transport, id),
+    staleTime: {fresh_ms},
+  }});
+}}
+"#,
+            model = m.name,
+        ));
+    }
+    sdk_names.sort();
+    imports.push(format!("import {{ {} }} from \"../../sdk/index.js\";", sdk_names.join(", ")));
+    imports.sort();
+    imports.dedup();
+    format!(
+        "// {}\n// The storage plugin's hooks (docs/plugins.md#storage).\n\n{}\n\n{}",
+        crate::generate::HEADER,
+        imports.join("\n"),
+        functions.join("\n")
     )
 }

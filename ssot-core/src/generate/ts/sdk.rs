@@ -187,8 +187,10 @@ impl Gen<'_> {
             "import { HttpTransport, type HttpTransportOptions } from \"./http.js\";".to_owned(),
             "import type { ClientOptions, Transport } from \"./types.js\";".to_owned(),
         ];
-        let mut props = Vec::new();
-        let mut inits = Vec::new();
+        // The transport too: the plugins' SDK functions (`./plugins/`) take it.
+        let mut props =
+            vec!["  /** The transport of every request (what the plugins' SDK functions take). */\n  readonly transport: Transport;".to_owned()];
+        let mut inits = vec![P::Shorthand("transport".into())];
         let mut exports = vec!["export * from \"./http.js\";".to_owned(), "export * from \"./types.js\";".to_owned()];
         for m in models.iter().filter(|m| m.annotations.expose.api) {
             let name = ts_type(&m.name);
@@ -199,11 +201,7 @@ impl Gen<'_> {
             props.push(format!("  readonly {key}: {name}Client;"));
             inits.push(P::Kv(key, E::New(format!("{name}Client"), vec![id("transport"), id("options")])));
         }
-        let iface = if props.is_empty() {
-            "/** Every model's client, over one transport. */\nexport type DataClient = Record<string, never>;".to_owned()
-        } else {
-            format!("/** Every model's client, over one transport. */\nexport interface DataClient {{\n{}\n}}", props.join("\n"))
-        };
+        let iface = format!("/** Every model's client, over one transport. */\nexport interface DataClient {{\n{}\n}}", props.join("\n"));
         let mut options = param("options", Some(ty("ClientOptions")));
         options.default = Some(E::Obj(vec![], false));
         let create = format!(
