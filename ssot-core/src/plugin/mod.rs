@@ -309,6 +309,14 @@ fn own_routes(ir: &Ir) -> BTreeSet<(String, String)> {
     out
 }
 
+/// A fixed route path a plugin may be configured with: `/` and segments of letters, digits, `-`,
+/// `_` and `.` (`/metrics`, `/api/payments`).
+pub fn is_route_path(p: &str) -> bool {
+    p.len() > 1
+        && p.strip_prefix('/')
+            .is_some_and(|rest| rest.split('/').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))))
+}
+
 /// `/api/posts/:id` → `/api/posts/:x`, so that two spellings of one route compare equal.
 fn pattern(path: &str) -> String {
     path.split('/').map(|s| if s.starts_with(':') { ":x" } else { s }).collect::<Vec<_>>().join("/")

@@ -28,10 +28,7 @@ impl Plugin for Monitoring {
 
     fn check_options(&self, _ir: &Ir, options: &Options) -> Vec<(String, String)> {
         let p = path(options);
-        let valid = p.starts_with('/')
-            && p.len() > 1
-            && p[1..].split('/').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
-        if valid {
+        if super::is_route_path(&p) {
             Vec::new()
         } else {
             vec![(

@@ -87,10 +87,7 @@ impl Plugin for Payments {
             }
         }
         let p = prefix(options);
-        if !(p.starts_with('/')
-            && p.len() > 1
-            && p[1..].split('/').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))))
-        {
+        if !super::is_route_path(&p) {
             wrong.push(("path".into(), format!("`{p}` is not a path: write it like \"/api/payments\"")));
         }
         wrong

@@ -188,8 +188,9 @@ impl Gen<'_> {
             "import type { ClientOptions, Transport } from \"./types.js\";".to_owned(),
         ];
         // The transport too: the plugins' SDK functions (`./plugins/`) take it.
-        let mut props =
-            vec!["  /** The transport of every request (what the plugins' SDK functions take). */\n  readonly transport: Transport;".to_owned()];
+        let mut props = vec![
+            "  /** The transport of every request (what the plugins' SDK functions take). */\n  readonly transport: Transport;".to_owned(),
+        ];
         let mut inits = vec![P::Shorthand("transport".into())];
         let mut exports = vec!["export * from \"./http.js\";".to_owned(), "export * from \"./types.js\";".to_owned()];
         for m in models.iter().filter(|m| m.annotations.expose.api) {
