@@ -175,7 +175,8 @@ fn modules(ir: &Ir, config: &Config) -> Files {
         }
     }
     for (_, c) in plugins {
-        files.extend(c.files);
+        // Without the React hooks (`hooks = false`), the plugins' hooks have nothing to join.
+        files.extend(c.files.into_iter().filter(|(p, _)| config.hooks || !p.starts_with("src/hooks/")));
     }
     files
 }
