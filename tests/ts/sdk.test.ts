@@ -29,6 +29,7 @@ const row = {
   views: 3,
   rating: "4.50",
   publishedAt: "2024-01-31T09:30:00.000Z",
+  cover: null,
   authorId: 1,
 };
 
