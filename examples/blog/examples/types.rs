@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A row as the API returns it; policies decide who may see and change it.
     let mut post: Post = serde_json::from_str(
         r#"{ "id": 7, "title": "Hello", "slug": "hello", "body": null, "published": false, "views": 0,
-             "reviewNote": "needs a picture", "rating": "4.50", "publishedAt": null, "authorId": 1 }"#,
+             "reviewNote": "needs a picture", "rating": "4.50", "publishedAt": null, "cover": null, "authorId": 1 }"#,
     )?;
     let author: Auth = Some(Principal { id: 1, role: Role::User });
     let stranger: Auth = Some(Principal { id: 2, role: Role::User });

@@ -112,7 +112,7 @@ function checkoutInput(
     if (key !== "price" && key !== "quantity")
       errors.push({ path: key, message: "is not a field of a checkout" });
   }
-  if (errors.length > 0) throw new HttpError(422, "The checkout is not valid.", errors);
+  if (errors.length > 0) throw new HttpError(400, "The checkout is not valid.", errors);
   return { price: price as string, quantity: quantity as number };
 }
 

@@ -87,7 +87,7 @@ function uploadInput(body: unknown, f: FileSpec): { contentType: string } {
     if (key !== "contentType" && key !== "size")
       errors.push({ path: key, message: "is not a field of an upload" });
   }
-  if (errors.length > 0) throw new HttpError(422, "The upload is not valid.", errors);
+  if (errors.length > 0) throw new HttpError(400, "The upload is not valid.", errors);
   return { contentType: contentType as string };
 }
 
@@ -187,7 +187,7 @@ export function create(options: Options): ServerPlugin {
     /** The key a row had before an update that changes it: deleted once the update commits. */
     const replaced = new Map<string, string>();
     const refuse = (message: string): never => {
-      throw new HttpError(422, "The file is not valid.", [{ path: f.field, message }]);
+      throw new HttpError(400, "The file is not valid.", [{ path: f.field, message }]);
     };
     hooks[f.model] = {
       beforeCreate: (_cx, input) => {
