@@ -25,7 +25,7 @@ const MODEL_OPTIONS: &[OptionSpec] = &[
 pub const TEMPLATES: &str = "src/server/plugins/templates";
 
 fn template_name(options: &Options) -> &str {
-    options.get("template").and_then(|v| v.as_str()).unwrap_or("")
+    super::option_str(options, "template")
 }
 
 fn events(options: &Options) -> Vec<String> {

@@ -77,6 +77,11 @@ impl OptionType {
     }
 }
 
+/// The string value of an option, or `""` when it is absent (the types were checked before).
+pub fn option_str<'o>(options: &'o Options, key: &str) -> &'o str {
+    options.get(key).and_then(|v| v.as_str()).unwrap_or("")
+}
+
 /// One option a plugin takes.
 #[derive(Debug, Clone, Copy)]
 pub struct OptionSpec {

@@ -6,7 +6,7 @@
 //! already handled for the same object (Stripe does not promise order) is recorded and not
 //! handled. The handlers are a module of the tree's, the user's to edit.
 
-use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule};
+use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
 use crate::ir::{FieldType, Ir, ScalarType};
 use serde_json::json;
 
@@ -31,10 +31,6 @@ pub const HANDLERS: &str = "src/server/plugins/payment_handlers.ts";
 /// The fields the events model needs, with their types.
 const EVENT_FIELDS: &[(&str, ScalarType)] =
     &[("id", ScalarType::String), ("type", ScalarType::String), ("object", ScalarType::String), ("created", ScalarType::DateTime)];
-
-fn text<'o>(options: &'o Options, key: &str) -> &'o str {
-    options.get(key).and_then(|v| v.as_str()).unwrap_or("")
-}
 
 fn prefix(options: &Options) -> String {
     match text(options, "path") {

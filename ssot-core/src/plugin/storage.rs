@@ -12,7 +12,7 @@
 //! The field holds the object's key: a write of it is accepted only for a key of that row that
 //! exists in the bucket. Deleting the row deletes the object; replacing the key deletes the old one.
 
-use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule};
+use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
 use crate::ir::{FieldType, Ir, Model, ScalarType};
 use serde_json::json;
 
@@ -31,10 +31,6 @@ const MODEL_OPTIONS: &[OptionSpec] = &[
         "the content types accepted, like [\"image/png\", \"image/jpeg\"] (default: any)",
     ),
 ];
-
-fn text<'o>(options: &'o Options, key: &str) -> &'o str {
-    options.get(key).and_then(|v| v.as_str()).unwrap_or("")
-}
 
 fn max_bytes(options: &Options) -> u64 {
     let mb = options.get("maxSizeMb").and_then(|v| v.as_f64()).unwrap_or(10.0);
@@ -176,23 +172,41 @@ fn one_path(m: &Model) -> String {
     format!("/api/{}{ids}", crate::names::model_path(m))
 }
 
+/// The names the SDK's and the hooks' parts use for one model's files.
+struct Names<'o> {
+    /// The model's TypeScript type (`Post`).
+    ty: String,
+    /// Its modules' stem (`post`).
+    stem: String,
+    /// The field that holds the key (`cover`), and it in UpperCamelCase (`Cover`).
+    field: &'o str,
+    upper: String,
+    /// The model's name in lowerCamelCase (`post`).
+    lower: String,
+}
+
+impl<'o> Names<'o> {
+    fn of(m: &Model, o: &'o Options) -> Self {
+        use heck::{ToLowerCamelCase, ToUpperCamelCase};
+        let field = text(o, "field");
+        Names {
+            ty: crate::names::ts_type(&m.name),
+            stem: crate::names::file_stem(&m.name),
+            field,
+            upper: field.to_upper_camel_case(),
+            lower: m.name.to_lower_camel_case(),
+        }
+    }
+}
+
 /// The SDK's part: per model and field, `upload<Model><Field>(transport, id, file)` (sign, send to
 /// the bucket, store the key) and `<model><Field>Url(transport, id)` (a signed download).
 fn sdk(cx: &PluginCx) -> String {
-    use heck::{ToLowerCamelCase, ToUpperCamelCase};
     let mut imports = Vec::new();
     let mut functions = Vec::new();
     for (m, o) in &cx.models {
-        let ty = crate::names::ts_type(&m.name);
-        let stem = crate::names::file_stem(&m.name);
-        let field = text(o, "field");
-        let id_path = match m.id_fields().as_slice() {
-            [_] => "${encodeURIComponent(String(id))}".to_owned(),
-            many => many.iter().map(|f| format!("${{encodeURIComponent(String(id.{f}))}}")).collect::<Vec<_>>().join("/"),
-        };
-        let path = format!("/api/{}/{id_path}", crate::names::model_path(m));
-        let upper = field.to_upper_camel_case();
-        let lower = m.name.to_lower_camel_case();
+        let Names { ty, stem, field, upper, lower } = Names::of(m, o);
+        let path = format!("/api/{}/{}", crate::names::model_path(m), crate::generate::ts::sdk::id_path(m));
         imports.push(format!("import type {{ {ty}, {ty}Id }} from \"../../contracts/{stem}.js\";"));
         functions.push(format!(
             r#"/**
@@ -287,7 +301,6 @@ async function send(
 /// The hooks' part: per model and field, `useUpload<Model><Field>()` (a mutation that refetches
 /// the model's queries) and `use<Model><Field>Url(id)` (a query, refetched before the URL expires).
 fn hooks(cx: &PluginCx) -> String {
-    use heck::{ToLowerCamelCase, ToUpperCamelCase};
     let expiry = cx.options.get("url_expiry_seconds").and_then(|v| v.as_i64()).unwrap_or(300);
     // Fresh for most of the URL's life: refetched with a minute (or half its life) to spare.
     let fresh_ms = (expiry - (expiry / 2).min(60)) * 1000;
@@ -298,11 +311,7 @@ fn hooks(cx: &PluginCx) -> String {
     let mut sdk_names = Vec::new();
     let mut functions = Vec::new();
     for (m, o) in &cx.models {
-        let ty = crate::names::ts_type(&m.name);
-        let stem = crate::names::file_stem(&m.name);
-        let field = text(o, "field");
-        let upper = field.to_upper_camel_case();
-        let lower = m.name.to_lower_camel_case();
+        let Names { ty, stem, field, upper, lower } = Names::of(m, o);
         let keys = format!("{}Keys", crate::generate::ts::lower_first(&ty));
         imports.push(format!("import type {{ {ty}Id }} from \"../../contracts/{stem}.js\";"));
         imports.push(format!("import {{ {keys} }} from \"../{stem}.js\";"));

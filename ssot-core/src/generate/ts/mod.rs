@@ -12,7 +12,7 @@ mod hooks;
 pub(crate) mod js;
 pub(crate) mod openapi;
 mod project;
-mod sdk;
+pub(crate) mod sdk;
 mod server;
 pub(crate) mod ui;
 pub(crate) mod validators;

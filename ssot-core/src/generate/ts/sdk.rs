@@ -35,6 +35,16 @@ export function createHybridClient(
 }
 "#;
 
+/// The id segments of a row's path in a template literal over `id` (`${encodeURIComponent(String(id))}`,
+/// or one segment per field of a compound id): what the SDK's clients and the plugins' SDK
+/// functions put after `/api/<path>/`.
+pub(crate) fn id_path(m: &Model) -> String {
+    match m.id_fields().as_slice() {
+        [_] => "${encodeURIComponent(String(id))}".to_owned(),
+        many => many.iter().map(|f| format!("${{encodeURIComponent(String(id.{f}))}}")).collect::<Vec<_>>().join("/"),
+    }
+}
+
 impl Gen<'_> {
     pub(super) fn model_client(&self, m: &Model) -> String {
         let name = ts_type(&m.name);
@@ -59,10 +69,7 @@ impl Gen<'_> {
             import_line(true, &sdk_types, "../types.js"),
         ];
         let imports = merge_type_and_value(imports);
-        let id_path = match m.id_fields().as_slice() {
-            [_] => "${encodeURIComponent(String(id))}".to_owned(),
-            many => many.iter().map(|f| format!("${{encodeURIComponent(String(id.{f}))}}")).collect::<Vec<_>>().join("/"),
-        };
+        let id_path = id_path(m);
         let doc = format!(
             "/** `/api/{path}`: {} */",
             m.documentation.as_deref().and_then(|d| d.lines().next()).unwrap_or("the API of this model.")
