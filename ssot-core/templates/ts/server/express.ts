@@ -93,9 +93,10 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     express.json({
       limit: o.bodyLimit,
       type: isJson,
-      // The body as it arrived, for plugins that check a signature over it.
+      // The body as it arrived, for plugins that check a signature over it (kept as the bytes
+      // read; decoded only for a plugin's route).
       verify: (req, _res, buf) => {
-        (req as Request & { rawBody?: string }).rawBody = buf.toString("utf8");
+        (req as Request & { rawBody?: Buffer }).rawBody = buf;
       },
     }),
   );
@@ -115,7 +116,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
         query: req.query as ApiRequest["query"],
         headers: req.headers,
         body: req.body as unknown,
-        ...rawBodyOf(req),
+        ...(route.binding === null ? rawBodyOf(req) : {}),
         ip: req.socket.remoteAddress ?? "unknown",
         requestId: locals(res).requestId,
       };

@@ -26,7 +26,10 @@ export interface ApiRequest {
   query: Query;
   headers: Headers;
   body: unknown;
-  /** The JSON body exactly as it arrived, for a signature over it (a payment provider's webhook). */
+  /**
+   * The JSON body exactly as it arrived, for a signature over it (a payment provider's webhook);
+   * set on the routes of plugins only.
+   */
   rawBody?: string;
   ip: string;
   requestId: string;
@@ -74,10 +77,14 @@ export type Route = {
   | { binding: null; handler: (s: Services, req: ApiRequest) => Promise<ApiResponse> }
 );
 
-/** The raw body an adapter's JSON parser kept on its request, as an `ApiRequest` part. */
+/**
+ * The raw body an adapter's JSON parser kept on its request (the text, or the bytes read), as
+ * an `ApiRequest` part. The adapters ask for it on the routes of plugins only.
+ */
 export function rawBodyOf(req: object): { rawBody?: string } {
   const raw = (req as { rawBody?: unknown }).rawBody;
-  return typeof raw === "string" ? { rawBody: raw } : {};
+  if (typeof raw === "string") return { rawBody: raw };
+  return Buffer.isBuffer(raw) ? { rawBody: raw.toString("utf8") } : {};
 }
 
 /** The id path segments of a request. */
