@@ -122,7 +122,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
           query: req.query as ApiRequest["query"],
           headers: req.headers,
           body: req.body,
-        ...(route.binding === null ? rawBodyOf(req) : {}),
+          ...(route.binding === null ? rawBodyOf(req) : {}),
           ip: req.socket.remoteAddress ?? "unknown",
           requestId: req.id,
         };
