@@ -1,7 +1,8 @@
 // The plugins of the generated TypeScript blog server, run by tests/ts/server.sh against a running
-// server (API_URL) started with METRICS_TOKEN and SMTP_URL: the built-in monitoring plugin
-// ([plugins.monitoring] in examples/blog/ssot.toml), scraped under load; the email plugin, whose
-// messages a local SMTP server (smtp-server, on SMTP_PORT) receives; and a user's plugin
+// server (API_URL) started with METRICS_TOKEN and SMTP_URL or RESEND_API_KEY: the built-in monitoring
+// plugin ([plugins.monitoring] in examples/blog/ssot.toml), scraped under load; the email plugin,
+// whose messages a local SMTP server (smtp-server, on SMTP_PORT) or a stand-in of Resend's API
+// receives; and a user's plugin
 // (tests/ts/plugin-fixture/custom.ts, copied into the tree as its src/server/custom.ts) whose
 // write hooks refuse, change and roll back writes; and the payments plugin, whose webhook gets
 // events signed with the stripe package's test helper (its checkouts go to a stand-in of Stripe's
@@ -9,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer } from "node:http";
 import { join } from "node:path";
@@ -241,44 +243,87 @@ describe("a user's plugin (src/server/custom.ts)", () => {
   });
 });
 
-describe("email plugin (SMTP)", () => {
-  interface Mail {
-    from: string;
-    to: string[];
-    raw: string;
+// The email plugin sends through SMTP (PostgreSQL servers: SMTP_URL, to smtp-server on SMTP_PORT)
+// or Resend's HTTP API (SQLite servers: RESEND_API_KEY and RESEND_BASE_URL, to a stand-in on
+// RESEND_PORT that this test serves). The stand-in is a plain HTTP server that answers
+// `POST /emails` the way Resend's API reference documents it (a bearer key, a JSON message, an
+// `{ id }` back, a JSON error with `statusCode` and `name`); it is not Resend's code.
+const EMAIL_VIA = process.env.EMAIL_VIA ?? "smtp";
+
+interface Mail {
+  /** The envelope's sender (SMTP) or the message's `from` (Resend). */
+  from: string;
+  to: string[];
+  subject: string;
+  /** Everything the receiving server got: the raw message or the JSON body. */
+  raw: string;
+}
+
+/** Listens where the server sends messages and collects what arrives; `close` stops it. */
+async function mailbox(): Promise<{ received: Mail[]; close: () => Promise<void> }> {
+  const received: Mail[] = [];
+  if (EMAIL_VIA === "resend") {
+    const port = Number(process.env.RESEND_PORT ?? "0");
+    const key = process.env.RESEND_TEST_KEY ?? "";
+    assert.ok(port > 0 && key !== "", "server.sh starts the server with RESEND_API_KEY and passes RESEND_PORT and the key");
+    const api = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const raw = Buffer.concat(chunks).toString("utf8");
+        const answer = (status: number, body: unknown) => {
+          res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+        };
+        if (req.method !== "POST" || req.url !== "/emails") return answer(404, { statusCode: 404, name: "not_found", message: "no route" });
+        if (req.headers.authorization !== `Bearer ${key}`) return answer(401, { statusCode: 401, name: "missing_api_key", message: "bad key" });
+        const body = JSON.parse(raw) as { from: string; to: string | string[]; subject: string };
+        const to = Array.isArray(body.to) ? body.to : [body.to];
+        received.push({ from: body.from, to, subject: body.subject, raw });
+        if (to.some((a) => a.startsWith("bounce-"))) {
+          return answer(422, { statusCode: 422, name: "validation_error", message: `Invalid \`to\` field: ${to.join(",")}` });
+        }
+        answer(200, { id: randomUUID() });
+      });
+    });
+    await new Promise<void>((resolve) => api.listen(port, "127.0.0.1", resolve));
+    return { received, close: () => new Promise<void>((resolve) => api.close(() => resolve())) };
   }
+  const port = Number(process.env.SMTP_PORT ?? "0");
+  assert.ok(port > 0, "server.sh starts the server with SMTP_URL and passes SMTP_PORT");
+  const smtp = new SMTPServer({
+    disabledCommands: ["STARTTLS", "AUTH"],
+    authOptional: true,
+    logger: false,
+    onData(stream, session, done) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        const from = session.envelope.mailFrom;
+        const raw = Buffer.concat(chunks).toString("utf8");
+        received.push({
+          from: from === false ? "" : from.address,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          subject: /^Subject: (.*?)\r?$/m.exec(raw)?.[1] ?? "",
+          raw,
+        });
+        done();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(port, "127.0.0.1", resolve));
+  return { received, close: () => new Promise<void>((resolve) => smtp.close(() => resolve())) };
+}
+
+describe(`email plugin (${EMAIL_VIA})`, () => {
+  const newUser = (email: string) => ({ email, name: `Mail ${run}`, role: "USER", passwordHash: "argon2id$secret-hash" });
 
   it("sends a new user's welcome message once, after the write committed, to their address only", async () => {
-    const port = Number(process.env.SMTP_PORT ?? "0");
-    assert.ok(port > 0, "server.sh starts the server with SMTP_URL and passes SMTP_PORT");
-    const received: Mail[] = [];
-    const smtp = new SMTPServer({
-      disabledCommands: ["STARTTLS", "AUTH"],
-      authOptional: true,
-      logger: false,
-      onData(stream, session, done) {
-        const chunks: Buffer[] = [];
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", () => {
-          const from = session.envelope.mailFrom;
-          received.push({
-            from: from === false ? "" : from.address,
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString("utf8"),
-          });
-          done();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(port, "127.0.0.1", resolve));
+    const { received, close } = await mailbox();
     try {
       const address = `mail-${run}@example.com`;
-      const bad = await call("POST", "/api/users", { token: admin, body: { email: "not-an-address", name: "x", role: "USER", passwordHash: "argon2id$secret" } });
+      const bad = await call("POST", "/api/users", { token: admin, body: { ...newUser("not-an-address"), name: "x" } });
       assert.equal(bad.status, 400, "a refused write sends nothing");
-      const created = await call("POST", "/api/users", {
-        token: admin,
-        body: { email: address, name: `Mail ${run}`, role: "USER", passwordHash: "argon2id$secret-hash" },
-      });
+      const created = await call("POST", "/api/users", { token: admin, body: newUser(address) });
       assert.equal(created.status, 201, created.text);
       const renamed = await call("PATCH", `/api/users/${String(created.json().id)}`, { token: admin, body: { name: "Renamed" } });
       assert.equal(renamed.status, 200, "an update does not send the welcome message (on: [created])");
@@ -288,14 +333,55 @@ describe("email plugin (SMTP)", () => {
       assert.equal(mine.length, 1, `messages to ${address}: ${mine.length}`);
       const mail = mine[0]!;
       assert.deepEqual(mail.to, [address]);
-      assert.equal(mail.from, "no-reply@blog.test");
-      assert.match(mail.raw, /^From: Blog <no-reply@blog\.test>\r?$/m);
-      assert.match(mail.raw, /^Subject: welcome: created\r?$/m);
+      assert.equal(mail.subject, "welcome: created");
+      if (EMAIL_VIA === "resend") {
+        assert.equal(mail.from, "Blog <no-reply@blog.test>");
+      } else {
+        assert.equal(mail.from, "no-reply@blog.test");
+        assert.match(mail.raw, /^From: Blog <no-reply@blog\.test>\r?$/m);
+      }
       assert.ok(!mail.raw.includes("argon2id"), "no hidden field in the message");
       assert.ok(!received.some((m) => m.to.includes("not-an-address")));
-      console.log(`# email: ${received.length} message(s) received by the local SMTP server, 1 for the new user`);
+      console.log(`# email: ${received.length} message(s) received by the local ${EMAIL_VIA === "resend" ? "Resend stand-in" : "SMTP server"}, 1 for the new user`);
     } finally {
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await close();
+    }
+  });
+
+  it("logs a refused send with the provider's code, without the address, and the write stands", async () => {
+    const { received, close } = await mailbox();
+    const bounce = `bounce-${run}@example.com`;
+    try {
+      if (EMAIL_VIA === "smtp") await close(); // nobody listens: the SMTP connection is refused
+      const created = await call("POST", "/api/users", { token: admin, body: newUser(bounce) });
+      assert.equal(created.status, 201, "the send happens after the commit and cannot undo it");
+      const log = join(TREE, "server.log");
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && line === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        line = readFileSync(log, "utf8")
+          .split("\n")
+          .filter((l) => l.includes('"email not sent"'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .at(-1);
+      }
+      assert.ok(line !== undefined, "the failed send is logged");
+      assert.equal(line.model, "User");
+      assert.equal(line.template, "welcome");
+      assert.equal(line.via, EMAIL_VIA);
+      if (EMAIL_VIA === "resend") {
+        assert.equal(received.filter((m) => m.to.includes(bounce)).length, 1, "the provider got the message once");
+        assert.equal(line.statusCode, 422);
+        assert.equal(line.name, "validation_error");
+      } else {
+        assert.equal(line.code, "ESOCKET");
+      }
+      assert.ok(!readFileSync(log, "utf8").includes(bounce), "the address is not in the log");
+      assert.ok(!JSON.stringify(line).includes("Invalid"), "nor the provider's message, which may quote it");
+      const fetched = await call("GET", `/api/users/${String(created.json().id)}`, { token: admin });
+      assert.equal(fetched.status, 200, "the user exists");
+    } finally {
+      if (EMAIL_VIA === "resend") await close();
     }
   });
 });

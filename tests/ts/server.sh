@@ -23,8 +23,9 @@ rm -rf "$out" && mkdir -p "$out"
 # Ports: E2E_PORT_BASE (servers, default 3400; +101..+104 for the two-instance runs),
 # E2E_PG_PORT and E2E_REDIS_PORT, so that a second run can go beside CI's.
 base=${E2E_PORT_BASE:-3400}
-# The email plugin's messages go to a local SMTP server that plugins.e2e.test.ts listens on.
-export SMTP_PORT=$((base + 150))
+# The email plugin's messages go to a local SMTP server that plugins.e2e.test.ts listens on
+# (PostgreSQL servers), or, from the SQLite servers, to its stand-in of Resend's HTTP API.
+export SMTP_PORT=$((base + 150)) RESEND_PORT=$((base + 153)) RESEND_TEST_KEY="re_e2e_$(date +%s)_0123456789"
 # The payments plugin: events are signed with this secret; checkouts go to a stand-in of Stripe's
 # API that plugins.e2e.test.ts serves on STRIPE_PORT.
 export STRIPE_PORT=$((base + 151))
@@ -79,7 +80,9 @@ start_server() {
   local tree=$1 port=$2
   # What `npm run build` and `npm start` do: the server's JavaScript in dist/, run by node.
   build_js "$tree"
-  (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
+  local mail=(SMTP_URL="smtp://127.0.0.1:$SMTP_PORT")
+  case $tree in *sqlite*) mail=(RESEND_API_KEY="$RESEND_TEST_KEY" RESEND_BASE_URL="http://127.0.0.1:$RESEND_PORT") ;; esac
+  (cd "$tree" && env "${mail[@]}" PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" S3_FORCE_PATH_STYLE=true WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     exec node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
@@ -213,7 +216,9 @@ api_suites() { # LABEL PORT TREE DB
 # The plugins of the TypeScript server: monitoring (/metrics under load) and the user's custom.ts.
 plugin_suite() { # LABEL PORT TREE
   local log
-  if log=$(API_URL="http://127.0.0.1:$2" TREE="$3" node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
+  local via=smtp
+  case $3 in *sqlite*) via=resend ;; esac
+  if log=$(API_URL="http://127.0.0.1:$2" TREE="$3" EMAIL_VIA=$via node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
     result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
@@ -267,7 +272,7 @@ for db in postgresql sqlite; do
         let requests = 0;
         for (const l of lines) { const o = JSON.parse(l); if (o.msg === "request") { requests++; if (!o.requestId || !o.route || !o.status) process.exit(1); } }
         if (requests < 50) process.exit(1);
-       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|v1=\|$AWS_SECRET_ACCESS_KEY\|X-Amz-Signature" "$tree/server.log"; then
+       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|$RESEND_TEST_KEY\|v1=\|$AWS_SECRET_ACCESS_KEY\|X-Amz-Signature" "$tree/server.log"; then
         result "$label: structured logs without secrets" 0
       else
         result "$label: structured logs without secrets" 1

@@ -1,8 +1,8 @@
 //! `email`: messages sent when rows of a model are written. `@@service(email, template: "welcome",
 //! to: email)` on a model sends the `welcome` message to the address in the row's `email` field
-//! after each committed create (`on: [created, updated, deleted]` to choose). SMTP through
-//! nodemailer when `SMTP_URL` is set; without it (development) the message is printed to the log
-//! instead of sent. Each message kind is a template module of the tree's, the user's to edit.
+//! after each committed create (`on: [created, updated, deleted]` to choose). Through Resend's HTTP
+//! API when `RESEND_API_KEY` is set, SMTP through nodemailer when `SMTP_URL` is set; with neither
+//! (development) the message is printed to the log instead of sent. Each message kind is a template module of the tree's, the user's to edit.
 
 use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, ServerModule};
 use crate::ir::{FieldType, Ir, Model, ScalarType};
@@ -113,10 +113,16 @@ impl Plugin for Email {
             options: json!({ "from": cx.options.get("from").cloned().unwrap_or(json!("")), "messages": messages }),
         });
         c.dependencies.insert("nodemailer".into(), "10.6.1".into());
+        c.dependencies.insert("resend".into(), "6.38.0".into());
         c.dev_dependencies.insert("@types/nodemailer".into(), "8.0.2".into());
         c.env.push(EnvVar {
             name: "SMTP_URL".into(),
-            doc: "Email: the SMTP server, like smtps://user:password@smtp.example.com:465 (empty: messages are\nprinted to the log instead of sent, for development).".into(),
+            doc: "Email: the SMTP server, like smtps://user:password@smtp.example.com:465. Set this or\nRESEND_API_KEY (neither: messages are printed to the log instead of sent, for development).".into(),
+            example: String::new(),
+        });
+        c.env.push(EnvVar {
+            name: "RESEND_API_KEY".into(),
+            doc: "Email: send through Resend's HTTP API with this key instead of SMTP (RESEND_BASE_URL, read by\nthe resend package, points it at another host).".into(),
             example: String::new(),
         });
         c
