@@ -46,7 +46,7 @@ cp "$root/examples/blog/ssot.toml" "$out/blog-sqlite-src/ssot.toml"
 pass=0
 fail=0
 db_n=0
-# E2E_ONLY=tenant,typed (a comma-separated list of blog, rust, tenant, typed, fixtures, real) runs a part.
+# E2E_ONLY=tenant,typed (a comma-separated list of blog, rust, tenant, typed, search, fixtures, real) runs a part.
 only() { [ -z "${E2E_ONLY:-}" ] || [[ ",$E2E_ONLY," == *",$1,"* ]]; }
 # prepare TREE SCHEMA_ROOT FRAMEWORK MODE DB → sets DATABASE_URL (NO_PUSH=1: no tables, for a
 # server that applies its migrations itself)
@@ -82,9 +82,9 @@ start_server() {
   build_js "$tree"
   local mail=(SMTP_URL="smtp://127.0.0.1:$SMTP_PORT")
   case $tree in *sqlite*) mail=(RESEND_API_KEY="$RESEND_TEST_KEY" RESEND_BASE_URL="http://127.0.0.1:$RESEND_PORT") ;; esac
-  (cd "$tree" && env "${mail[@]}" PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
+  (cd "$tree" && exec env "${mail[@]}" PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" S3_FORCE_PATH_STYLE=true WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
-    exec node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
+    node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
   wait_ready "$tree" "$port"
 }
@@ -335,6 +335,45 @@ if only typed; then
     else
       echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
       result "typed policies $fw $mode" 1
+    fi
+    stop_server
+  done
+fi
+
+# The search plugin (tests/fixtures/search): full-text indexes on PostgreSQL (GIN) and SQLite
+# (FTS5) over a seeded corpus, through the API's search route.
+if only search; then
+  seeded=${E2E_SEARCH_ROWS:-20000}
+  for combo in postgresql:express:registry sqlite:fastify:controller; do
+    IFS=: read -r db fw mode <<<"$combo"
+    src="$out/search-$db-src"
+    mkdir -p "$src"
+    sed -e "s/provider = \"postgresql\"/provider = \"$db\"/" "$root/tests/fixtures/search/schema.prisma" >"$src/schema.prisma"
+    cp "$root/tests/fixtures/search/ssot.toml" "$src/"
+    tree="$out/search-$db-$fw-$mode"
+    echo "-- [${SECONDS}s] search $db $fw $mode"
+    prepare "$tree" "$src" "$fw" "$mode" "$db"
+    node "$here/search-seed.mjs" "$db" "$DATABASE_URL" "$seeded" >/dev/null
+    port=$((port + 1))
+    start_server "$tree" $port
+    if log=$(API_URL="http://127.0.0.1:$port" DB=$db SEEDED=$seeded node --import tsx --test "$here/search.e2e.test.ts" 2>&1); then
+      result "search $db $fw $mode: full-text index ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'search: [0-9].*' | head -1))" 0
+    else
+      echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+      result "search $db $fw $mode" 1
+    fi
+    stop_server
+    # Another language: the next start builds the new definition's index and drops the old one.
+    old_index=$(echo "$log" | grep -o 'index Article_search_[0-9a-f]*' | head -1 | cut -d' ' -f2)
+    sed -i 's/language = "english"/language = "simple"/' "$src/ssot.toml"
+    "$ssot" generate --root "$src" --ts-out "$tree" --framework "$fw" --mode "$mode" >/dev/null 2>&1
+    start_server "$tree" $port
+    if log=$(API_URL="http://127.0.0.1:$port" DB=$db SEEDED=$seeded SEARCH_LANGUAGE=simple OLD_INDEX=$old_index \
+      node --import tsx --test "$here/search.e2e.test.ts" 2>&1) && [ -n "$old_index" ]; then
+      result "search $db $fw $mode: a changed language replaces $old_index" 0
+    else
+      echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+      result "search $db $fw $mode: a changed language" 1
     fi
     stop_server
   done

@@ -18,6 +18,7 @@ mod email;
 mod external_writes;
 mod monitoring;
 mod payments;
+mod search;
 mod storage;
 
 use crate::config::Config;
@@ -33,6 +34,7 @@ pub use email::Email;
 pub use external_writes::ExternalWrites;
 pub use monitoring::Monitoring;
 pub use payments::{HANDLERS as PAYMENT_HANDLERS, Payments};
+pub use search::Search;
 pub use storage::Storage;
 
 /// Option values, by key (JSON: strings, numbers, booleans, lists).
@@ -230,7 +232,7 @@ impl PluginSet {
 
 /// The built-in plugins.
 pub fn builtins() -> Vec<Arc<dyn Plugin>> {
-    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring), Arc::new(Payments), Arc::new(Storage)]
+    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring), Arc::new(Payments), Arc::new(Search), Arc::new(Storage)]
 }
 
 /// Every plugin known to `config`: built-ins first, then the project's own.

@@ -31,6 +31,7 @@ import type {
 import type { FieldError } from "./errors.js";
 import { HttpError } from "./errors.js";
 import { caller, Plugins } from "./plugin.js";
+import type { FullText } from "./plugin.js";
 import { Unserializable, fromWire, parseParam, toWire } from "./wire.js";
 
 export type Row = Record<string, unknown>;
@@ -500,6 +501,9 @@ async function checkReferences(
 
 const UNSERIALIZABLE = "The row holds a value the API cannot send.";
 
+/** How many of a full-text index's best matches a search considers (`meta.total` at most). */
+const FULL_TEXT_MATCHES = 1000;
+
 /** Thrown inside a transaction to roll it back with a 403. */
 function forbidden(what: string): HttpError {
   return new HttpError(403, what);
@@ -718,6 +722,8 @@ export class Engine {
       this.limits.defaultPageSize,
       this.limits.maxPageSize,
     );
+    const index = this.plugins.fullText(m.name);
+    if (index !== undefined) return this.fullTextSearch(b, index, q, take, auth);
     const mode = this.limits.insensitiveSearch ? { mode: "insensitive" } : {};
     const match: Where = { OR: (m.search ?? []).map((f) => ({ [f]: { contains: q, ...mode } })) };
     const where = and(policyWhere(m, "read", auth), match);
@@ -728,6 +734,41 @@ export class Engine {
       d.count({ where }),
     ]);
     return { data: await this.shown(this.db, m, rows, auth), meta: { total, nextCursor: null } };
+  }
+
+  /**
+   * A search ranked by a full-text index: the index's best FULL_TEXT_MATCHES matches, of which
+   * those the caller may read count (`total`) and the first `take` are sent, best first.
+   */
+  private async fullTextSearch(
+    b: Binding,
+    index: FullText,
+    q: string,
+    take: number,
+    auth: Auth,
+  ): Promise<Page> {
+    const m = b.spec;
+    const key = m.id[0];
+    const read = policyWhere(m, "read", auth);
+    if (key === undefined || isNone(read)) {
+      return { data: [], meta: { total: 0, nextCursor: null } };
+    }
+    const ranked = await index.match(q, FULL_TEXT_MATCHES);
+    if (ranked.length === 0) return { data: [], meta: { total: 0, nextCursor: null } };
+    const d = delegate(this.db, m);
+    const readable = await d.findMany({
+      where: and(read, { [key]: { in: ranked } }),
+      select: { [key]: true },
+    });
+    const may = new Set(readable.map((r) => String(r[key])));
+    const top = ranked.filter((k) => may.has(String(k))).slice(0, take);
+    const rows = await d.findMany({ where: and(read, { [key]: { in: top } }) });
+    const rank = new Map(top.map((k, i) => [String(k), i]));
+    rows.sort((x, y) => (rank.get(String(x[key])) ?? 0) - (rank.get(String(y[key])) ?? 0));
+    return {
+      data: await this.shown(this.db, m, rows, auth),
+      meta: { total: may.size, nextCursor: null },
+    };
   }
 
   async get(b: Binding, id: unknown[], query: Query, auth: Auth): Promise<Row> {

@@ -83,10 +83,20 @@ export interface PluginContext {
   log: Logger;
 }
 
+/**
+ * A model's full-text index (the search plugin): the ids of the rows whose text matches `q`, best
+ * first, at most `limit`. The engine keeps those the caller may read.
+ */
+export interface FullText {
+  match(q: string, limit: number): Promise<unknown[]>;
+}
+
 export interface ServerPlugin {
   name: string;
   /** Hooks by model name; `"*"` applies to every model. */
   models?: Record<string, ModelHooks>;
+  /** Full-text indexes by model name: `GET /api/<models>/search` ranks with them. */
+  search?: Record<string, FullText>;
   /** Routes, matched before the models' routes. */
   routes?: PluginRoute[];
   /** Called after every response has been sent. Must not throw. */
@@ -166,6 +176,15 @@ export class Plugins {
         this.log.error({ err, model: e.model, operation: e.operation }, "committed hook failed");
       }
     }
+  }
+
+  /** The first plugin's full-text index of `model`, if any. */
+  fullText(model: string): FullText | undefined {
+    for (const p of this.list) {
+      const index = p.search?.[model];
+      if (index !== undefined) return index;
+    }
+    return undefined;
   }
 
   routes(): PluginRoute[] {
