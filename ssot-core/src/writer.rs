@@ -126,13 +126,15 @@ fn stats(root: &Path, files: &BTreeMap<String, String>, extra: &[PathBuf]) -> Re
 }
 
 /// A page of the admin UI (`app/**/page.tsx`), the server's `src/server/custom.ts` (the user's
-/// plugins), a message template of the email plugin, the payments plugin's event handlers or a deployment file (`Dockerfile`,
+/// plugins), a message template of the email plugin, the payments plugin's event handlers, the AI
+/// plugin's provider or a deployment file (`Dockerfile`,
 /// `.dockerignore`, `docker-compose.yml`): the user may replace or wrap it, and one that differs
 /// from what ssot last wrote there (or that was there before ssot) is theirs.
 pub fn user_replaceable(key: &str) -> bool {
     (key.starts_with("app/") && key.ends_with("page.tsx"))
         || matches!(key, "src/server/custom.ts" | "Dockerfile" | ".dockerignore" | "docker-compose.yml")
         || key == crate::plugin::PAYMENT_HANDLERS
+        || key == crate::plugin::AI_PROVIDER
         || (key.starts_with("src/server/plugins/templates/") && key != "src/server/plugins/templates/index.ts")
 }
 

@@ -1,8 +1,8 @@
 // Copies the ```ts examples of docs/typescript.md, docs/realtime.md and docs/plugins.md into the
 // generated tree of examples/blog, so that tsc, prettier and eslint check them with the tree.
 // The plugin examples are modules of the server (they import ./plugin.js), so they go to
-// src/server/ (an email template to src/server/plugins/templates/, payment handlers to
-// src/server/plugins/).
+// src/server/ (an email template to src/server/plugins/templates/, payment handlers and an AI
+// provider to src/server/plugins/).
 // Usage: node doc-examples.mjs <tree>
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -25,7 +25,7 @@ for (const [doc, dir] of [
     // …and the payments plugin's handlers one folder below it.
     const at = text.includes('from "../../plugin.js"')
       ? "src/server/plugins/templates"
-      : text.includes('from "./payments.js"')
+      : text.includes('from "./payments.js"') || text.includes('from "./ai.js"')
         ? "src/server/plugins"
         : dir;
     writeFileSync(join(tree, at, `doc-example-${++n}.ts`), text);

@@ -79,6 +79,27 @@ async function burst(n: number, concurrency: number, f: (i: number) => Promise<v
   );
 }
 
+/** A new user of `role` (created by the admin): their token. */
+async function user(name: string, role = "USER"): Promise<string> {
+  const r = await call("POST", "/api/users", {
+    token: admin,
+    body: { email: `${name}-${run}-${randomUUID().slice(0, 8)}@blog.test`, name, role, passwordHash: "argon2id$not-a-real-hash" },
+  });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json().id as number;
+  return new SignJWT({ id, role }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(SECRET);
+}
+
+/** The tree's SDK (TREE/src/sdk/index.ts): its HTTP transport and the plugins' functions `T`. */
+async function treeSdk<T>(): Promise<T & { HttpTransport: new (o: { baseUrl: string; token: () => string }) => object }> {
+  return (await import(pathToFileURL(join(TREE, "src/sdk/index.ts")).href)) as T & {
+    HttpTransport: new (o: { baseUrl: string; token: () => string }) => object;
+  };
+}
+
+/** The user id in a token. */
+const idOf = (token: string): number => (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { id: number }).id;
+
 before(async () => {
   admin = await new SignJWT({ id: 1_000_000, role: "ADMIN" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(SECRET);
 });
@@ -485,10 +506,7 @@ describe("payments plugin", () => {
     assert.equal(body.url, `https://checkout.test/c/pay/${String(body.id)}`);
     // The same through the generated SDK.
     assert.ok(TREE !== "", "server.sh passes the tree (TREE)");
-    const sdk = (await import(pathToFileURL(join(TREE, "src/sdk/index.ts")).href)) as {
-      HttpTransport: new (o: { baseUrl: string; token: () => string }) => object;
-      startCheckout(t: object, input: { price: string }): Promise<{ id: string; url: string }>;
-    };
+    const sdk = await treeSdk<{ startCheckout(t: object, input: { price: string }): Promise<{ id: string; url: string }> }>();
     const session = await sdk.startCheckout(new sdk.HttpTransport({ baseUrl: API, token: () => token }), { price: "price_supporter_monthly" });
     assert.equal(session.url, `https://checkout.test/c/pay/${session.id}`);
     assert.equal(sessions[sessions.length - 1]!.form.get("line_items[0][price]"), "price_supporter_monthly");
@@ -623,21 +641,11 @@ describe("storage plugin (S3-compatible server)", () => {
     return false;
   }
 
-  async function user(name: string): Promise<string> {
-    const r = await call("POST", "/api/users", {
-      token: admin,
-      body: { email: `${name}-${run}@blog.test`, name, role: "USER", passwordHash: "argon2id$not-a-real-hash" },
-    });
-    assert.equal(r.status, 201, r.text);
-    const id = r.json().id as number;
-    return new SignJWT({ id, role: "USER" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(SECRET);
-  }
-
   before(async () => {
     assert.ok((process.env.S3_ENDPOINT ?? "") !== "", "server.sh starts s3s-fs and passes S3_ENDPOINT");
     authorToken = await user("author");
     otherToken = await user("other");
-    authorId = (JSON.parse(Buffer.from(authorToken.split(".")[1]!, "base64url").toString()) as { id: number }).id;
+    authorId = idOf(authorToken);
     const r = await call("POST", "/api/posts", { token: authorToken, body: { title: "With a cover", slug: `cover-${run}`, authorId } });
     assert.equal(r.status, 201, r.text);
     post = r.json().id as number;
@@ -740,11 +748,10 @@ describe("storage plugin (S3-compatible server)", () => {
 
   it("uploads and downloads through the generated SDK (uploadPostCover, postCoverUrl)", async () => {
     assert.ok(TREE !== "", "server.sh passes the tree (TREE)");
-    const sdk = (await import(pathToFileURL(join(TREE, "src/sdk/index.ts")).href)) as {
-      HttpTransport: new (o: { baseUrl: string; token: () => string }) => object;
+    const sdk = await treeSdk<{
       uploadPostCover(t: object, id: number, file: Blob): Promise<{ cover: string | null }>;
       postCoverUrl(t: object, id: number): Promise<{ url: string; expiresAt: string }>;
-    };
+    }>();
     const transport = new sdk.HttpTransport({ baseUrl: API, token: () => authorToken });
     const updated = await sdk.uploadPostCover(transport, post, new Blob([png], { type: "image/png" }));
     assert.match(updated.cover ?? "", new RegExp(`^posts/${post}/cover/[0-9a-f-]{36}$`));
@@ -781,5 +788,152 @@ describe("storage plugin (S3-compatible server)", () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await exists(foreign), true, "another row's object was not deleted");
     console.log("storage: uploads signed for the row's writer only; size, type and key enforced by the S3 server; covers of other rows refused; replaced and deleted objects removed");
+  });
+});
+
+// The AI plugin (@@service(ai) on Post in examples/blog/schema.prisma). The server runs with
+// AI_BASE_URL pointing at a stand-in of an OpenAI-compatible API that this test serves on AI_PORT:
+// a plain HTTP server that answers `POST /v1/chat/completions` and `POST /v1/embeddings` the way
+// OpenAI's API reference documents them (a bearer key, JSON in, a `chat.completion` or a `list` of
+// embeddings out) and records what it was sent. It is not OpenAI's code; what it checks is what
+// the plugin sends: which fields reach the prompt, for whom.
+describe("ai plugin (OpenAI-compatible API)", () => {
+  interface Sent {
+    path: string;
+    authorization: string | undefined;
+    body: { model: string; messages?: { role: string; content: string }[]; input?: string; encoding_format?: string };
+  }
+  const sent: Sent[] = [];
+  let api: Server;
+  let reader: string;
+  let editor: string;
+  let authorToken: string;
+  let post: number;
+  let draft: number;
+  const note = `moderation-note-${run}`;
+
+  before(async () => {
+    const port = Number(process.env.AI_PORT ?? "0");
+    assert.ok(port > 0, "server.sh starts the server with AI_BASE_URL and passes AI_PORT");
+    api = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Sent["body"];
+        sent.push({ path: req.url ?? "", authorization: req.headers.authorization, body });
+        const json = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+        const prompt = JSON.stringify(body);
+        if (prompt.includes("provider-down")) return json(500, { error: { message: "overloaded", type: "server_error", code: "overloaded" } });
+        if (req.url === "/v1/chat/completions") {
+          return json(200, {
+            id: "chatcmpl-e2e",
+            object: "chat.completion",
+            created: Math.floor(Date.now() / 1000),
+            model: body.model,
+            choices: [{ index: 0, message: { role: "assistant", content: `summary #${sent.length}` }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 },
+          });
+        }
+        if (req.url === "/v1/embeddings") {
+          return json(200, { object: "list", data: [{ object: "embedding", index: 0, embedding: [0.25, -0.5, 1] }], model: body.model, usage: { prompt_tokens: 4, total_tokens: 4 } });
+        }
+        json(404, { error: { message: "no route", type: "invalid_request_error" } });
+      });
+    });
+    await new Promise<void>((resolve) => api.listen(port, "127.0.0.1", resolve));
+    authorToken = await user("ai-author");
+    reader = await user("ai-reader");
+    editor = await user("ai-editor", "EDITOR");
+    const created = await call("POST", "/api/posts", { token: authorToken, body: { title: `Quokkas ${run}`, slug: `ai-${run}`, body: "They smile.", published: true, authorId: idOf(authorToken) } });
+    assert.equal(created.status, 201, created.text);
+    post = created.json().id as number;
+    const noted = await call("PATCH", `/api/posts/${post}`, { token: admin, body: { reviewNote: note } });
+    assert.equal(noted.status, 200, noted.text);
+    const d = await call("POST", "/api/posts", { token: authorToken, body: { title: "A draft", slug: `ai-draft-${run}`, body: "secret plans", authorId: idOf(authorToken) } });
+    draft = d.json().id as number;
+  });
+
+  after(() => new Promise<void>((resolve) => api.close(() => resolve())));
+
+  it("puts the fields the caller may read in the prompt, and no other", async () => {
+    const r = await call("POST", `/api/posts/${post}/ai/summary`, { token: reader, body: {} });
+    assert.equal(r.status, 200, r.text);
+    const request = sent.at(-1)!;
+    assert.equal(r.json().text, `summary #${sent.length}`);
+    assert.equal(request.path, "/v1/chat/completions");
+    assert.equal(request.authorization, `Bearer ${process.env.AI_TEST_KEY ?? ""}`);
+    assert.equal(request.body.model, "gpt-4o-mini");
+    assert.deepEqual(request.body.messages?.[0], { role: "system", content: "Summarize the post in two sentences for a reader of the blog." });
+    assert.equal(request.body.messages?.[1]?.content, `title: Quokkas ${run}\nbody: They smile.`);
+    assert.ok(!JSON.stringify(request.body).includes(note), "reviewNote is @readable by editors only: not in a reader's prompt");
+    const asEditor = await call("POST", `/api/posts/${post}/ai/summary`, { token: editor, body: { input: "Answer in French." } });
+    assert.equal(asEditor.status, 200, asEditor.text);
+    const edited = sent.at(-1)!.body.messages ?? [];
+    assert.equal(edited[1]?.content, `title: Quokkas ${run}\nbody: They smile.\nreviewNote: ${note}`, "an editor's prompt has it");
+    assert.deepEqual(edited[2], { role: "user", content: "Answer in French." });
+  });
+
+  it("answers 404 for a row the caller may not read, 401 without credentials, and sends nothing", async () => {
+    const before = sent.length;
+    assert.equal((await call("POST", `/api/posts/${draft}/ai/summary`, { token: reader, body: {} })).status, 404);
+    assert.equal((await call("POST", `/api/posts/${draft}/ai/embedding`, { token: reader, body: {} })).status, 404);
+    assert.equal((await call("POST", `/api/posts/${post}/ai/summary`, { body: {} })).status, 401);
+    assert.equal((await call("POST", `/api/posts/999999999/ai/summary`, { token: reader, body: {} })).status, 404);
+    const bad = await call("POST", `/api/posts/${post}/ai/summary`, { token: reader, body: { input: "x".repeat(2001), temperature: 2 } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.deepEqual((bad.json().errors as { path: string }[]).map((e) => e.path).sort(), ["input", "temperature"]);
+    assert.equal((await call("POST", `/api/posts/${post}/ai/embedding`, { token: reader, body: { input: "x" } })).status, 400, "an embedding takes no input");
+    assert.equal(sent.length, before, "the provider got no request");
+    // The draft's author reads it: their call goes through.
+    assert.equal((await call("POST", `/api/posts/${draft}/ai/summary`, { token: authorToken, body: {} })).status, 200);
+  });
+
+  it("answers an embedding of the readable fields, and through the SDK", async () => {
+    const r = await call("POST", `/api/posts/${post}/ai/embedding`, { token: reader, body: {} });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json(), { embedding: [0.25, -0.5, 1] });
+    assert.deepEqual(sent.at(-1)?.body, { model: "text-embedding-3-small", input: `title: Quokkas ${run}\nbody: They smile.`, encoding_format: "float" });
+    const sdk = await treeSdk<{
+      postSummary(t: object, id: number, input?: string): Promise<{ text: string }>;
+      postEmbedding(t: object, id: number): Promise<{ embedding: number[] }>;
+    }>();
+    const transport = new sdk.HttpTransport({ baseUrl: API, token: () => reader });
+    assert.deepEqual(await sdk.postEmbedding(transport, post), { embedding: [0.25, -0.5, 1] });
+    const answer = await sdk.postSummary(transport, post, "Shorter.");
+    assert.equal(answer.text, `summary #${sent.length}`);
+    assert.equal(sent.at(-1)?.body.messages?.[2]?.content, "Shorter.");
+  });
+
+  it("answers 502 when the provider fails, and logs neither the prompt nor the key", async () => {
+    const failing = await call("POST", "/api/posts", { token: authorToken, body: { title: "provider-down", slug: `ai-down-${run}`, published: true, authorId: idOf(authorToken) } });
+    const id = failing.json().id as number;
+    const r = await call("POST", `/api/posts/${id}/ai/summary`, { token: reader, body: {} });
+    assert.equal(r.status, 502, r.text);
+    assert.match(r.headers.get("content-type") ?? "", /application\/problem\+json/);
+    assert.ok(!r.text.includes("overloaded"), "the provider's message is not passed on");
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 40 && line === undefined; i++) {
+      line = readFileSync(join(TREE, "server.log"), "utf8")
+        .split("\n")
+        .filter((l) => l.includes('"ai: the provider failed"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .at(-1);
+      if (line === undefined) await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.ok(line !== undefined, "the failure is logged");
+    assert.equal(line.status, 500);
+    assert.equal(line.task, "summary");
+    const log = readFileSync(join(TREE, "server.log"), "utf8");
+    assert.ok(!log.includes("provider-down") && !log.includes(note) && !log.includes(process.env.AI_TEST_KEY ?? "-"), "no prompt or key in the log");
+  });
+
+  it("limits each caller to requests_per_minute calls of a route", async () => {
+    const token = await user("ai-limited");
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await call("POST", `/api/posts/${post}/ai/embedding`, { token, body: {} })).status);
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(200));
+    assert.equal(statuses[20], 429, "the 21st call in a minute");
+    assert.equal((await call("POST", `/api/posts/${post}/ai/embedding`, { token: reader, body: {} })).status, 200, "another caller is not limited");
+    console.log(`ai: ${sent.length} calls reached the stand-in; reader's prompts without the editors-only field; 404 for unreadable rows; 502 on a provider failure; 429 after 20 calls a minute`);
   });
 });

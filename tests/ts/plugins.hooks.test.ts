@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
 // The plugins' React hooks in a jsdom React tree against the running blog server (API_URL, with
 // the storage plugin's bucket and the payments plugin's Stripe stand-in — see
-// plugins.e2e.test.ts): useUploadPostCover, usePostCoverUrl and useStartCheckout. server.sh
+// plugins.e2e.test.ts): useUploadPostCover, usePostCoverUrl, useStartCheckout and the AI
+// plugin's usePostSummary. server.sh
 // copies this file into a generated blog tree's tests/ and runs it with the tree's vitest, so it
 // is type-checked against the generated code.
 
@@ -17,6 +18,7 @@ import {
   SsotProvider,
   usePost,
   usePostCoverUrl,
+  usePostSummary,
   useStartCheckout,
   useUploadPostCover,
 } from "../src/hooks/index.js";
@@ -63,6 +65,21 @@ const stripe = createServer((req, res) => {
 await new Promise<void>((resolve) => stripe.listen(Number(process.env.STRIPE_PORT), "127.0.0.1", resolve));
 afterAll(() => new Promise<void>((resolve) => stripe.close(() => resolve())));
 
+// A stand-in of an OpenAI-compatible API (as in plugins.e2e.test.ts): answers
+// `POST /v1/chat/completions` with a `chat.completion` that repeats the last message.
+const ai = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    const { messages } = JSON.parse(Buffer.concat(chunks).toString()) as { messages: { content: string }[] };
+    res.setHeader("content-type", "application/json");
+    const content = `re: ${messages.at(-1)?.content ?? ""}`;
+    res.end(JSON.stringify({ id: "chatcmpl-hooks", object: "chat.completion", created: 0, model: "m", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] }));
+  });
+});
+await new Promise<void>((resolve) => ai.listen(Number(process.env.AI_PORT), "127.0.0.1", resolve));
+afterAll(() => new Promise<void>((resolve) => ai.close(() => resolve())));
+
 it("uploads a cover, refetches the post, signs its download, and starts a checkout", async () => {
   const admin = token({ id: 5_000_000, role: "ADMIN" });
   const me = (await http("POST", "/api/users", admin, { email: `plugin-hooks-${run}@example.com`, passwordHash: "x" })) as { id: number };
@@ -75,7 +92,7 @@ it("uploads a cover, refetches the post, signs its download, and starts a checko
     createElement(QueryClientProvider, { client: queryClient }, createElement(SsotProvider, { client, children }));
 
   const { result } = renderHook(
-    () => ({ post: usePost(post.id), upload: useUploadPostCover(), checkout: useStartCheckout() }),
+    () => ({ post: usePost(post.id), upload: useUploadPostCover(), checkout: useStartCheckout(), summary: usePostSummary() }),
     { wrapper },
   );
   await waitFor(() => expect(result.current.post.data?.cover).toBeNull());
@@ -103,5 +120,10 @@ it("uploads a cover, refetches the post, signs its download, and starts a checko
     session = await result.current.checkout.mutateAsync({ price: "price_supporter_yearly" });
   });
   expect(session?.url).toBe(`https://checkout.test/${run}`);
-  console.log("plugin hooks: upload, refetch, signed download, refused file and checkout through TanStack Query");
+
+  await act(async () => {
+    await result.current.summary.mutateAsync({ id: post.id, input: "In one line." });
+  });
+  await waitFor(() => expect(result.current.summary.data?.text).toBe("re: In one line."));
+  console.log("plugin hooks: upload, refetch, signed download, refused file, checkout and AI summary through TanStack Query");
 });

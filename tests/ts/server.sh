@@ -29,6 +29,9 @@ export SMTP_PORT=$((base + 150)) RESEND_PORT=$((base + 153)) RESEND_TEST_KEY="re
 # The payments plugin: events are signed with this secret; checkouts go to a stand-in of Stripe's
 # API that plugins.e2e.test.ts serves on STRIPE_PORT.
 export STRIPE_PORT=$((base + 151))
+# The AI plugin's calls go to a stand-in of an OpenAI-compatible API that plugins.e2e.test.ts
+# serves on AI_PORT.
+export AI_PORT=$((base + 154)) AI_TEST_KEY="sk-ai-e2e-$(date +%s)-0123456789"
 export STRIPE_WEBHOOK_SECRET="whsec_e2e_$(date +%s)_0123456789abcdef"
 pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
 # The storage plugin's bucket: a local S3-compatible server (s3.sh), its keys for the servers
@@ -83,6 +86,7 @@ start_server() {
   local mail=(SMTP_URL="smtp://127.0.0.1:$SMTP_PORT")
   case $tree in *sqlite*) mail=(RESEND_API_KEY="$RESEND_TEST_KEY" RESEND_BASE_URL="http://127.0.0.1:$RESEND_PORT") ;; esac
   (cd "$tree" && exec env "${mail[@]}" PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
+    AI_BASE_URL="http://127.0.0.1:$AI_PORT/v1" AI_API_KEY="$AI_TEST_KEY" \
     STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" S3_FORCE_PATH_STYLE=true WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
@@ -219,7 +223,7 @@ plugin_suite() { # LABEL PORT TREE
   local via=smtp
   case $3 in *sqlite*) via=resend ;; esac
   if log=$(API_URL="http://127.0.0.1:$2" TREE="$3" EMAIL_VIA=$via node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
-    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1))" 0
+    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1); $(echo "$log" | grep -o 'ai: [0-9].*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
     result "$1: plugins suite" 1
@@ -228,7 +232,7 @@ plugin_suite() { # LABEL PORT TREE
   cp "$here/plugins.hooks.test.ts" "$3/tests/"
   if log=$(cd "$3" && node node_modules/typescript-7/bin/tsc --noEmit 2>&1 \
     && API_URL="http://127.0.0.1:$2" node node_modules/vitest/vitest.mjs run tests/plugins.hooks.test.ts 2>&1); then
-    result "$1: plugins' React hooks (storage upload and download, checkout)" 0
+    result "$1: plugins' React hooks (storage upload and download, checkout, AI summary)" 0
   else
     echo "$log" | tail -40
     result "$1: plugins' React hooks" 1
@@ -272,7 +276,7 @@ for db in postgresql sqlite; do
         let requests = 0;
         for (const l of lines) { const o = JSON.parse(l); if (o.msg === "request") { requests++; if (!o.requestId || !o.route || !o.status) process.exit(1); } }
         if (requests < 50) process.exit(1);
-       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|$RESEND_TEST_KEY\|v1=\|$AWS_SECRET_ACCESS_KEY\|X-Amz-Signature" "$tree/server.log"; then
+       ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$METRICS_TOKEN\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|$RESEND_TEST_KEY\|$AI_TEST_KEY\|v1=\|$AWS_SECRET_ACCESS_KEY\|X-Amz-Signature" "$tree/server.log"; then
         result "$label: structured logs without secrets" 0
       else
         result "$label: structured logs without secrets" 1

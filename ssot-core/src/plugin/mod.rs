@@ -14,6 +14,7 @@
 //! Built-ins live in this module ([`builtins`]); a project's own plugins are registered with
 //! [`Config::plugins`](crate::config::Config) (`ssot_build::Config::plugin` in build.rs).
 
+mod ai;
 mod email;
 mod external_writes;
 mod monitoring;
@@ -30,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use ai::{Ai, PROVIDER as AI_PROVIDER};
 pub use email::Email;
 pub use external_writes::ExternalWrites;
 pub use monitoring::Monitoring;
@@ -199,6 +201,12 @@ pub trait Plugin: Send + Sync {
         Ok(())
     }
 
+    /// Whether a model may name the plugin more than once, each `@@service` with options of its
+    /// own (the `ai` plugin's tasks); by default a second one is an error.
+    fn repeatable(&self) -> bool {
+        false
+    }
+
     /// Whether the plugin is active: by default when `[plugins.<name>]` is present or a model
     /// names it.
     fn active(&self, configured: bool, models: usize) -> bool {
@@ -232,7 +240,15 @@ impl PluginSet {
 
 /// The built-in plugins.
 pub fn builtins() -> Vec<Arc<dyn Plugin>> {
-    vec![Arc::new(Email), Arc::new(ExternalWrites), Arc::new(Monitoring), Arc::new(Payments), Arc::new(Search), Arc::new(Storage)]
+    vec![
+        Arc::new(Ai),
+        Arc::new(Email),
+        Arc::new(ExternalWrites),
+        Arc::new(Monitoring),
+        Arc::new(Payments),
+        Arc::new(Search),
+        Arc::new(Storage),
+    ]
 }
 
 /// Every plugin known to `config`: built-ins first, then the project's own.
@@ -439,7 +455,7 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
     for model in ir.api_models() {
         let mut named = BTreeSet::new();
         for s in &model.annotations.services {
-            if !named.insert(s.plugin.as_str()) {
+            if !named.insert(s.plugin.as_str()) && !find(&s.plugin).is_some_and(|p| p.repeatable()) {
                 diags.push(
                     Diagnostic::error(format!("`{}` names the `{}` plugin twice", model.name, s.plugin), s.span)
                         .with_label("give its options in one @@service"),
@@ -515,8 +531,12 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
         for r in a.plugin.routes(&a.cx) {
             let key = (r.method.to_owned(), pattern(&r.path));
             if let Some(owner) = routes.get(&key) {
-                diags
-                    .push(located(format!("the `{name}` plugin's route {} {} is also served by {owner}", r.method, r.path), span_of(name)));
+                let message = if *owner == format!("the `{name}` plugin") {
+                    format!("the `{name}` plugin would serve {} {} twice: give each of its uses a name of its own", r.method, r.path)
+                } else {
+                    format!("the `{name}` plugin's route {} {} is also served by {owner}", r.method, r.path)
+                };
+                diags.push(located(message, span_of(name)));
             } else {
                 routes.insert(key, format!("the `{name}` plugin"));
             }
