@@ -181,6 +181,70 @@ describe("monitoring plugin", () => {
       assert.ok(!after.includes(secret), `${secret} appears in the metrics`);
     }
   });
+
+  // The Rust server has no traces yet: server.sh runs this suite against it with OTLP_PORT empty.
+  const otlp = process.env.OTLP_PORT ?? "";
+  it("exports a span per request over OTLP, the database calls its children, with no values", { skip: otlp === "" }, async () => {
+    // A stand-in of an OpenTelemetry collector's OTLP/HTTP receiver (`POST /v1/traces`, the JSON
+    // encoding of the OTLP specification): a plain HTTP server that keeps what it was sent.
+    interface Span {
+      traceId: string;
+      spanId: string;
+      parentSpanId?: string;
+      name: string;
+      kind: number;
+      attributes?: { key: string; value: Record<string, unknown> }[];
+    }
+    const spans: Span[] = [];
+    const raw: string[] = [];
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        raw.push(text);
+        if (req.url === "/v1/traces" && (req.headers["content-type"] ?? "").includes("json")) {
+          const body = JSON.parse(text) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] };
+          for (const r of body.resourceSpans) for (const s of r.scopeSpans) spans.push(...s.spans);
+        }
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(Number(otlp), "127.0.0.1", resolve));
+    try {
+      const traceId = randomUUID().replaceAll("-", "");
+      const parent = randomUUID().replaceAll("-", "").slice(0, 16);
+      const name = `traced-${run}`;
+      const res = await fetch(`${API}/api/tags`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json", traceparent: `00-${traceId}-${parent}-01` },
+        body: JSON.stringify({ name }),
+      });
+      assert.equal(res.status, 201, await res.text());
+      const mine = () => spans.filter((s) => s.traceId.toLowerCase() === traceId);
+      for (let i = 0; i < 100 && !mine().some((s) => s.name.startsWith("prisma:")); i++) await new Promise((r) => setTimeout(r, 100));
+      const server = mine().find((s) => s.kind === 2);
+      assert.ok(server !== undefined, `a server span in the caller's trace (${spans.length} spans received)`);
+      assert.equal(server.name, "POST /api/tags");
+      assert.equal(server.parentSpanId, parent, "the caller's traceparent is its parent");
+      const attr = (s: Span, key: string) => s.attributes?.find((a) => a.key === key)?.value;
+      assert.deepEqual(attr(server, "http.route"), { stringValue: "/api/tags" });
+      assert.ok([201, "201"].includes(Object.values(attr(server, "http.response.status_code") ?? {})[0] as number), "the status");
+      const prisma = mine().filter((s) => s.name.startsWith("prisma:"));
+      assert.ok(prisma.length > 0, "Prisma's spans");
+      const byId = new Map(mine().map((s) => [s.spanId, s]));
+      for (const p of prisma) {
+        let at: Span | undefined = p;
+        while (at !== undefined && at !== server) at = at.parentSpanId !== undefined ? byId.get(at.parentSpanId) : undefined;
+        assert.equal(at, server, `${p.name} is under the request's span`);
+      }
+      const all = raw.join("");
+      for (const secret of [name, admin, process.env.JWT_SECRET ?? "-"]) assert.ok(!all.includes(secret), "no value or token in any span");
+      console.log(`# traces: ${mine().length} spans of one request (${[...new Set(prisma.map((s) => s.name))].join(", ")})`);
+    } finally {
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    }
+  });
 });
 
 describe("a user's plugin (src/server/custom.ts)", () => {

@@ -11,7 +11,16 @@ pub struct Monitoring;
 const OPTIONS: &[OptionSpec] = &[
     OptionSpec::optional("path", OptionType::String, "where the metrics are served (default \"/metrics\")"),
     OptionSpec::optional("process_metrics", OptionType::Bool, "Node's process metrics too: CPU, memory, event loop (default true)"),
+    OptionSpec::optional(
+        "traces",
+        OptionType::Bool,
+        "OpenTelemetry traces of each request and its database calls, sent to OTEL_EXPORTER_OTLP_ENDPOINT (default false)",
+    ),
 ];
+
+fn traces(options: &Options) -> bool {
+    options.get("traces").and_then(|v| v.as_bool()).unwrap_or(false)
+}
 
 fn path(options: &Options) -> String {
     options.get("path").and_then(|v| v.as_str()).unwrap_or("/metrics").to_owned()
@@ -53,9 +62,35 @@ impl Plugin for Monitoring {
             options: json!({
                 "path": path(cx.options),
                 "processMetrics": cx.options.get("process_metrics").and_then(|v| v.as_bool()).unwrap_or(true),
+                "traces": traces(cx.options),
             }),
         });
         c.dependencies.insert("prom-client".into(), "15.1.3".into());
+        // The OpenTelemetry packages that still run on Node 20 (their next releases need Node 22).
+        for (name, version) in [
+            ("@opentelemetry/api", "1.9.0"),
+            ("@opentelemetry/exporter-trace-otlp-http", "0.223.1"),
+            ("@opentelemetry/instrumentation", "0.207.0"),
+            ("@opentelemetry/sdk-trace-node", "2.12.1"),
+            ("@prisma/instrumentation", "7.10.1"),
+        ] {
+            c.dependencies.insert(name.into(), version.into());
+        }
+        if traces(cx.options) {
+            for (name, doc) in [
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    "Traces: the OTLP/HTTP collector, like http://127.0.0.1:4318 (empty: no spans are recorded).",
+                ),
+                ("OTEL_SERVICE_NAME", "Traces: the service's name in the spans (default unknown_service:node)."),
+                (
+                    "OTEL_TRACES_SAMPLER",
+                    "Traces: which requests are traced, like parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1.",
+                ),
+            ] {
+                c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
+            }
+        }
         c.env.push(EnvVar {
             name: "METRICS_TOKEN".into(),
             doc: format!("Monitoring: the bearer token a scraper must send to {} (empty: open to every caller).", path(cx.options)),

@@ -20,6 +20,9 @@ struct Options {
     path: String,
     /// The process' own metrics too.
     process_metrics: bool,
+    /// OpenTelemetry traces: the TypeScript server's only, for now.
+    #[serde(default)]
+    traces: bool,
 }
 
 pub(crate) struct Metrics {
@@ -38,6 +41,11 @@ impl Metrics {
     /// One registry per server, so that two servers in one process count apart.
     pub(crate) fn new(options: &Json, token: Option<String>) -> Result<Metrics, String> {
         let options = Options::deserialize(options).map_err(|e| format!("the monitoring options of the schema document: {e}"))?;
+        if options.traces {
+            tracing::warn!(
+                "monitoring: the Rust server does not export OpenTelemetry traces yet (the TypeScript server does); its metrics are served"
+            );
+        }
         let registry = Registry::new();
         let fail = |e: prometheus::Error| format!("monitoring: {e}");
         let labels = &["method", "route", "status"];

@@ -1,9 +1,16 @@
 // The monitoring plugin (`[plugins.monitoring]` in ssot.toml): Prometheus metrics of the
-// requests, the writes and the WebSocket connections, served in Prometheus' text format. No
-// metric carries a field value, a token or a principal: routes are patterns (`/api/posts/:id`),
-// never the paths requested.
+// requests, the writes and the WebSocket connections, served in Prometheus' text format; with
+// `traces = true`, OpenTelemetry traces of each request and of the database calls it makes,
+// exported over OTLP/HTTP. No metric or span carries a field value, a token or a principal:
+// routes are patterns (`/api/posts/:id`), never the paths requested, and the database spans hold
+// SQL with placeholders, never its parameters.
 
 import { timingSafeEqual } from "node:crypto";
+import { context, propagation, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { registerInstrumentations } from "@opentelemetry/instrumentation";
+import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { PrismaInstrumentation } from "@prisma/instrumentation";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ApiRequest, ApiResponse } from "../http.js";
 import { HttpError } from "../errors.js";
@@ -14,6 +21,30 @@ export interface Options {
   path: string;
   /** Node's process metrics too (CPU, memory, event loop lag, GC). */
   processMetrics: boolean;
+  /** OpenTelemetry traces of the requests and their database calls. */
+  traces: boolean;
+}
+
+/**
+ * The tracer provider of OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT); the SDK reads the
+ * other OTEL_* variables itself (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER and its argument). Null
+ * without an endpoint: spans would go nowhere.
+ */
+function tracing(): NodeTracerProvider | null {
+  const endpoint =
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (endpoint === undefined || endpoint === "") return null;
+  const provider = new NodeTracerProvider({
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  });
+  // The global provider, W3C trace context and an AsyncLocalStorage context: Prisma's spans
+  // become children of the request's.
+  provider.register();
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [new PrismaInstrumentation()],
+  });
+  return provider;
 }
 
 /** Compares in constant time, so that the token cannot be guessed a byte at a time. */
@@ -61,8 +92,37 @@ export function create(options: Options): ServerPlugin {
     registers: [registry],
   });
   const token = process.env.METRICS_TOKEN ?? "";
+  const tracer = options.traces ? tracing() : null;
+  const spans = tracer?.getTracer("ssot") ?? null;
   return {
     name: "monitoring",
+    ...(spans !== null
+      ? {
+          around: (request, handle) => {
+            // A caller's `traceparent` makes the request's span a child of theirs.
+            const parent = propagation.extract(context.active(), request.headers);
+            const name = `${request.method} ${request.route}`;
+            return spans.startActiveSpan(
+              name,
+              {
+                kind: SpanKind.SERVER,
+                attributes: { "http.request.method": request.method, "http.route": request.route },
+              },
+              parent,
+              async (span) => {
+                try {
+                  const res = await handle();
+                  span.setAttribute("http.response.status_code", res.status);
+                  if (res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+                  return res;
+                } finally {
+                  span.end();
+                }
+              },
+            );
+          },
+        }
+      : {}),
     models: {
       "*": {
         committed: (e) => {
@@ -98,6 +158,11 @@ export function create(options: Options): ServerPlugin {
     socket: (delta) => sockets.inc(delta),
     start: ({ log }) => {
       if (token === "") log.warn(`no METRICS_TOKEN: ${options.path} is open to every caller`);
+      if (options.traces && tracer === null) {
+        log.warn("traces: no OTEL_EXPORTER_OTLP_ENDPOINT: no spans are recorded");
+      }
     },
+    // Sends the spans still buffered.
+    stop: () => tracer?.shutdown(),
   };
 }

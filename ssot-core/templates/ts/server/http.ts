@@ -235,8 +235,17 @@ export function problemOf(
   };
 }
 
-/** Runs one request: auth, rate limit, handler; every failure becomes problem+json. */
-export async function dispatch(s: Services, route: Route, req: ApiRequest): Promise<ApiResponse> {
+/**
+ * Runs one request: auth, rate limit, handler, inside the plugins' `around` (a trace span); every
+ * failure becomes problem+json.
+ */
+export function dispatch(s: Services, route: Route, req: ApiRequest): Promise<ApiResponse> {
+  return s.plugins.around({ method: route.method, route: route.path, headers: req.headers }, () =>
+    handle(s, route, req),
+  );
+}
+
+async function handle(s: Services, route: Route, req: ApiRequest): Promise<ApiResponse> {
   try {
     if (route.binding === null) return await route.handler(s, req);
     const b = route.binding;

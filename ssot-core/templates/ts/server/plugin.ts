@@ -66,6 +66,14 @@ export interface PluginRoute {
   handler(s: Services, req: ApiRequest): Promise<ApiResponse>;
 }
 
+/** A request about to be handled: what a plugin's `around` may see of it. */
+export interface RequestStart {
+  method: string;
+  /** The route's pattern (`/api/posts/:id`), never the path requested. */
+  route: string;
+  headers: ApiRequest["headers"];
+}
+
 /** A finished HTTP request, as the request log records it. */
 export interface RequestInfo {
   method: string;
@@ -99,6 +107,11 @@ export interface ServerPlugin {
   search?: Record<string, FullText>;
   /** Routes, matched before the models' routes. */
   routes?: PluginRoute[];
+  /**
+   * Runs the handling of a matched request (authentication, rate limit, handler) inside work of
+   * the plugin's, such as a trace span: calls `handle` once and returns its response.
+   */
+  around?(request: RequestStart, handle: () => Promise<ApiResponse>): Promise<ApiResponse>;
   /** Called after every response has been sent. Must not throw. */
   request?(info: RequestInfo): void;
   /** A WebSocket connection opened (1) or closed (-1). */
@@ -189,6 +202,18 @@ export class Plugins {
 
   routes(): PluginRoute[] {
     return this.list.flatMap((p) => p.routes ?? []);
+  }
+
+  /** Runs `handle` inside every plugin's `around`, the first plugin's outermost. */
+  around(request: RequestStart, handle: () => Promise<ApiResponse>): Promise<ApiResponse> {
+    let run = handle;
+    for (const p of [...this.list].reverse()) {
+      const wrap = p.around;
+      if (wrap === undefined) continue;
+      const inner = run;
+      run = () => wrap.call(p, request, inner);
+    }
+    return run();
   }
 
   request(info: RequestInfo): void {
