@@ -182,6 +182,92 @@ describe("monitoring plugin", () => {
     }
   });
 
+  // The Rust server has neither traces nor usage events yet: server.sh runs this suite against it
+  // with OTLP_PORT and USAGE_PORT empty.
+  const usagePort = process.env.USAGE_PORT ?? "";
+  it("sends usage events of requests and writes, without values, tokens, paths or callers", { skip: usagePort === "" }, async () => {
+    // A stand-in of an analytics endpoint: a plain HTTP server that keeps the JSON batches.
+    const batches: { events: Record<string, unknown>[] }[] = [];
+    const raw: string[] = [];
+    const sink = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        raw.push(text);
+        batches.push(JSON.parse(text) as { events: Record<string, unknown>[] });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(Number(usagePort), "127.0.0.1", resolve));
+    try {
+      const name = `usage-${run}`;
+      const created = await call("POST", "/api/tags", { token: admin, body: { name } });
+      assert.equal(created.status, 201, created.text);
+      assert.equal((await call("GET", `/api/tags/${String(created.json().id)}`, { token: admin })).status, 200);
+      const events = () => batches.flatMap((b) => b.events);
+      const has = (e: Record<string, unknown>) => events().some((x) => Object.entries(e).every(([k, v]) => x[k] === v));
+      // A batch leaves every 5 s (or at 100 events).
+      for (let i = 0; i < 80 && !(has({ type: "write", model: "Tag", operation: "create" }) && has({ route: "GET /api/tags/:id" })); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(has({ type: "request", route: "POST /api/tags", status: 201 }), JSON.stringify(events().slice(0, 5)));
+      assert.ok(has({ type: "request", route: "GET /api/tags/:id", status: 200 }));
+      assert.ok(has({ type: "write", model: "Tag", operation: "create" }));
+      for (const e of events()) {
+        assert.deepEqual(Object.keys(e).sort(), e.type === "request" ? ["at", "durationMs", "route", "status", "type"] : ["at", "model", "operation", "type"]);
+      }
+      const all = raw.join("");
+      for (const secret of [name, admin, `/api/tags/${String(created.json().id)}`, "127.0.0.1", "1000000"]) {
+        assert.ok(!all.includes(secret), `${secret} is not in the usage events`);
+      }
+      console.log(`# usage: ${events().length} events in ${batches.length} batch(es)`);
+    } finally {
+      await new Promise<void>((resolve) => sink.close(() => resolve()));
+    }
+  });
+
+  it("keeps a sample of the usage events, and none after an opt-out", { skip: usagePort === "" }, async () => {
+    // The plugin's own class, in this process, against a local sink that counts what it gets.
+    const { UsageEvents } = (await import(pathToFileURL(join(TREE, "src/server/plugins/monitoring.ts")).href)) as {
+      UsageEvents: new (env: Record<string, string>) => { add(e: object): void; flush(): Promise<void>; rate: number };
+    };
+    let received = 0;
+    const sink = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received += (JSON.parse(Buffer.concat(chunks).toString()) as { events: unknown[] }).events.length;
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(sink.address() as { port: number }).port}/events`;
+    const event = { type: "request", route: "GET /api/tags", status: 200, durationMs: 1, at: new Date().toISOString() };
+    const sent = async (env: Record<string, string>): Promise<number> => {
+      received = 0;
+      const usage = new UsageEvents({ USAGE_EVENTS_URL: url, ...env });
+      for (let i = 0; i < 2000; i++) usage.add(event);
+      await usage.flush();
+      // Batches of 100 left on their own while events were added: until the count settles.
+      for (let before = -1; before !== received; ) {
+        before = received;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return received;
+    };
+    try {
+      assert.equal(await sent({}), 2000, "every event without sampling");
+      const quarter = await sent({ USAGE_EVENTS_SAMPLE: "0.25" });
+      assert.ok(quarter > 380 && quarter < 620, `a quarter of 2000: ${quarter}`);
+      assert.equal(await sent({ USAGE_EVENTS_SAMPLE: "0" }), 0);
+      assert.equal(await sent({ DO_NOT_TRACK: "1" }), 0, "DO_NOT_TRACK=1 opts out");
+      assert.equal(await sent({ USAGE_EVENTS: "off" }), 0, "USAGE_EVENTS=off opts out");
+    } finally {
+      await new Promise<void>((resolve) => sink.close(() => resolve()));
+    }
+  });
+
   // The Rust server has no traces yet: server.sh runs this suite against it with OTLP_PORT empty.
   const otlp = process.env.OTLP_PORT ?? "";
   it("exports a span per request over OTLP, the database calls its children, with no values", { skip: otlp === "" }, async () => {

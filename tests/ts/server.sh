@@ -34,6 +34,8 @@ export STRIPE_PORT=$((base + 151))
 # The monitoring plugin's traces go to a stand-in of an OTLP/HTTP collector that
 # plugins.e2e.test.ts serves on OTLP_PORT.
 export OTLP_PORT=$((base + 155))
+# Its usage events go to a stand-in of an analytics endpoint, on USAGE_PORT.
+export USAGE_PORT=$((base + 156))
 export AI_PORT=$((base + 154)) AI_TEST_KEY="sk-ai-e2e-$(date +%s)-0123456789"
 export STRIPE_WEBHOOK_SECRET="whsec_e2e_$(date +%s)_0123456789abcdef"
 pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
@@ -91,6 +93,7 @@ start_server() {
   (cd "$tree" && exec env "${mail[@]}" PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     AI_BASE_URL="http://127.0.0.1:$AI_PORT/v1" AI_API_KEY="$AI_TEST_KEY" \
     OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_BSP_SCHEDULE_DELAY=100 OTEL_SERVICE_NAME=blog-e2e \
+    USAGE_EVENTS_URL="http://127.0.0.1:$USAGE_PORT/events" \
     STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" S3_FORCE_PATH_STYLE=true WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     node --enable-source-maps dist/server/main.js >>"$tree/server.log" 2>&1) &
   server_pid=$!
@@ -227,7 +230,7 @@ plugin_suite() { # LABEL PORT TREE
   local via=smtp
   case $3 in *sqlite*) via=resend ;; esac
   if log=$(API_URL="http://127.0.0.1:$2" TREE="$3" EMAIL_VIA=$via node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
-    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'traces: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1); $(echo "$log" | grep -o 'ai: [0-9].*' | head -1))" 0
+    result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'traces: .*' | head -1); $(echo "$log" | grep -o 'usage: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1); $(echo "$log" | grep -o 'ai: [0-9].*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
     result "$1: plugins suite" 1
@@ -404,7 +407,7 @@ for db in postgresql sqlite; do
   migrations_agree "$label" "$tree" "$db"
   api_suites "$label" "$port" "$tree" "$db"
   # The monitoring plugin's metrics (feature `monitoring`): the TypeScript plugin's suite.
-  if log=$(API_URL="http://127.0.0.1:$port" OTLP_PORT= node --import tsx --test --test-name-pattern="monitoring" "$here/plugins.e2e.test.ts" 2>&1) \
+  if log=$(API_URL="http://127.0.0.1:$port" OTLP_PORT= USAGE_PORT= node --import tsx --test --test-name-pattern="monitoring" "$here/plugins.e2e.test.ts" 2>&1) \
     && [ "$(echo "$log" | awk '/^# pass/ {print $3}')" -ge 3 ]; then
     result "$label: monitoring plugin suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1))" 0
   else

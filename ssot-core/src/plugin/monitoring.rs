@@ -16,7 +16,16 @@ const OPTIONS: &[OptionSpec] = &[
         OptionType::Bool,
         "OpenTelemetry traces of each request and its database calls, sent to OTEL_EXPORTER_OTLP_ENDPOINT (default false)",
     ),
+    OptionSpec::optional(
+        "usage_events",
+        OptionType::Bool,
+        "usage events (routes, statuses, writes by model; never values, tokens or callers) sent to USAGE_EVENTS_URL (default false)",
+    ),
 ];
+
+fn usage_events(options: &Options) -> bool {
+    options.get("usage_events").and_then(|v| v.as_bool()).unwrap_or(false)
+}
 
 fn traces(options: &Options) -> bool {
     options.get("traces").and_then(|v| v.as_bool()).unwrap_or(false)
@@ -63,6 +72,7 @@ impl Plugin for Monitoring {
                 "path": path(cx.options),
                 "processMetrics": cx.options.get("process_metrics").and_then(|v| v.as_bool()).unwrap_or(true),
                 "traces": traces(cx.options),
+                "usageEvents": usage_events(cx.options),
             }),
         });
         c.dependencies.insert("prom-client".into(), "15.1.3".into());
@@ -75,6 +85,15 @@ impl Plugin for Monitoring {
             ("@prisma/instrumentation", "7.10.1"),
         ] {
             c.dependencies.insert(name.into(), version.into());
+        }
+        if usage_events(cx.options) {
+            for (name, doc) in [
+                ("USAGE_EVENTS_URL", "Usage events: where batches are POSTed as JSON (empty: none are collected)."),
+                ("USAGE_EVENTS_SAMPLE", "Usage events: the share of events kept, from 0 to 1 (default 1)."),
+                ("USAGE_EVENTS", "Usage events: off to collect none (DO_NOT_TRACK=1 does the same)."),
+            ] {
+                c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
+            }
         }
         if traces(cx.options) {
             for (name, doc) in [

@@ -23,6 +23,66 @@ export interface Options {
   processMetrics: boolean;
   /** OpenTelemetry traces of the requests and their database calls. */
   traces: boolean;
+  /** Usage events (what was used, never by whom or with what) sent to USAGE_EVENTS_URL. */
+  usageEvents: boolean;
+}
+
+/** One usage event: what kind of thing happened, never who did it or with what values. */
+export type UsageEvent =
+  | { type: "request"; route: string; status: number; durationMs: number; at: string }
+  | { type: "write"; model: string; operation: "create" | "update" | "delete"; at: string };
+
+/**
+ * Usage events, batched: sent as `{ events }` in a JSON POST to USAGE_EVENTS_URL every 5 s or
+ * 100 events, a sample of them (USAGE_EVENTS_SAMPLE, from 0 to 1, default 1). Nothing is
+ * collected with USAGE_EVENTS=off or DO_NOT_TRACK=1, or without a URL. A batch that cannot be
+ * sent is dropped (at most 1,000 events wait), and said once in the log.
+ */
+export class UsageEvents {
+  private queue: UsageEvent[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private failed = false;
+  readonly url: string;
+  readonly rate: number;
+
+  constructor(
+    env: Record<string, string | undefined>,
+    private readonly warn: (msg: string) => void = () => undefined,
+    private readonly random: () => number = Math.random,
+  ) {
+    const off = env.USAGE_EVENTS === "off" || (env.DO_NOT_TRACK ?? "") === "1";
+    this.url = off ? "" : (env.USAGE_EVENTS_URL ?? "");
+    const rate = Number(env.USAGE_EVENTS_SAMPLE ?? "1");
+    this.rate = Number.isFinite(rate) ? Math.min(1, Math.max(0, rate)) : 1;
+  }
+
+  add(event: UsageEvent): void {
+    if (this.url === "" || this.random() >= this.rate || this.queue.length >= 1000) return;
+    this.queue.push(event);
+    if (this.queue.length >= 100) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), 5000).unref();
+  }
+
+  /** Sends what waits. */
+  async flush(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const events = this.queue;
+    this.queue = [];
+    if (events.length === 0) return;
+    try {
+      const res = await fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ events }),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(String(res.status));
+    } catch {
+      if (!this.failed) this.warn("usage events: a batch could not be sent and was dropped");
+      this.failed = true;
+    }
+  }
 }
 
 /**
@@ -93,6 +153,7 @@ export function create(options: Options): ServerPlugin {
   });
   const token = process.env.METRICS_TOKEN ?? "";
   const tracer = options.traces ? tracing() : null;
+  let usage: UsageEvents | null = null;
   const spans = tracer?.getTracer("ssot") ?? null;
   return {
     name: "monitoring",
@@ -127,6 +188,12 @@ export function create(options: Options): ServerPlugin {
       "*": {
         committed: (e) => {
           writes.inc({ model: e.model, operation: e.operation });
+          usage?.add({
+            type: "write",
+            model: e.model,
+            operation: e.operation,
+            at: new Date().toISOString(),
+          });
         },
       },
     },
@@ -154,15 +221,29 @@ export function create(options: Options): ServerPlugin {
       const l = { method: info.method, route, status: String(info.status) };
       requests.inc(l);
       latency.observe(l, info.durationMs / 1000);
+      usage?.add({
+        type: "request",
+        route: info.route,
+        status: info.status,
+        durationMs: Math.round(info.durationMs),
+        at: new Date().toISOString(),
+      });
     },
     socket: (delta) => sockets.inc(delta),
     start: ({ log }) => {
       if (token === "") log.warn(`no METRICS_TOKEN: ${options.path} is open to every caller`);
+      if (options.usageEvents) {
+        usage = new UsageEvents(process.env, (msg) => log.warn(msg));
+        if (usage.url === "") log.info("usage events: off (no USAGE_EVENTS_URL, or opted out)");
+      }
       if (options.traces && tracer === null) {
         log.warn("traces: no OTEL_EXPORTER_OTLP_ENDPOINT: no spans are recorded");
       }
     },
-    // Sends the spans still buffered.
-    stop: () => tracer?.shutdown(),
+    // Sends the spans and usage events still buffered.
+    stop: async () => {
+      await usage?.flush();
+      await tracer?.shutdown();
+    },
   };
 }
