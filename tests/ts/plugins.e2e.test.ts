@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer } from "node:http";
 import { join } from "node:path";
@@ -736,7 +736,11 @@ describe("payments plugin", () => {
 // The storage plugin (@@service(storage, field: cover, bucket: "covers", maxSizeMb: 2, types:
 // [png, jpeg, webp]) on Post). server.sh starts s3s-fs (tests/ts/s3.sh), an S3-compatible server
 // that checks presigned POST policies, and gives the API and this test its endpoint and keys.
-describe("storage plugin (S3-compatible server)", () => {
+// PostgreSQL servers keep the files in a local S3-compatible server (s3s-fs), SQLite ones on local
+// disk (STORAGE_DIR: the development driver, whose own HTTP server takes the uploads).
+const STORAGE_DIR = process.env.STORAGE_DIR ?? "";
+
+describe(`storage plugin (${STORAGE_DIR !== "" ? "local disk" : "S3-compatible server"})`, () => {
   const MAX = 2 * 1024 * 1024;
   const s3 = new S3Client({
     endpoint: process.env.S3_ENDPOINT ?? "",
@@ -773,6 +777,7 @@ describe("storage plugin (S3-compatible server)", () => {
   }
 
   async function exists(k: string): Promise<boolean> {
+    if (STORAGE_DIR !== "") return existsSync(join(STORAGE_DIR, "covers", k));
     try {
       await s3.send(new HeadObjectCommand({ Bucket: "covers", Key: k }));
       return true;
@@ -792,7 +797,7 @@ describe("storage plugin (S3-compatible server)", () => {
   }
 
   before(async () => {
-    assert.ok((process.env.S3_ENDPOINT ?? "") !== "", "server.sh starts s3s-fs and passes S3_ENDPOINT");
+    assert.ok(STORAGE_DIR !== "" || (process.env.S3_ENDPOINT ?? "") !== "", "server.sh starts s3s-fs and passes S3_ENDPOINT, or STORAGE_DIR");
     authorToken = await user("author");
     otherToken = await user("other");
     authorId = idOf(authorToken);
@@ -882,9 +887,14 @@ describe("storage plugin (S3-compatible server)", () => {
     const path = `/api/posts/${post}/cover`;
     const r = await call("GET", path, { token: otherToken });
     assert.equal(r.status, 200, r.text);
-    const file = await fetch(r.json().url as string);
+    const url = r.json().url as string;
+    const file = await fetch(url);
     assert.equal(file.status, 200);
     assert.deepEqual(Buffer.from(await file.arrayBuffer()), png);
+    // The signature covers the key: the same URL for another object is refused.
+    const other = url.replace(/\/cover\/[0-9a-f-]{36}/, `/cover/${randomUUID()}`);
+    assert.notEqual(other, url);
+    assert.equal((await fetch(other)).status, 403, "a signed URL opens its own object only");
     assert.equal((await call("GET", path)).status, 401);
     assert.equal((await call("PATCH", `/api/posts/${post}`, { token: authorToken, body: { published: false } })).status, 200);
     assert.equal((await call("GET", path, { token: otherToken })).status, 404, "a draft's cover is not someone else's to see");
@@ -937,7 +947,7 @@ describe("storage plugin (S3-compatible server)", () => {
     assert.equal((await call("DELETE", `/api/posts/${String(decoy.json().id)}`, { token: authorToken })).status, 204);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await exists(foreign), true, "another row's object was not deleted");
-    console.log("storage: uploads signed for the row's writer only; size, type and key enforced by the S3 server; covers of other rows refused; replaced and deleted objects removed");
+    console.log("storage: uploads signed for the row's writer only; size, type and key enforced by the storage server; covers of other rows refused; replaced and deleted objects removed");
   });
 });
 

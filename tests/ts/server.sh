@@ -88,9 +88,11 @@ start_server() {
   local tree=$1 port=$2
   # What `npm run build` and `npm start` do: the server's JavaScript in dist/, run by node.
   build_js "$tree"
-  local mail=(SMTP_URL="smtp://127.0.0.1:$SMTP_PORT")
-  case $tree in *sqlite*) mail=(RESEND_API_KEY="$RESEND_TEST_KEY" RESEND_BASE_URL="http://127.0.0.1:$RESEND_PORT") ;; esac
-  (cd "$tree" && exec env "${mail[@]}" PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
+  local drivers=(SMTP_URL="smtp://127.0.0.1:$SMTP_PORT")
+  # SQLite servers: email through Resend's API, files on local disk (the development driver).
+  case $tree in *sqlite*) drivers=(RESEND_API_KEY="$RESEND_TEST_KEY" RESEND_BASE_URL="http://127.0.0.1:$RESEND_PORT"
+    STORAGE_DIR="$tree/storage" STORAGE_PORT=$((base + 157))) ;; esac
+  (cd "$tree" && exec env "${drivers[@]}" PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     AI_BASE_URL="http://127.0.0.1:$AI_PORT/v1" AI_API_KEY="$AI_TEST_KEY" \
     OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_BSP_SCHEDULE_DELAY=100 OTEL_SERVICE_NAME=blog-e2e \
     USAGE_EVENTS_URL="http://127.0.0.1:$USAGE_PORT/events" \
@@ -227,9 +229,9 @@ api_suites() { # LABEL PORT TREE DB
 # The plugins of the TypeScript server: monitoring (/metrics under load) and the user's custom.ts.
 plugin_suite() { # LABEL PORT TREE
   local log
-  local via=smtp
-  case $3 in *sqlite*) via=resend ;; esac
-  if log=$(API_URL="http://127.0.0.1:$2" TREE="$3" EMAIL_VIA=$via node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
+  local via=smtp dir=
+  case $3 in *sqlite*) via=resend dir=$3/storage ;; esac
+  if log=$(API_URL="http://127.0.0.1:$2" TREE="$3" EMAIL_VIA=$via STORAGE_DIR=$dir node --import tsx --test "$here/plugins.e2e.test.ts" 2>&1); then
     result "$1: plugins suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'monitoring: .*' | head -1); $(echo "$log" | grep -o 'traces: .*' | head -1); $(echo "$log" | grep -o 'usage: .*' | head -1); $(echo "$log" | grep -o 'email: .*' | head -1); $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'storage: .*' | head -1); $(echo "$log" | grep -o 'ai: [0-9].*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60

@@ -159,6 +159,8 @@ impl Plugin for Storage {
             ("S3_FORCE_PATH_STYLE", "Storage: true for servers that want the bucket in the path (MinIO and most self-hosted ones)."),
             ("AWS_ACCESS_KEY_ID", "Storage: the access key (or any other way the AWS SDK finds credentials: a role, a profile)."),
             ("AWS_SECRET_ACCESS_KEY", "Storage: the secret of the access key. Never logged."),
+            ("STORAGE_DIR", "Storage, for development: keep the files in this folder instead of S3 (served on 127.0.0.1:STORAGE_PORT)."),
+            ("STORAGE_PORT", "Storage, for development: the local-disk driver's port (default 9009)."),
         ] {
             c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
         }

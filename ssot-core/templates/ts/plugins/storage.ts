@@ -8,8 +8,16 @@
 // never from the client's file name, and the field accepts only a key of its own row that exists
 // in the bucket. The size and content-type limits are conditions of the signed POST policy: the
 // storage server itself refuses an object that breaks them.
+//
+// STORAGE_DIR set (development): a local-disk driver instead of S3 — the files under that folder,
+// served by a small HTTP server of this process (STORAGE_PORT, default 9009, on 127.0.0.1) that
+// takes the same signed form uploads, with the same limits, and serves signed downloads.
 
-import { randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { dirname, join, resolve, sep } from "node:path";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -91,6 +99,209 @@ function uploadInput(body: unknown, f: FileSpec): { contentType: string } {
   return { contentType: contentType as string };
 }
 
+/** Where the files are: an S3-compatible server, or a folder (STORAGE_DIR). */
+interface Store {
+  /** A signed form upload of exactly `key`, of `contentType`, from 1 to `maxBytes` bytes. */
+  presignedPost(
+    bucket: string,
+    key: string,
+    contentType: string,
+    maxBytes: number,
+    expiresIn: number,
+  ): Promise<{ url: string; fields: Record<string, string> }>;
+  signedGet(bucket: string, key: string, expiresIn: number): Promise<string>;
+  exists(bucket: string, key: string): Promise<boolean>;
+  remove(bucket: string, key: string): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function s3Store(): Store {
+  const client = s3();
+  return {
+    presignedPost: (Bucket, Key, contentType, maxBytes, Expires) =>
+      createPresignedPost(client, {
+        Bucket,
+        Key,
+        Conditions: [
+          ["content-length-range", 1, maxBytes],
+          ["eq", "$Content-Type", contentType],
+        ],
+        Fields: { "Content-Type": contentType },
+        Expires,
+      }),
+    signedGet: (Bucket, Key, expiresIn) =>
+      getSignedUrl(client, new GetObjectCommand({ Bucket, Key }), { expiresIn }),
+    exists: async (Bucket, Key) => {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket, Key }));
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+    remove: async (Bucket, Key) => {
+      await client.send(new DeleteObjectCommand({ Bucket, Key }));
+    },
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(client.destroy()),
+  };
+}
+
+/**
+ * The local-disk driver: `<dir>/<bucket>/<key>` and its content type beside it
+ * (`<key>.type`), served on 127.0.0.1:`port`. Uploads are forms like S3's presigned POST (the
+ * signed fields, then the file) whose signature (HMAC-SHA256 with a key of this process) covers
+ * the bucket, the key, the content type, the size limit and the expiry; downloads are signed the
+ * same way. Any other request is refused.
+ */
+function localStore(dir: string, port: number): Store {
+  const secret = randomBytes(32);
+  const base = `http://127.0.0.1:${port}`;
+  const sign = (...parts: (string | number)[]) =>
+    createHmac("sha256", secret).update(parts.join("\n")).digest("base64url");
+  const same = (a: string, b: string) =>
+    a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  const root = resolve(dir);
+  /** The file of a key; null for a path that would leave the bucket. */
+  const fileOf = (bucket: string, key: string): string | null => {
+    const file = resolve(root, bucket, key);
+    return /^[a-z0-9.-]+$/.test(bucket) && file.startsWith(join(root, bucket) + sep) ? file : null;
+  };
+  const fail = (res: ServerResponse, status: number, code: string) => {
+    res.writeHead(status, { "content-type": "application/xml" });
+    res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code></Error>`);
+  };
+  let server: Server | null = null;
+
+  const upload = async (bucket: string, req: IncomingMessage) => {
+    // Read at most the largest allowed file and the form around it.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > 5120 * 1024 * 1024 + 65536)
+        throw Object.assign(new Error(), { code: "EntityTooLarge" });
+      chunks.push(c);
+    }
+    const headers = { "content-type": req.headers["content-type"] ?? "" };
+    const form = await new Response(Buffer.concat(chunks), { headers }).formData();
+    const field = (name: string) => {
+      const v = form.get(name);
+      return typeof v === "string" ? v : "";
+    };
+    const [key, type, max, expires] = [
+      field("key"),
+      field("Content-Type"),
+      field("x-max-bytes"),
+      field("x-expires"),
+    ];
+    const file = form.get("file");
+    if (!same(field("x-signature"), sign("POST", bucket, key, type, max, expires))) return 403;
+    if (Number(expires) < Date.now() / 1000) return 403;
+    if (typeof file === "string" || file === null) return 400;
+    if (file.size < 1 || file.size > Number(max)) return "EntityTooLarge";
+    const path = fileOf(bucket, key);
+    if (path === null) return 403;
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(`${path}.upload`, Buffer.from(await file.arrayBuffer()));
+    await writeFile(`${path}.type`, type);
+    await rename(`${path}.upload`, path);
+    return 204;
+  };
+
+  return {
+    presignedPost: (bucket, key, contentType, maxBytes, expiresIn) => {
+      const expires = Math.floor(Date.now() / 1000) + expiresIn;
+      const signature = sign("POST", bucket, key, contentType, maxBytes, expires);
+      return Promise.resolve({
+        url: `${base}/${bucket}`,
+        fields: {
+          key,
+          "Content-Type": contentType,
+          "x-max-bytes": String(maxBytes),
+          "x-expires": String(expires),
+          "x-signature": signature,
+        },
+      });
+    },
+    signedGet: (bucket, key, expiresIn) => {
+      const expires = Math.floor(Date.now() / 1000) + expiresIn;
+      const q = new URLSearchParams({
+        expires: String(expires),
+        signature: sign("GET", bucket, key, expires),
+      });
+      return Promise.resolve(`${base}/${bucket}/${key}?${q.toString()}`);
+    },
+    exists: async (bucket, key) => {
+      const path = fileOf(bucket, key);
+      return (
+        path !== null &&
+        (await stat(path).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      );
+    },
+    remove: async (bucket, key) => {
+      const path = fileOf(bucket, key);
+      if (path !== null)
+        await Promise.all([rm(path, { force: true }), rm(`${path}.type`, { force: true })]);
+    },
+    start: async () => {
+      await mkdir(root, { recursive: true });
+      server = createServer((req, res) => {
+        const url = new URL(req.url ?? "/", base);
+        const [bucket = "", ...rest] = url.pathname.slice(1).split("/");
+        const key = rest.map(decodeURIComponent).join("/");
+        const run = async () => {
+          if (req.method === "POST" && rest.length === 0) {
+            const result = await upload(bucket, req);
+            if (result === 204) return void res.writeHead(204).end();
+            return fail(
+              res,
+              typeof result === "number" ? result : 400,
+              typeof result === "number" ? "AccessDenied" : result,
+            );
+          }
+          if (req.method === "GET" && rest.length > 0) {
+            const expires = url.searchParams.get("expires") ?? "";
+            const signature = url.searchParams.get("signature") ?? "";
+            const path = fileOf(bucket, key);
+            if (
+              !same(signature, sign("GET", bucket, key, expires)) ||
+              Number(expires) < Date.now() / 1000 ||
+              path === null
+            ) {
+              return fail(res, 403, "AccessDenied");
+            }
+            const body = await readFile(path).catch(() => null);
+            if (body === null) return fail(res, 404, "NoSuchKey");
+            const type = await readFile(`${path}.type`, "utf8").catch(
+              () => "application/octet-stream",
+            );
+            return void res
+              .writeHead(200, { "content-type": type, "x-content-type-options": "nosniff" })
+              .end(body);
+          }
+          fail(res, 405, "MethodNotAllowed");
+        };
+        run().catch((err: unknown) => {
+          const code =
+            (err as { code?: string }).code === "EntityTooLarge"
+              ? "EntityTooLarge"
+              : "InternalError";
+          if (!res.headersSent) fail(res, code === "EntityTooLarge" ? 400 : 500, code);
+        });
+      });
+      const s = server;
+      await new Promise<void>((ok, no) => s.once("error", no).listen(port, "127.0.0.1", ok));
+    },
+    stop: () => new Promise<void>((ok) => (server === null ? ok() : server.close(() => ok()))),
+  };
+}
+
 /**
  * The AWS SDK prints a warning of its own to stderr on Node < 22 (its releases from 2027 need
  * Node 22): said once in the server's structured log instead, so that every line stays JSON.
@@ -103,8 +314,10 @@ function nodeTooOld(): boolean {
 }
 
 export function create(options: Options): ServerPlugin {
-  const oldNode = nodeTooOld();
-  const client = s3();
+  const dir = process.env.STORAGE_DIR ?? "";
+  const local = dir !== "";
+  const store = local ? localStore(dir, Number(process.env.STORAGE_PORT || 9009)) : s3Store();
+  const oldNode = !local && nodeTooOld();
   let log: Logger | null = null;
   const routes: PluginRoute[] = [];
   const hooks: Record<string, ModelHooks> = {};
@@ -128,7 +341,7 @@ export function create(options: Options): ServerPlugin {
       );
     const remove = async (key: string): Promise<void> => {
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: f.bucket, Key: key }));
+        await store.remove(f.bucket, key);
       } catch (err) {
         const { name } = err as { name?: string };
         log?.error({ model: f.model, field: f.field, error: name }, "storage: object not deleted");
@@ -147,16 +360,13 @@ export function create(options: Options): ServerPlugin {
           throw new HttpError(403, "You may not change the file of this row.");
         const { contentType } = uploadInput(req.body, f);
         const key = prefix(id) + randomUUID();
-        const post = await createPresignedPost(client, {
-          Bucket: f.bucket,
-          Key: key,
-          Conditions: [
-            ["content-length-range", 1, f.maxBytes],
-            ["eq", "$Content-Type", contentType],
-          ],
-          Fields: { "Content-Type": contentType },
-          Expires: options.expirySeconds,
-        });
+        const post = await store.presignedPost(
+          f.bucket,
+          key,
+          contentType,
+          f.maxBytes,
+          options.expirySeconds,
+        );
         const expiresAt = new Date(Date.now() + options.expirySeconds * 1000).toISOString();
         return {
           status: 201,
@@ -174,11 +384,7 @@ export function create(options: Options): ServerPlugin {
         const row = await s.engine.get(binding, id, {}, auth);
         const key = row[f.field];
         if (!ownKey(id, key)) throw new HttpError(404, "The row has no file.");
-        const url = await getSignedUrl(
-          client,
-          new GetObjectCommand({ Bucket: f.bucket, Key: key }),
-          { expiresIn: options.expirySeconds },
-        );
+        const url = await store.signedGet(f.bucket, key, options.expirySeconds);
         const expiresAt = new Date(Date.now() + options.expirySeconds * 1000).toISOString();
         return { status: 200, body: { url, expiresAt } };
       },
@@ -202,12 +408,7 @@ export function create(options: Options): ServerPlugin {
         const key = input[f.field];
         if (key !== null) {
           if (!ownKey(id, key)) return refuse("is not a key of an upload to this row");
-          try {
-            await client.send(new HeadObjectCommand({ Bucket: f.bucket, Key: key }));
-          } catch (err) {
-            if (isNotFound(err)) return refuse("was not uploaded");
-            throw err;
-          }
+          if (!(await store.exists(f.bucket, key))) return refuse("was not uploaded");
         }
         const where = Object.fromEntries(spec.id.map((name, i) => [name, id[i]]));
         const db = cx.db as Record<
@@ -237,14 +438,17 @@ export function create(options: Options): ServerPlugin {
     name: "storage",
     routes,
     models: hooks,
-    start: (cx) => {
+    start: async (cx) => {
       log = cx.log;
       if (oldNode)
         cx.log.warn(
           { node: process.version },
           "storage: the AWS SDK's releases from 2027 need Node 22; this one still runs on Node 20",
         );
+      await store.start();
+      if (local)
+        cx.log.warn({ dir }, "storage: files on local disk (STORAGE_DIR), for development");
     },
-    stop: () => client.destroy(),
+    stop: () => store.stop(),
   };
 }
