@@ -316,8 +316,9 @@ function nodeTooOld(): boolean {
 export function create(options: Options): ServerPlugin {
   const dir = process.env.STORAGE_DIR ?? "";
   const local = dir !== "";
-  const store = local ? localStore(dir, Number(process.env.STORAGE_PORT || 9009)) : s3Store();
+  // Before the S3 client exists: it reads the setting that silences its own warning.
   const oldNode = !local && nodeTooOld();
+  const store = local ? localStore(dir, Number(process.env.STORAGE_PORT || 9009)) : s3Store();
   let log: Logger | null = null;
   const routes: PluginRoute[] = [];
   const hooks: Record<string, ModelHooks> = {};
