@@ -55,12 +55,6 @@ fn max_input_chars(options: &Options) -> i64 {
     options.get("max_input_chars").and_then(|v| v.as_i64()).unwrap_or(2000)
 }
 
-/// `/api/posts/:id` (each id field a parameter), as the API's own routes name a row.
-fn one_path(m: &Model) -> String {
-    let ids: String = m.id_fields().iter().map(|f| format!("/:{f}")).collect();
-    format!("/api/{}{ids}", crate::names::model_path(m))
-}
-
 /// The SDK's and the hooks' name of a task: `postSummary`, `PostSummary`.
 fn names(m: &Model, options: &Options) -> (String, String) {
     use heck::{ToLowerCamelCase, ToUpperCamelCase};
@@ -142,7 +136,7 @@ impl Plugin for Ai {
     }
 
     fn routes(&self, cx: &PluginCx) -> Vec<Route> {
-        cx.models.iter().map(|(m, o)| Route { method: "POST", path: format!("{}/ai/{}", one_path(m), text(o, "name")) }).collect()
+        cx.models.iter().map(|(m, o)| Route { method: "POST", path: format!("{}/ai/{}", super::row_path(m), text(o, "name")) }).collect()
     }
 
     fn generate(&self, cx: &PluginCx) -> Contribution {
@@ -206,7 +200,7 @@ fn sdk(cx: &PluginCx) -> String {
         let (lower, _) = names(m, o);
         let path = format!("/api/{}/{}/ai/{}", crate::names::model_path(m), crate::generate::ts::sdk::id_path(m), text(o, "name"));
         imports.push(format!("import type {{ {ty}Id }} from \"../../contracts/{stem}.js\";"));
-        let route = format!("POST {}/ai/{}", one_path(m), text(o, "name"));
+        let route = format!("POST {}/ai/{}", super::row_path(m), text(o, "name"));
         functions.push(if task(o) == "embedding" {
             format!(
                 "/** The embedding of {model} `id`'s fields that the caller may read (`{route}`). */\nexport async function {lower}(transport: Transport, id: {ty}Id): Promise<AiEmbedding> {{\n  return (await transport.request({{\n    method: \"POST\",\n    path: `{path}`,\n    body: {{}},\n  }})) as AiEmbedding;\n}}\n",

@@ -18,21 +18,8 @@ const OPTIONS: &[OptionSpec] = &[OptionSpec::optional(
     "the server creates the function and the triggers at startup (default true; false: apply external-writes.sql yourself)",
 )];
 
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
-}
-
-/// `"schema"."table"` of a model.
-fn table(m: &Model) -> String {
-    let name = quoted(m.db_name.as_deref().unwrap_or(&m.name));
-    match &m.schema {
-        Some(s) => format!("{}.{name}", quoted(s)),
-        None => name,
-    }
 }
 
 /// The column of each id field, in the order of the model's id.
@@ -78,7 +65,7 @@ fn call(m: &Model) -> String {
 
 /// The trigger of one model, as `pg_get_triggerdef` prints it.
 fn trigger(m: &Model) -> String {
-    format!("CREATE TRIGGER {CHANNEL} AFTER INSERT OR DELETE OR UPDATE ON {}{}", table(m), call(m))
+    format!("CREATE TRIGGER {CHANNEL} AFTER INSERT OR DELETE OR UPDATE ON {}{}", super::sql_table(m), call(m))
 }
 
 /// The SQL a DBA applies (idempotent), also what the server runs with `install`.
@@ -88,7 +75,7 @@ fn script(ir: &Ir) -> String {
         crate::generate::HEADER
     );
     for m in models(ir) {
-        s.push_str(&format!("\nDROP TRIGGER IF EXISTS {CHANNEL} ON {};\n{};\n", table(m), trigger(m)));
+        s.push_str(&format!("\nDROP TRIGGER IF EXISTS {CHANNEL} ON {};\n{};\n", super::sql_table(m), trigger(m)));
     }
     s
 }
@@ -121,7 +108,7 @@ impl Plugin for ExternalWrites {
         c.files.insert("src/server/plugins/external-writes.sql".into(), script(cx.ir));
         let tables: Vec<_> = models(cx.ir)
             .into_iter()
-            .map(|m| json!({ "model": m.name, "table": table(m), "trigger": trigger(m), "call": call(m) }))
+            .map(|m| json!({ "model": m.name, "table": super::sql_table(m), "trigger": trigger(m), "call": call(m) }))
             .collect();
         c.server_module = Some(ServerModule {
             path: "plugins/external_writes".into(),

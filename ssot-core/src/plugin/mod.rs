@@ -222,6 +222,26 @@ pub trait Plugin: Send + Sync {
     fn generate(&self, cx: &PluginCx) -> Contribution;
 }
 
+/// `/api/posts/:id` (each id field a parameter), as the API's own routes name a row.
+pub(crate) fn row_path(m: &Model) -> String {
+    let ids: String = m.id_fields().iter().map(|f| format!("/:{f}")).collect();
+    format!("/api/{}{ids}", crate::names::model_path(m))
+}
+
+/// A quoted SQL identifier (`"name"`, inner quotes doubled).
+pub(crate) fn sql_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A model's table in SQL: `"schema"."table"`, or `"table"`.
+pub(crate) fn sql_table(m: &Model) -> String {
+    let name = sql_ident(m.db_name.as_deref().unwrap_or(&m.name));
+    match &m.schema {
+        Some(s) => format!("{}.{name}", sql_ident(s)),
+        None => name,
+    }
+}
+
 /// The plugins a project can use: the built-ins, then its own.
 #[derive(Clone, Default)]
 pub struct PluginSet(pub Vec<Arc<dyn Plugin>>);

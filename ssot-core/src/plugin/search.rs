@@ -75,10 +75,6 @@ fn language(options: &Options) -> &str {
     }
 }
 
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// The models whose search the index serves: `@@search` tables of the API with one id field of
 /// type Int, BigInt or String. Others keep `contains`.
 fn models(ir: &Ir) -> Vec<&Model> {
@@ -103,19 +99,12 @@ fn key(m: &Model) -> Option<(String, &'static str)> {
 
 fn columns(m: &Model) -> Vec<String> {
     let fields = m.annotations.search.as_deref().unwrap_or_default();
-    fields.iter().filter_map(|f| m.field(f)).map(|f| quoted(f.db_name.as_deref().unwrap_or(&f.name))).collect()
+    fields.iter().filter_map(|f| m.field(f)).map(|f| super::sql_ident(f.db_name.as_deref().unwrap_or(&f.name))).collect()
 }
 
 /// The table's name in the database, unquoted.
 fn table_name(m: &Model) -> &str {
     m.db_name.as_deref().unwrap_or(&m.name)
-}
-
-fn table(m: &Model) -> String {
-    match &m.schema {
-        Some(s) => format!("{}.{}", quoted(s), quoted(table_name(m))),
-        None => quoted(table_name(m)),
-    }
 }
 
 /// `<table>_search_<hash of the definition>`, at most 63 bytes (PostgreSQL's limit): a changed
@@ -148,12 +137,12 @@ fn postgres(m: &Model, language: &str) -> Statements {
         .collect::<Vec<_>>()
         .join(" || ");
     let (key, _) = key(m).expect("models() keeps keyed models");
-    let key = quoted(&key);
-    let table = table(m);
+    let key = super::sql_ident(&key);
+    let table = super::sql_table(m);
     let name = index_name(m, &document);
     let tsquery = format!("websearch_to_tsquery({cfg}, $1)");
     Statements {
-        create: vec![format!("CREATE INDEX IF NOT EXISTS {} ON {table} USING GIN (({document}))", quoted(&name))],
+        create: vec![format!("CREATE INDEX IF NOT EXISTS {} ON {table} USING GIN (({document}))", super::sql_ident(&name))],
         query: format!(
             "SELECT {key} AS \"key\" FROM {table} WHERE ({document}) @@ {tsquery} ORDER BY ts_rank(({document}), {tsquery}) DESC, {key} LIMIT $2"
         ),
@@ -165,8 +154,8 @@ fn sqlite(m: &Model, language: &str) -> Statements {
     let tokenize = if language == "english" { "porter unicode61 remove_diacritics 2" } else { "unicode61 remove_diacritics 2" };
     let cols = columns(m);
     let (key, kind) = key(m).expect("models() keeps keyed models");
-    let key = quoted(&key);
-    let table = table(m);
+    let key = super::sql_ident(&key);
+    let table = super::sql_table(m);
     // An integer id is the table's rowid (INTEGER PRIMARY KEY): the index's rowid is the id. Any
     // other id is stored beside the text, unindexed.
     let (id_col, fts_cols) = if kind == "string" {
@@ -176,12 +165,12 @@ fn sqlite(m: &Model, language: &str) -> Statements {
     };
     let definition = format!("{fts_cols} {tokenize}");
     let name = index_name(m, &definition);
-    let fts = quoted(&name);
+    let fts = super::sql_ident(&name);
     let list = format!("{id_col}, {}", cols.join(", "));
     let new_values = format!("new.{key}, {}", cols.iter().map(|c| format!("new.{c}")).collect::<Vec<_>>().join(", "));
     let insert = format!("INSERT INTO {fts}({list}) VALUES ({new_values});");
     let delete = format!("DELETE FROM {fts} WHERE {id_col} = old.{key};");
-    let trigger = |suffix: &str| quoted(&format!("{name}_{suffix}"));
+    let trigger = |suffix: &str| super::sql_ident(&format!("{name}_{suffix}"));
     // bm25's weights mirror ts_rank's defaults for A, B, C, D; the stored id weighs nothing.
     let weights: Vec<&str> = (0..cols.len()).map(|i| ["1.0", "0.4", "0.2", "0.1"][i.min(3)]).collect();
     let weights = if kind == "string" { format!("0.0, {}", weights.join(", ")) } else { weights.join(", ") };

@@ -109,7 +109,7 @@ impl Plugin for Storage {
         cx.models
             .iter()
             .flat_map(|(m, o)| {
-                let one = one_path(m);
+                let one = super::row_path(m);
                 let field = text(o, "field");
                 [Route { method: "POST", path: format!("{one}/{field}/upload") }, Route { method: "GET", path: format!("{one}/{field}") }]
             })
@@ -166,12 +166,6 @@ impl Plugin for Storage {
         }
         c
     }
-}
-
-/// `/api/posts/:id` (each id field a parameter), as the API's own routes name a row.
-fn one_path(m: &Model) -> String {
-    let ids: String = m.id_fields().iter().map(|f| format!("/:{f}")).collect();
-    format!("/api/{}{ids}", crate::names::model_path(m))
 }
 
 /// The names the SDK's and the hooks' parts use for one model's files.
@@ -241,7 +235,7 @@ export async function {lower}{upper}Url(transport: Transport, id: {ty}Id): Promi
 "#,
             model = m.name,
             model_upper = ty,
-            base = one_path(m),
+            base = super::row_path(m),
         ));
     }
     imports.sort();
