@@ -232,7 +232,8 @@ function localStore(dir: string, port: number): Store {
         expires: String(expires),
         signature: sign("GET", bucket, key, expires),
       });
-      return Promise.resolve(`${base}/${bucket}/${key}?${q.toString()}`);
+      const path = key.split("/").map(encodeURIComponent).join("/");
+      return Promise.resolve(`${base}/${bucket}/${path}?${q.toString()}`);
     },
     exists: async (bucket, key) => {
       const path = fileOf(bucket, key);
@@ -254,8 +255,9 @@ function localStore(dir: string, port: number): Store {
       server = createServer((req, res) => {
         const url = new URL(req.url ?? "/", base);
         const [bucket = "", ...rest] = url.pathname.slice(1).split("/");
-        const key = rest.map(decodeURIComponent).join("/");
         const run = async () => {
+          // Inside `run`: a malformed escape is a refused request, not an uncaught error.
+          const key = rest.map(decodeURIComponent).join("/");
           if (req.method === "POST" && rest.length === 0) {
             const result = await upload(bucket, req);
             if (result === 204) return void res.writeHead(204).end();
@@ -288,11 +290,11 @@ function localStore(dir: string, port: number): Store {
           fail(res, 405, "MethodNotAllowed");
         };
         run().catch((err: unknown) => {
-          const code =
-            (err as { code?: string }).code === "EntityTooLarge"
-              ? "EntityTooLarge"
-              : "InternalError";
-          if (!res.headersSent) fail(res, code === "EntityTooLarge" ? 400 : 500, code);
+          if (res.headersSent) return;
+          if (err instanceof URIError) fail(res, 400, "InvalidURI");
+          else if ((err as { code?: string }).code === "EntityTooLarge") {
+            fail(res, 400, "EntityTooLarge");
+          } else fail(res, 500, "InternalError");
         });
       });
       const s = server;
