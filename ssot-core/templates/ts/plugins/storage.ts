@@ -154,9 +154,10 @@ function s3Store(): Store {
  * (`<key>.type`), served on 127.0.0.1:`port`. Uploads are forms like S3's presigned POST (the
  * signed fields, then the file) whose signature (HMAC-SHA256 with a key of this process) covers
  * the bucket, the key, the content type, the size limit and the expiry; downloads are signed the
- * same way. Any other request is refused.
+ * same way. Any other request is refused. A form is read into memory up to `maxBytes` (the largest
+ * file any field takes) and 64 KiB for the rest of it.
  */
-function localStore(dir: string, port: number): Store {
+function localStore(dir: string, port: number, maxBytes: number): Store {
   const secret = randomBytes(32);
   const base = `http://127.0.0.1:${port}`;
   const sign = (...parts: (string | number)[]) =>
@@ -181,8 +182,7 @@ function localStore(dir: string, port: number): Store {
     let size = 0;
     for await (const c of req as AsyncIterable<Buffer>) {
       size += c.length;
-      if (size > 5120 * 1024 * 1024 + 65536)
-        throw Object.assign(new Error(), { code: "EntityTooLarge" });
+      if (size > maxBytes + 65536) throw Object.assign(new Error(), { code: "EntityTooLarge" });
       chunks.push(c);
     }
     const headers = { "content-type": req.headers["content-type"] ?? "" };
@@ -320,7 +320,10 @@ export function create(options: Options): ServerPlugin {
   const local = dir !== "";
   // Before the S3 client exists: it reads the setting that silences its own warning.
   const oldNode = !local && nodeTooOld();
-  const store = local ? localStore(dir, Number(process.env.STORAGE_PORT || 9009)) : s3Store();
+  const largest = Math.max(...options.files.map((f) => f.maxBytes));
+  const store = local
+    ? localStore(dir, Number(process.env.STORAGE_PORT || 9009), largest)
+    : s3Store();
   let log: Logger | null = null;
   const routes: PluginRoute[] = [];
   const hooks: Record<string, ModelHooks> = {};
