@@ -845,7 +845,7 @@ describe(`storage plugin (${STORAGE_DIR !== "" ? "local disk" : "S3-compatible s
 
   /** A post of `other`'s with an uploaded cover: its key. */
   async function othersCover(): Promise<string> {
-    const otherId = (JSON.parse(Buffer.from(otherToken.split(".")[1]!, "base64url").toString()) as { id: number }).id;
+    const otherId = idOf(otherToken);
     const theirs = await call("POST", "/api/posts", { token: otherToken, body: { title: "Theirs", slug: `theirs-${run}-${randomUUID().slice(0, 8)}`, authorId: otherId } });
     assert.equal(theirs.status, 201, theirs.text);
     const s = (await call("POST", `/api/posts/${String(theirs.json().id)}/cover/upload`, { token: otherToken, body: { contentType: "image/png" } })).json() as unknown as Signed;

@@ -130,11 +130,17 @@ export function caller(auth: Auth): Caller {
 /** The plugins of a server, in order. */
 export class Plugins {
   private readonly byModel = new Map<string, ModelHooks[]>();
+  /** The plugins' `around`s, innermost first: found once, not on every request. */
+  private readonly arounds: NonNullable<ServerPlugin["around"]>[];
 
   constructor(
     readonly list: readonly ServerPlugin[],
     private readonly log: Pick<Logger, "error"> = { error: () => undefined },
-  ) {}
+  ) {
+    this.arounds = list
+      .flatMap((p) => (p.around !== undefined ? [p.around.bind(p)] : []))
+      .reverse();
+  }
 
   /** The hooks that apply to `model`, in plugin order. */
   hooks(model: string): ModelHooks[] {
@@ -207,11 +213,9 @@ export class Plugins {
   /** Runs `handle` inside every plugin's `around`, the first plugin's outermost. */
   around(request: RequestStart, handle: () => Promise<ApiResponse>): Promise<ApiResponse> {
     let run = handle;
-    for (const p of [...this.list].reverse()) {
-      const wrap = p.around;
-      if (wrap === undefined) continue;
+    for (const wrap of this.arounds) {
       const inner = run;
-      run = () => wrap.call(p, request, inner);
+      run = () => wrap(request, inner);
     }
     return run();
   }
