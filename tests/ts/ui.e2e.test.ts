@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AxeBuilder } from "@axe-core/playwright";
 import { SignJWT } from "jose";
+import Provider from "oidc-provider";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Server } from "node:http";
 
 const API = process.env.API_URL ?? "";
 const UI = process.env.UI_URL ?? "";
@@ -33,6 +35,8 @@ async function api(method: string, path: string, tok: string, body?: unknown): P
 }
 
 let browser: Browser;
+let issuer: Server | undefined;
+let bobDraft: number;
 let admin: string;
 const users: Record<string, { id: number; token: string }> = {};
 
@@ -87,14 +91,119 @@ before(async () => {
   await user("bob", "USER");
   await user("editor", "EDITOR");
   for (let i = 0; i < 12; i++) await post("alice", `Alice post ${String(i).padStart(2, "0")}`, { published: i % 2 === 0, reviewNote: "note" });
-  await post("bob", "Bob draft", { published: false });
+  bobDraft = await post("bob", "Bob draft", { published: false });
 });
 
 after(async () => {
   await browser?.close();
+  issuer?.close();
 });
 
+/**
+ * A local OpenID provider (panva's oidc-provider, the certified implementation) at OIDC_ISSUER,
+ * with the UI as a confidential client. Its development login form takes any name: the
+ * account's `blog` scope carries the claims the blog's [plugins.oidc.claims] maps (an unknown
+ * name gets none). PKCE is required, as the ID token's scope claims are on.
+ */
+function startIssuer(): Promise<Server> {
+  const url = new URL(process.env.OIDC_ISSUER ?? "");
+  const provider = new Provider(url.origin, {
+    clients: [
+      {
+        client_id: process.env.OIDC_CLIENT_ID ?? "",
+        client_secret: process.env.OIDC_CLIENT_SECRET ?? "",
+        redirect_uris: [`${UI}/plugins/oidc/callback`],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "client_secret_basic",
+      },
+    ],
+    claims: { openid: ["sub"], email: ["email"], blog: ["blog_user_id", "blog_role"] },
+    scopes: ["openid", "email", "blog"],
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    cookies: { keys: [`oidc-${run}`] },
+    async findAccount(_ctx, sub) {
+      const known = users[sub];
+      const role = sub === "editor" ? "EDITOR" : "USER";
+      return {
+        accountId: sub,
+        async claims() {
+          return { sub, email: `${sub}@example.com`, ...(known === undefined ? {} : { blog_user_id: known.id, blog_role: role }) };
+        },
+      };
+    },
+  });
+  return new Promise((resolve) => {
+    const server = provider.listen(Number(url.port), "127.0.0.1", () => resolve(server));
+  });
+}
+
 describe("admin UI", () => {
+  it("signs in through an OpenID provider: authorization code with PKCE, claims mapped, a session the API accepts", async () => {
+    issuer ??= await startIssuer();
+    const { context, page } = await as(null);
+    const authorize: URL[] = [];
+    page.on("request", (r) => {
+      if (r.url().startsWith(`${process.env.OIDC_ISSUER}/auth`)) authorize.push(new URL(r.url()));
+    });
+    await page.goto(`${UI}/admin/sign-in`);
+    await page.getByRole("link", { name: "Sign in with Blog SSO" }).click();
+    await page.locator("input[name=login]").fill("editor");
+    await page.locator("input[name=password]").fill("any");
+    await page.locator("button[type=submit]").click(); // Sign-in
+    await page.locator("button[type=submit]").click(); // Continue (consent)
+    await page.waitForURL(`${UI}/admin`);
+    assert.equal(await page.getByTestId("principal").textContent(), `#${users.editor!.id} (EDITOR)`);
+    const q = authorize[0]!.searchParams;
+    assert.equal(q.get("code_challenge_method"), "S256");
+    assert.match(q.get("code_challenge") ?? "", /^[A-Za-z0-9_-]{43}$/);
+    assert.ok((q.get("state") ?? "").length >= 32 && (q.get("nonce") ?? "").length >= 32, "state and nonce");
+    assert.equal(q.get("scope"), "openid email blog");
+    // The session: an HTTP-only cookie holding the API's own token with the mapped claims.
+    const cookies = await context.cookies(UI);
+    const session = cookies.find((c) => c.name === "ssot_token");
+    assert.ok(session?.httpOnly, "the session cookie is HTTP-only");
+    assert.equal(cookies.find((c) => c.name === "ssot_oidc")?.value ?? "", "", "the flow cookie is gone");
+    const claims = JSON.parse(Buffer.from(session!.value.split(".")[1]!, "base64url").toString()) as Json;
+    assert.deepEqual({ id: claims.id, role: claims.role }, { id: users.editor!.id, role: "EDITOR" });
+    const minutes = ((claims.exp as number) - (claims.iat as number)) / 60;
+    assert.equal(minutes, 480, "session_minutes");
+    // The API takes it: an editor reads Bob's draft, in the UI and straight from the API.
+    assert.equal((await api("GET", `/api/posts/${bobDraft}`, session!.value)).status, 200);
+    assert.equal((await api("GET", `/api/posts/${bobDraft}`, users.alice!.token)).status, 404);
+    await page.goto(`${UI}/admin/posts?sort=id`);
+    await page.getByText("Bob draft").first().waitFor();
+    await accessible(page, "signed in through OpenID Connect");
+    await context.close();
+  });
+
+  it("refuses an OpenID sign-in it did not start, a forged state, and an account without the claims", async () => {
+    issuer ??= await startIssuer();
+    const { context, page } = await as(null);
+    // A callback with no flow cookie (a link someone else made): nothing is exchanged.
+    await page.goto(`${UI}/plugins/oidc/callback?code=forged&state=forged`);
+    await page.waitForURL(`${UI}/admin/sign-in?error=expired`);
+    assert.match((await page.locator("p[role=alert]").textContent()) ?? "", /took too long or was started elsewhere/);
+    // A flow this browser started, answered with another state: refused before any token.
+    await page.goto(`${UI}/plugins/oidc/sign-in`);
+    await page.locator("input[name=login]").waitFor();
+    await page.goto(`${UI}/plugins/oidc/callback?code=forged&state=forged`);
+    await page.waitForURL(`${UI}/admin/sign-in?error=refused`);
+    assert.equal((await context.cookies(UI)).some((c) => c.name === "ssot_token"), false);
+    // An account the issuer vouches for but whose ID token lacks blog_user_id and blog_role.
+    await page.goto(`${UI}/admin/sign-in`);
+    await page.getByRole("link", { name: "Sign in with Blog SSO" }).click();
+    await page.locator("input[name=login]").fill(`stranger-${run}`);
+    await page.locator("input[name=password]").fill("any");
+    await page.locator("button[type=submit]").click();
+    await page.locator("button[type=submit]").click();
+    await page.waitForURL(`${UI}/admin/sign-in?error=claims`);
+    assert.match((await page.locator("p[role=alert]").textContent()) ?? "", /lacks what this application needs/);
+    assert.equal((await context.cookies(UI)).some((c) => c.name === "ssot_token"), false, "no session");
+    await context.close();
+  });
+
   it("signs in with a pasted JWT, shows the principal, signs out", async () => {
     const { context, page } = await as(null);
     await page.goto(`${UI}/admin/sign-in`);
@@ -356,7 +465,7 @@ describe("admin UI", () => {
     assert.equal(await page.evaluate(() => document.documentElement.classList.contains("dark")), true, "follows the system's dark mode");
     // Tab to the token field (labels and focus order), type, Tab to the button, press Enter.
     let focused = "";
-    for (let i = 0; i < 10 && focused !== "Token or key"; i++) {
+    for (let i = 0; i < 20 && focused !== "Token or key"; i++) {
       await page.keyboard.press("Tab");
       focused = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.labels?.[0]?.textContent?.trim() ?? "");
     }

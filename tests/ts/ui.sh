@@ -11,6 +11,9 @@ prisma="$here/node_modules/prisma/build/index.js"
 export PRISMA_HIDE_UPDATE_MESSAGE=1 NEXT_TELEMETRY_DISABLED=1
 export JWT_SECRET="ui-secret-$(date +%s)-0123456789abcdef"
 api_port=${UI_API_PORT:-3380} ui_port=${UI_PORT:-3381}
+# The blog's [plugins.oidc]: ui.e2e.test.ts runs the OpenID provider the UI signs in with.
+export OIDC_ISSUER="http://127.0.0.1:${UI_OIDC_PORT:-3382}" OIDC_CLIENT_ID=blog-admin \
+  OIDC_CLIENT_SECRET="oidc-secret-$(date +%s)"
 if [ ! -x /usr/bin/chromium ]; then
   echo "installing chromium (Debian)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -18,12 +18,13 @@ mod ai;
 mod email;
 mod external_writes;
 mod monitoring;
+mod oidc;
 mod payments;
 mod search;
 mod storage;
 
 use crate::config::Config;
-use crate::diagnostics::{Diagnostic, Span, did_you_mean};
+use crate::diagnostics::{Diagnostic, Severity, Span, did_you_mean};
 use crate::generate::Files;
 use crate::ir::{Ir, Model};
 use serde_json::Value;
@@ -35,6 +36,7 @@ pub use ai::{Ai, PROVIDER as AI_PROVIDER};
 pub use email::Email;
 pub use external_writes::ExternalWrites;
 pub use monitoring::Monitoring;
+pub use oidc::{Oidc, button_name as oidc_button};
 pub use payments::{HANDLERS as PAYMENT_HANDLERS, Payments};
 pub use search::Search;
 pub use storage::Storage;
@@ -55,6 +57,8 @@ pub enum OptionType {
     StringList,
     /// One of these words.
     OneOf(&'static [&'static str]),
+    /// A table of names to strings (`[plugins.<name>.<key>]`).
+    Table,
 }
 
 impl OptionType {
@@ -66,6 +70,7 @@ impl OptionType {
             OptionType::Bool => "true or false".into(),
             OptionType::StringList => "a list of names".into(),
             OptionType::OneOf(words) => format!("one of {}", words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")),
+            OptionType::Table => "a table of names to strings".into(),
         }
     }
 
@@ -77,6 +82,7 @@ impl OptionType {
             OptionType::Bool => v.is_boolean(),
             OptionType::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
             OptionType::OneOf(words) => v.as_str().is_some_and(|s| words.contains(&s)),
+            OptionType::Table => v.as_object().is_some_and(|t| t.values().all(Value::is_string)),
         }
     }
 }
@@ -180,6 +186,19 @@ pub trait Plugin: Send + Sync {
         Vec::new()
     }
 
+    /// Checks of the `[plugins.<name>]` values against the project's other settings (the
+    /// `[auth.claims]` an option names, whether the tree has an admin UI): (key, message) for
+    /// each wrong one, `""` as the key for the table as a whole.
+    fn check_config(&self, _ir: &Ir, _config: &Config, _options: &Options) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// Why the plugin has nothing to add to this tree although it is configured (the `oidc`
+    /// plugin in a tree without the admin UI): it stays inactive and the reason is a warning.
+    fn idle(&self, _ir: &Ir, _config: &Config) -> Option<String> {
+        None
+    }
+
     /// Plugins that must be active too.
     fn requires(&self) -> &[&str] {
         &[]
@@ -265,6 +284,7 @@ pub fn builtins() -> Vec<Arc<dyn Plugin>> {
         Arc::new(Email),
         Arc::new(ExternalWrites),
         Arc::new(Monitoring),
+        Arc::new(Oidc),
         Arc::new(Payments),
         Arc::new(Search),
         Arc::new(Storage),
@@ -299,7 +319,7 @@ pub fn active<'a>(ir: &'a Ir, config: &'a Config) -> Vec<Active<'a>> {
             .api_models()
             .flat_map(|m| m.annotations.services.iter().filter(|s| s.plugin == name).map(move |s| (m, &s.options)))
             .collect();
-        if !plugin.active(settings.is_some(), models.len()) {
+        if !plugin.active(settings.is_some(), models.len()) || plugin.idle(ir, config).is_some() {
             continue;
         }
         let options = settings.map_or(&NO_OPTIONS, |s| &s.options);
@@ -467,9 +487,24 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
             for (key, message) in plugin.check_options(ir, &settings.options) {
                 diags.push(located(format!("[plugins.{name}] {key}: {message}"), in_file(&settings.keys.get(&key).cloned())));
             }
+            for (key, message) in plugin.check_config(ir, config, &settings.options) {
+                let (text, at) = if key.is_empty() {
+                    (format!("[plugins.{name}]: {message}"), settings.span.clone())
+                } else {
+                    (format!("[plugins.{name}] {key}: {message}"), settings.keys.get(&key).cloned())
+                };
+                diags.push(located(text, in_file(&at)));
+            }
         }
         if let Err(why) = plugin.check_schema(ir) {
             diags.push(located(format!("[plugins.{name}]: {why}"), in_file(&settings.span)));
+        }
+        if let Some(why) = plugin.idle(ir, config) {
+            let warning = match in_file(&settings.span) {
+                Some(span) => Diagnostic::warning(format!("[plugins.{name}]: {why}"), span),
+                None => Diagnostic { severity: Severity::Warning, ..Diagnostic::global(format!("[plugins.{name}]: {why}")) },
+            };
+            diags.push(warning);
         }
     }
     for model in ir.api_models() {
@@ -508,7 +543,7 @@ pub fn check(ir: &Ir, config: &Config, config_file: Option<usize>) -> Vec<Diagno
             }
         }
     }
-    if !diags.is_empty() {
+    if diags.iter().any(|d| d.severity == Severity::Error) {
         return diags;
     }
 

@@ -90,6 +90,16 @@ pub fn id(s: impl Into<String>) -> E {
 
 /// A string literal of `s` (JSON escapes are valid TypeScript escapes), in double quotes unless
 /// `s` holds more double quotes than single ones, as prettier chooses.
+/// A JSON value as a TypeScript expression (plugin options, settings).
+pub fn json(v: &serde_json::Value) -> E {
+    match v {
+        serde_json::Value::String(s) => str_lit(s),
+        serde_json::Value::Array(items) => E::Arr(items.iter().map(json).collect()),
+        serde_json::Value::Object(map) => E::Obj(map.iter().map(|(k, v)| P::Kv(crate::names::ts_key(k), json(v))).collect(), false),
+        other => id(other.to_string()),
+    }
+}
+
 pub fn str_lit(s: &str) -> E {
     let json = serde_json::to_string(s).unwrap_or_default();
     if s.matches('"').count() <= s.matches('\'').count() {

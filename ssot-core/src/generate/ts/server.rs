@@ -147,16 +147,6 @@ export function plugins(): ServerPlugin[] {
 }
 ";
 
-/// A JSON value as a TypeScript expression (plugin options).
-fn json_expr(v: &serde_json::Value) -> E {
-    match v {
-        serde_json::Value::String(s) => str_lit(s),
-        serde_json::Value::Array(items) => E::Arr(items.iter().map(json_expr).collect()),
-        serde_json::Value::Object(map) => E::Obj(map.iter().map(|(k, v)| P::Kv(crate::names::ts_key(k), json_expr(v))).collect(), false),
-        other => id(other.to_string()),
-    }
-}
-
 /// `src/server/plugins.ts`: each active plugin's server module, created with its options, then
 /// the user's (`custom.ts`).
 fn plugins_module(plugins: &[(String, crate::plugin::Contribution)]) -> String {
@@ -169,7 +159,7 @@ fn plugins_module(plugins: &[(String, crate::plugin::Contribution)]) -> String {
         let Some(m) = &c.server_module else { continue };
         let alias = format!("{}Plugin", heck::ToLowerCamelCase::to_lower_camel_case(name.as_str()));
         imports.push(format!("import * as {alias} from \"./{}.js\";", m.path));
-        list.push(call(js::member(id(alias), "create"), vec![json_expr(&m.options)]));
+        list.push(call(js::member(id(alias), "create"), vec![js::json(&m.options)]));
     }
     list.push(E::Spread(Box::new(call(id("custom"), vec![]))));
     let body = js::return_stmt(&E::Arr(list));

@@ -76,7 +76,15 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         return files;
     }
     for (path, text) in STATIC {
-        files.push(((*path).to_owned(), with_header(path, text)));
+        let text = match (*path, crate::plugin::oidc_button(config)) {
+            ("app/admin/_ui/sign-in.tsx", Some(name)) => {
+                let sso = json!({ "name": name, "href": "/plugins/oidc/sign-in", "env": "OIDC_ISSUER" });
+                let decl = js::render(&js::const_decl(false, "SSO", Some(&js::ty("Sso | null")), &js::json(&sso)));
+                text.replace("const SSO: Sso | null = null;", &decl)
+            }
+            _ => (*text).to_owned(),
+        };
+        files.push(((*path).to_owned(), with_header(path, &text)));
     }
     let models = ui_models(ir);
     let mut doc = serde_json::Map::new();
