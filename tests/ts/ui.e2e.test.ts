@@ -509,4 +509,33 @@ describe("admin UI", () => {
     await page.getByRole("cell", { name: "Live arrival" }).waitFor({ timeout: 10_000 });
     await context.close();
   });
+
+  // Last: it adds a post to Alice's, which the lists above count.
+  it("uploads a post's cover from its page and shows it; a reader sees it without the upload (storage plugin)", async () => {
+    const id = await post("alice", "Alice cover post", { published: true });
+    const { context, page } = await as("alice");
+    await page.goto(`${UI}/admin/posts/${id}`);
+    // A 1×1 PNG, sent by the browser to the storage server with the URL the API signed.
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+    await page.getByLabel("Upload a file").setInputFiles({ name: "../../etc/cover.png", mimeType: "image/png", buffer: png });
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-field="cover"] img');
+      return img !== null && img.complete && img.naturalWidth === 1;
+    });
+    const stored = (await api("GET", `/api/posts/${id}`, users.alice!.token)).body.cover;
+    assert.match(String(stored), new RegExp(`^posts/${id}/cover/[0-9a-f-]{36}$`), "the server's key, not the file's name");
+    await accessible(page, "a post with its cover");
+    await shot(page, "post-cover");
+    // A type the field does not take: the API refuses to sign, the page says so, the cover stays.
+    await page.getByLabel("Replace the file").setInputFiles({ name: "page.html", mimeType: "text/html", buffer: Buffer.from("<p>hi</p>") });
+    await page.locator('[data-field="cover"] [role=alert]').waitFor();
+    assert.equal((await api("GET", `/api/posts/${id}`, users.alice!.token)).body.cover, stored);
+    await context.close();
+    // Bob may read Alice's published post and its cover, not change it: no upload is offered.
+    const bob = await as("bob");
+    await bob.page.goto(`${UI}/admin/posts/${id}`);
+    await bob.page.locator('[data-field="cover"] img').waitFor();
+    assert.equal(await bob.page.locator('[data-field="cover"] input[type=file]').count(), 0);
+    await bob.context.close();
+  });
 });

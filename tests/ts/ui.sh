@@ -84,7 +84,9 @@ mapfile -t api_cmd < <(cmd_of "$api_image" cmd 3000 "$api_port")
 mapfile -t ui_cmd < <(cmd_of "$ui_image" cmd 3001 "$ui_port")
 echo "API: ${api_cmd[*]} in $out/image-api ($(ls "$out/image-api" | tr '\n' ' '))"
 echo "UI: ${ui_cmd[*]} in $out/image-ui ($(ls -A "$out/image-ui" | tr '\n' ' '))"
+# Post covers on the storage plugin's local-disk driver (its own server on STORAGE_PORT).
 (cd "$out/image-api" && NODE_ENV=production HOST=127.0.0.1 PORT=$api_port \
+  STORAGE_DIR="$out/image-api/storage" STORAGE_PORT="${UI_STORAGE_PORT:-3383}" \
   CORS_ORIGINS="http://127.0.0.1:$ui_port" LOG_LEVEL=warn exec "${as_user[@]}" "${api_cmd[@]}" >"$out/api.log" 2>&1) &
 pids+=($!)
 (cd "$out/image-ui" && NODE_ENV=production API_URL="http://127.0.0.1:$api_port" \

@@ -36,7 +36,7 @@ pub use ai::{Ai, PROVIDER as AI_PROVIDER};
 pub use email::Email;
 pub use external_writes::ExternalWrites;
 pub use monitoring::Monitoring;
-pub use oidc::{Oidc, button_name as oidc_button};
+pub use oidc::Oidc;
 pub use payments::{HANDLERS as PAYMENT_HANDLERS, Payments};
 pub use search::Search;
 pub use storage::Storage;
@@ -151,6 +151,31 @@ pub struct Contribution {
     /// npm packages for development only (types).
     pub dev_dependencies: BTreeMap<String, String>,
     pub env: Vec<EnvVar>,
+    /// Views of fields on a row's page of the admin UI, each a component of the plugin's files.
+    pub ui_fields: Vec<UiField>,
+    /// A way to sign in that the admin UI's sign-in page offers.
+    pub sign_in: Option<SignIn>,
+}
+
+/// A field's view on a row's page of the admin UI: `export` of `module` (a `.tsx` file of the
+/// plugin's under `app/plugins/`, without the extension) is rendered for `model.field` with the
+/// row's id, the field's value and whether the caller may write it (`FieldWidget` in
+/// `app/admin/_ui/meta.ts`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UiField {
+    pub model: String,
+    pub field: String,
+    pub module: String,
+    pub export: String,
+}
+
+/// A button of the admin UI's sign-in page: "Sign in with `name`", a link to `href` (a route of
+/// the plugin's under `app/plugins/`), shown when the environment variable `env` is set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignIn {
+    pub name: String,
+    pub href: String,
+    pub env: String,
 }
 
 /// What a plugin is given: the schema, the settings and its own configuration.

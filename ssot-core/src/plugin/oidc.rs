@@ -14,7 +14,7 @@
 //! id = "employee_id"                  # (default: the same name; `id` falls back to `sub`)
 //! ```
 
-use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx};
+use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, SignIn};
 use crate::config::Config;
 use crate::diagnostics::did_you_mean;
 use crate::generate::ts::js;
@@ -32,12 +32,6 @@ const OPTIONS: &[OptionSpec] = &[
 
 /// Where the plugin's part of the UI lives (`/plugins/oidc/sign-in`, `/plugins/oidc/callback`).
 pub const DIR: &str = "app/plugins/oidc";
-
-/// The button of the sign-in page: its text, when the plugin is configured.
-pub fn button_name(config: &Config) -> Option<String> {
-    let name = super::option_str(&config.plugin_settings.get("oidc")?.options, "name");
-    Some(if name.is_empty() { "single sign-on" } else { name }.to_owned())
-}
 
 fn scopes(options: &Options) -> Vec<String> {
     match options.get("scopes").and_then(|v| v.as_array()) {
@@ -140,6 +134,12 @@ impl Plugin for Oidc {
                 ),
             );
         }
+        let name = super::option_str(cx.options, "name");
+        c.sign_in = Some(SignIn {
+            name: if name.is_empty() { "single sign-on" } else { name }.to_owned(),
+            href: "/plugins/oidc/sign-in".into(),
+            env: "OIDC_ISSUER".into(),
+        });
         c.dependencies.insert("openid-client".into(), "6.9.1".into());
         c.env.push(EnvVar {
             name: "OIDC_ISSUER".into(),

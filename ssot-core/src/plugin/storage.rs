@@ -12,7 +12,9 @@
 //! The field holds the object's key: a write of it is accepted only for a key of that row that
 //! exists in the bucket. Deleting the row deletes the object; replacing the key deletes the old one.
 
+use super::UiField;
 use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
+use crate::generate::ts::js;
 use crate::ir::{FieldType, Ir, Model, ScalarType};
 use serde_json::json;
 
@@ -138,6 +140,14 @@ impl Plugin for Storage {
             .collect();
         c.files.insert("src/sdk/plugins/storage.ts".into(), sdk(cx));
         c.files.insert("src/hooks/plugins/storage.ts".into(), hooks(cx));
+        // The admin UI's view of each file field: it needs the hooks and the UI.
+        if cx.config.hooks && crate::generate::ts::ui::enabled(cx.ir, cx.config) {
+            for (m, o) in &cx.models {
+                let (path, field) = ui_field(m, o);
+                c.files.insert(format!("{}.tsx", field.module).into(), path);
+                c.ui_fields.push(field);
+            }
+        }
         c.server_module = Some(ServerModule {
             path: "plugins/storage".into(),
             options: json!({
@@ -166,6 +176,34 @@ impl Plugin for Storage {
         }
         c
     }
+}
+
+/// The admin UI's view of one file field (`app/plugins/storage/post-cover.tsx`): its text and
+/// what the UI is told of it.
+fn ui_field(m: &Model, o: &Options) -> (String, UiField) {
+    use heck::ToKebabCase;
+    let Names { ty, stem, field, upper, .. } = Names::of(m, o);
+    let types = o.get("types").cloned().unwrap_or(json!([]));
+    let label = crate::generate::ts::ui::label(field);
+    let text = include_str!("../../templates/ts/plugins/storage_field.tsx")
+        .replace(
+            "const TYPES: string[] = [];\n",
+            &(js::render(&js::const_decl(false, "TYPES", Some(&js::ty("string[]")), &js::json(&types))) + "\n"),
+        )
+        .replace("const MAX_BYTES = 0;", &format!("const MAX_BYTES = {};", max_bytes(o)))
+        .replace("{{Type}}", &ty)
+        .replace("{{Upper}}", &upper)
+        .replace("{{stem}}", &stem)
+        .replace("{{Model}}", &m.name)
+        .replace("{{field}}", field)
+        .replace("{{label}}", &label);
+    let ui = UiField {
+        model: m.name.clone(),
+        field: field.to_owned(),
+        module: format!("app/plugins/storage/{stem}-{}", field.to_kebab_case()),
+        export: format!("{ty}{upper}Field"),
+    };
+    (format!("// {}\n\n{text}", crate::generate::HEADER), ui)
 }
 
 /// The names the SDK's and the hooks' parts use for one model's files.

@@ -154,7 +154,7 @@ fn modules(ir: &Ir, config: &Config) -> Files {
     for (path, text) in server::generate(ir, config, &plugins) {
         put(path, text);
     }
-    for (path, text) in ui::generate(ir, config) {
+    for (path, text) in ui::generate(ir, config, &plugins) {
         put(path, text);
     }
     for (path, text) in project::generate(ir, config, &plugins) {

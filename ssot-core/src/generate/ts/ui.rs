@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::generate::HEADER;
 use crate::ir::*;
 use crate::names::{file_stem, model_path, ts_type};
+use crate::plugin::{Contribution, UiField};
 use serde_json::{Value, json};
 
 /// The static part of the UI, copied into every tree that has one.
@@ -42,6 +43,27 @@ const STATIC: &[(&str, &str)] = &[
     ("app/admin/_ui/form.tsx", include_str!("../../../templates/ts/ui/form.tsx")),
 ];
 
+/// `app/admin/_ui/widgets.ts`: the plugins' views of fields on a row's page, by `Model.field`.
+fn widgets(plugins: &[(String, Contribution)]) -> String {
+    let fields: Vec<&UiField> = plugins.iter().flat_map(|(_, c)| &c.ui_fields).collect();
+    let mut imports = vec![super::import_line(true, &["FieldWidget".to_owned()], "./meta.js")];
+    for f in &fields {
+        imports.push(super::import_line(
+            false,
+            std::slice::from_ref(&f.export),
+            &format!("../../{}.js", f.module.strip_prefix("app/").unwrap_or(&f.module)),
+        ));
+    }
+    let entries: Vec<(String, E)> = fields.iter().map(|f| (format!("{}.{}", f.model, f.field), id(f.export.clone()))).collect();
+    let map = E::Obj(entries.into_iter().map(|(k, v)| P::Kv(crate::names::ts_key(&k), v)).collect(), false);
+    let decl = js::const_decl(true, "FIELD_WIDGETS", Some(&js::ty("Record<string, FieldWidget>")), &map);
+    format!(
+        "// {HEADER}\n\n// The plugins' views of fields on a row's page (a file field's upload, say), by `Model.field`.\n{}\n\n{}\n",
+        imports.join("\n"),
+        js::render(&decl)
+    )
+}
+
 /// Pinned versions of the UI's packages (beside `project::VERSIONS`).
 pub const VERSIONS: &[(&str, &str)] = &[
     ("next", "16.5.0"),
@@ -70,15 +92,16 @@ fn with_header(path: &str, text: &str) -> String {
     if path.ends_with(".css") { format!("/* {HEADER} */\n\n{text}") } else { format!("// {HEADER}\n\n{text}") }
 }
 
-pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
+pub fn generate(ir: &Ir, config: &Config, plugins: &[(String, Contribution)]) -> Vec<(String, String)> {
     let mut files = Vec::new();
     if !enabled(ir, config) {
         return files;
     }
     for (path, text) in STATIC {
-        let text = match (*path, crate::plugin::oidc_button(config)) {
-            ("app/admin/_ui/sign-in.tsx", Some(name)) => {
-                let sso = json!({ "name": name, "href": "/plugins/oidc/sign-in", "env": "OIDC_ISSUER" });
+        let sign_in = plugins.iter().find_map(|(_, c)| c.sign_in.as_ref());
+        let text = match (*path, sign_in) {
+            ("app/admin/_ui/sign-in.tsx", Some(s)) => {
+                let sso = json!({ "name": s.name, "href": s.href, "env": s.env });
                 let decl = js::render(&js::const_decl(false, "SSO", Some(&js::ty("Sso | null")), &js::json(&sso)));
                 text.replace("const SSO: Sso | null = null;", &decl)
             }
@@ -86,6 +109,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Vec<(String, String)> {
         };
         files.push(((*path).to_owned(), with_header(path, &text)));
     }
+    files.push(("app/admin/_ui/widgets.ts".into(), widgets(plugins)));
     let models = ui_models(ir);
     let mut doc = serde_json::Map::new();
     for m in &models {
@@ -221,7 +245,7 @@ fn literal(l: &Literal) -> String {
 }
 
 /// `userProfile` → `User profile`.
-fn label(name: &str) -> String {
+pub(crate) fn label(name: &str) -> String {
     let words = heck::ToSnakeCase::to_snake_case(name).replace('_', " ");
     let mut c = words.chars();
     match c.next() {

@@ -155,7 +155,8 @@ function s3Store(): Store {
  * signed fields, then the file) whose signature (HMAC-SHA256 with a key of this process) covers
  * the bucket, the key, the content type, the size limit and the expiry; downloads are signed the
  * same way. Any other request is refused. A form is read into memory up to `maxBytes` (the largest
- * file any field takes) and 64 KiB for the rest of it.
+ * file any field takes) and 64 KiB for the rest of it. Browsers of the API's CORS_ORIGINS may read
+ * its answers (an upload from the admin UI).
  */
 function localStore(dir: string, port: number, maxBytes: number): Store {
   const secret = randomBytes(32);
@@ -165,6 +166,10 @@ function localStore(dir: string, port: number, maxBytes: number): Store {
   const same = (a: string, b: string) =>
     a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
   const root = resolve(dir);
+  const origins = (process.env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
   /** The file of a key; null for a path that would leave the bucket. */
   const fileOf = (bucket: string, key: string): string | null => {
     const file = resolve(root, bucket, key);
@@ -254,6 +259,16 @@ function localStore(dir: string, port: number, maxBytes: number): Store {
       await mkdir(root, { recursive: true });
       server = createServer((req, res) => {
         const url = new URL(req.url ?? "/", base);
+        // A browser uploads from the UI's origin: the origins of CORS_ORIGINS may read the answer.
+        const origin = req.headers.origin;
+        if (origin !== undefined && (origins.includes(origin) || origins.includes("*"))) {
+          res.setHeader("access-control-allow-origin", origin);
+          res.setHeader("vary", "origin");
+          if (req.method === "OPTIONS") {
+            res.setHeader("access-control-allow-methods", "GET, POST");
+            return void res.writeHead(204).end();
+          }
+        }
         const [bucket = "", ...rest] = url.pathname.slice(1).split("/");
         const run = async () => {
           // Inside `run`: a malformed escape is a refused request, not an uncaught error.

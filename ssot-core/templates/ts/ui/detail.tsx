@@ -19,6 +19,7 @@ import {
 import { clientFor, useRecord, type AdminModel } from "./model.js";
 import { button, Problem } from "./styles.js";
 import { formatValue } from "./values.js";
+import { FIELD_WIDGETS } from "./widgets.js";
 
 export function DetailView(props: { model: AdminModel; id: string[] }) {
   const { model } = props;
@@ -63,7 +64,14 @@ export function DetailView(props: { model: AdminModel; id: string[] }) {
       {remove?.isError ? <Problem message={remove.error.message} /> : null}
       <dl className="grid grid-cols-[max-content_1fr] gap-x-6 gap-y-2">
         {fields.map((f) => (
-          <Field key={f.name} field={f} row={row} />
+          <Field
+            key={f.name}
+            model={meta.name}
+            field={f}
+            row={row}
+            id={id}
+            writable={may?.update === true && may.fields[f.name]?.write === true}
+          />
         ))}
       </dl>
       {meta.relations
@@ -75,11 +83,20 @@ export function DetailView(props: { model: AdminModel; id: string[] }) {
   );
 }
 
-function Field(props: { field: FieldMeta; row: Row }) {
+function Field(props: {
+  model: string;
+  field: FieldMeta;
+  row: Row;
+  id: unknown;
+  writable: boolean;
+}) {
   const { field: f, row } = props;
   const value = row[f.name];
+  const Widget = FIELD_WIDGETS[`${props.model}.${f.name}`];
   let shown;
-  if (f.link !== null && value !== null && value !== undefined) {
+  if (Widget !== undefined) {
+    shown = <Widget id={props.id} value={value} writable={props.writable} />;
+  } else if (f.link !== null && value !== null && value !== undefined) {
     const target = MODELS[f.link.model];
     shown =
       target === undefined ? (

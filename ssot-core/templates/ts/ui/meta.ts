@@ -1,5 +1,12 @@
 // What the admin UI knows of the schema: app/admin/_models/models.json, typed.
+import type { ReactNode } from "react";
 import models from "../_models/models.json" with { type: "json" };
+
+/**
+ * A plugin's view of a field on a row's page (`app/admin/_ui/widgets.ts`): the row's id as the
+ * SDK takes it, the field's value, and whether the caller may write the field of this row.
+ */
+export type FieldWidget = (props: { id: unknown; value: unknown; writable: boolean }) => ReactNode;
 
 export interface FieldMeta {
   name: string;
