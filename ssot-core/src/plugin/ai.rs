@@ -184,7 +184,7 @@ impl Plugin for Ai {
             ),
             ("AI_TIMEOUT_MS", "AI: how long a call to the API may take (default 30000)."),
         ] {
-            c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
+            c.env.push(EnvVar::new(name, doc));
         }
         c
     }

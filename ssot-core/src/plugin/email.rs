@@ -115,16 +115,8 @@ impl Plugin for Email {
         c.dependencies.insert("nodemailer".into(), "10.6.1".into());
         c.dependencies.insert("resend".into(), "6.38.0".into());
         c.dev_dependencies.insert("@types/nodemailer".into(), "8.0.2".into());
-        c.env.push(EnvVar {
-            name: "SMTP_URL".into(),
-            doc: "Email: the SMTP server, like smtps://user:password@smtp.example.com:465. Set this or\nRESEND_API_KEY (neither: messages are printed to the log instead of sent, for development).".into(),
-            example: String::new(),
-        });
-        c.env.push(EnvVar {
-            name: "RESEND_API_KEY".into(),
-            doc: "Email: send through Resend's HTTP API with this key instead of SMTP (RESEND_BASE_URL, read by\nthe resend package, points it at another host).".into(),
-            example: String::new(),
-        });
+        c.env.push(EnvVar::new("SMTP_URL", "Email: the SMTP server, like smtps://user:password@smtp.example.com:465. Set this or\nRESEND_API_KEY (neither: messages are printed to the log instead of sent, for development)."));
+        c.env.push(EnvVar::new("RESEND_API_KEY", "Email: send through Resend's HTTP API with this key instead of SMTP (RESEND_BASE_URL, read by\nthe resend package, points it at another host)."));
         c
     }
 }

@@ -120,11 +120,7 @@ impl Plugin for ExternalWrites {
         });
         c.dependencies.insert("pg".into(), "8.23.1".into());
         c.dev_dependencies.insert("@types/pg".into(), "8.23.1".into());
-        c.env.push(EnvVar {
-            name: "EXTERNAL_WRITES_URL".into(),
-            doc: "External writes: the database the notifications are read from when DATABASE_URL goes through a pooler that cannot LISTEN (PgBouncer in transaction mode); empty: DATABASE_URL.".into(),
-            example: String::new(),
-        });
+        c.env.push(EnvVar::new("EXTERNAL_WRITES_URL", "External writes: the database the notifications are read from when DATABASE_URL goes through a pooler that cannot LISTEN (PgBouncer in transaction mode); empty: DATABASE_URL."));
         c
     }
 }

@@ -128,6 +128,13 @@ pub struct EnvVar {
     pub example: String,
 }
 
+impl EnvVar {
+    /// A variable that `.env.template` lists unset, under `doc`.
+    pub fn new(name: impl Into<String>, doc: impl Into<String>) -> Self {
+        EnvVar { name: name.into(), doc: doc.into(), example: String::new() }
+    }
+}
+
 /// The runtime part of a plugin: a module under `src/server/` whose `create(options)` returns a
 /// `ServerPlugin` (`src/server/plugin.ts`); `plugins.ts` calls it once per server.
 #[derive(Debug, Clone, PartialEq)]

@@ -92,7 +92,7 @@ impl Plugin for Monitoring {
                 ("USAGE_EVENTS_SAMPLE", "Usage events: the share of events kept, from 0 to 1 (default 1)."),
                 ("USAGE_EVENTS", "Usage events: off to collect none (DO_NOT_TRACK=1 does the same)."),
             ] {
-                c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
+                c.env.push(EnvVar::new(name, doc));
             }
         }
         if traces(cx.options) {
@@ -107,14 +107,13 @@ impl Plugin for Monitoring {
                     "Traces: which requests are traced, like parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1.",
                 ),
             ] {
-                c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
+                c.env.push(EnvVar::new(name, doc));
             }
         }
-        c.env.push(EnvVar {
-            name: "METRICS_TOKEN".into(),
-            doc: format!("Monitoring: the bearer token a scraper must send to {} (empty: open to every caller).", path(cx.options)),
-            example: String::new(),
-        });
+        c.env.push(EnvVar::new(
+            "METRICS_TOKEN",
+            format!("Monitoring: the bearer token a scraper must send to {} (empty: open to every caller).", path(cx.options)),
+        ));
         c
     }
 }

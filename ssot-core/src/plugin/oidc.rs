@@ -141,26 +141,16 @@ impl Plugin for Oidc {
             env: "OIDC_ISSUER".into(),
         });
         c.dependencies.insert("openid-client".into(), "6.9.1".into());
-        c.env.push(EnvVar {
-            name: "OIDC_ISSUER".into(),
-            doc: "Admin UI sign-in (OpenID Connect): the issuer, like https://accounts.google.com (its\n/.well-known/openid-configuration is read). Unset: the sign-in page offers no single sign-on.".into(),
-            example: String::new(),
-        });
-        c.env.push(EnvVar {
-            name: "OIDC_CLIENT_ID".into(),
-            doc: "The UI's client id at the issuer; register <UI origin>/plugins/oidc/callback as its redirect URI.".into(),
-            example: String::new(),
-        });
-        c.env.push(EnvVar {
-            name: "OIDC_CLIENT_SECRET".into(),
-            doc: "Its secret (a confidential client); unset for a public client (PKCE alone).".into(),
-            example: String::new(),
-        });
-        c.env.push(EnvVar {
-            name: "OIDC_REDIRECT_URL".into(),
-            doc: "The callback as the browser reaches it, when the UI runs behind a proxy (default: from the request).".into(),
-            example: String::new(),
-        });
+        c.env.push(EnvVar::new("OIDC_ISSUER", "Admin UI sign-in (OpenID Connect): the issuer, like https://accounts.google.com (its\n/.well-known/openid-configuration is read). Unset: the sign-in page offers no single sign-on."));
+        c.env.push(EnvVar::new(
+            "OIDC_CLIENT_ID",
+            "The UI's client id at the issuer; register <UI origin>/plugins/oidc/callback as its redirect URI.",
+        ));
+        c.env.push(EnvVar::new("OIDC_CLIENT_SECRET", "Its secret (a confidential client); unset for a public client (PKCE alone)."));
+        c.env.push(EnvVar::new(
+            "OIDC_REDIRECT_URL",
+            "The callback as the browser reaches it, when the UI runs behind a proxy (default: from the request).",
+        ));
         c
     }
 }

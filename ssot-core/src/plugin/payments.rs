@@ -120,21 +120,15 @@ impl Plugin for Payments {
             }),
         });
         c.dependencies.insert("stripe".into(), "23.2.0".into());
-        c.env.push(EnvVar {
-            name: "STRIPE_SECRET_KEY".into(),
-            doc: "Payments: the Stripe secret key (sk_live_… or sk_test_…). Never logged.".into(),
-            example: String::new(),
-        });
-        c.env.push(EnvVar {
-            name: "STRIPE_WEBHOOK_SECRET".into(),
-            doc: "Payments: the signing secret of the webhook endpoint (whsec_…); without it every event is refused.".into(),
-            example: String::new(),
-        });
-        c.env.push(EnvVar {
-            name: "STRIPE_API_URL".into(),
-            doc: "Payments: another address of Stripe's API, for a proxy or a local stand-in (empty: Stripe's own).".into(),
-            example: String::new(),
-        });
+        c.env.push(EnvVar::new("STRIPE_SECRET_KEY", "Payments: the Stripe secret key (sk_live_… or sk_test_…). Never logged."));
+        c.env.push(EnvVar::new(
+            "STRIPE_WEBHOOK_SECRET",
+            "Payments: the signing secret of the webhook endpoint (whsec_…); without it every event is refused.",
+        ));
+        c.env.push(EnvVar::new(
+            "STRIPE_API_URL",
+            "Payments: another address of Stripe's API, for a proxy or a local stand-in (empty: Stripe's own).",
+        ));
         c
     }
 }

@@ -172,7 +172,7 @@ impl Plugin for Storage {
             ("STORAGE_DIR", "Storage, for development: keep the files in this folder instead of S3 (served on 127.0.0.1:STORAGE_PORT)."),
             ("STORAGE_PORT", "Storage, for development: the local-disk driver's port (default 9009)."),
         ] {
-            c.env.push(EnvVar { name: name.into(), doc: doc.into(), example: String::new() });
+            c.env.push(EnvVar::new(name, doc));
         }
         c
     }
