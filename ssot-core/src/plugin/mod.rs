@@ -158,6 +158,9 @@ pub struct Contribution {
     /// npm packages for development only (types).
     pub dev_dependencies: BTreeMap<String, String>,
     pub env: Vec<EnvVar>,
+    /// Variables of the admin UI's server (Next.js): in `.env.template` too, and given to the
+    /// `ui` service of `docker-compose.yml` (with `JWT_SECRET`) instead of the API's.
+    pub ui_env: Vec<EnvVar>,
     /// Views of fields on a row's page of the admin UI, each a component of the plugin's files.
     pub ui_fields: Vec<UiField>,
     /// A way to sign in that the admin UI's sign-in page offers.

@@ -141,13 +141,13 @@ impl Plugin for Oidc {
             env: "OIDC_ISSUER".into(),
         });
         c.dependencies.insert("openid-client".into(), "6.9.1".into());
-        c.env.push(EnvVar::new("OIDC_ISSUER", "Admin UI sign-in (OpenID Connect): the issuer, like https://accounts.google.com (its\n/.well-known/openid-configuration is read). Unset: the sign-in page offers no single sign-on."));
-        c.env.push(EnvVar::new(
+        c.ui_env.push(EnvVar::new("OIDC_ISSUER", "Admin UI sign-in (OpenID Connect): the issuer, like https://accounts.google.com (its\n/.well-known/openid-configuration is read). Unset: the sign-in page offers no single sign-on."));
+        c.ui_env.push(EnvVar::new(
             "OIDC_CLIENT_ID",
             "The UI's client id at the issuer; register <UI origin>/plugins/oidc/callback as its redirect URI.",
         ));
-        c.env.push(EnvVar::new("OIDC_CLIENT_SECRET", "Its secret (a confidential client); unset for a public client (PKCE alone)."));
-        c.env.push(EnvVar::new(
+        c.ui_env.push(EnvVar::new("OIDC_CLIENT_SECRET", "Its secret (a confidential client); unset for a public client (PKCE alone)."));
+        c.ui_env.push(EnvVar::new(
             "OIDC_REDIRECT_URL",
             "The callback as the browser reaches it, when the UI runs behind a proxy (default: from the request).",
         ));

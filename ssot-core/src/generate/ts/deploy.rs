@@ -208,7 +208,14 @@ services:
         },
     );
     if ui {
-        compose.push_str(
+        // The plugins' variables of the UI's server; it signs sessions (the oidc plugin's) with
+        // the API's JWT_SECRET.
+        let mut ui_env: Vec<(String, String)> =
+            plugins.iter().flat_map(|(_, c)| &c.ui_env).map(|v| (v.name.clone(), format!("${{{}:-}}", v.name))).collect();
+        if !ui_env.is_empty() {
+            ui_env.insert(0, ("JWT_SECRET".into(), "${JWT_SECRET:?set JWT_SECRET}".into()));
+        }
+        compose.push_str(&format!(
             "
   ui:
     build:
@@ -216,15 +223,16 @@ services:
       target: ui
     environment:
       API_URL: http://api:3000
-      NEXT_PUBLIC_API_URL: ${PUBLIC_API_URL:-http://localhost:3000}
-    ports:
+      NEXT_PUBLIC_API_URL: ${{PUBLIC_API_URL:-http://localhost:3000}}
+{ui_env}    ports:
       - \"3001:3001\"
     depends_on:
       api:
         condition: service_started
     restart: unless-stopped
 ",
-        );
+            ui_env = env_block(&ui_env),
+        ));
     }
     if let Some((service, _)) = db {
         compose.push('\n');

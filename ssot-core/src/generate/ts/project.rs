@@ -373,9 +373,9 @@ UI_PORT=3001
 /// The plugins' variables, under a heading per plugin.
 fn plugin_env(plugins: &[(String, crate::plugin::Contribution)]) -> String {
     let mut out = String::new();
-    for (name, c) in plugins.iter().filter(|(_, c)| !c.env.is_empty()) {
+    for (name, c) in plugins.iter().filter(|(_, c)| !c.env.is_empty() || !c.ui_env.is_empty()) {
         out.push_str(&format!("\n# Plugin `{name}`.\n"));
-        for v in &c.env {
+        for v in c.env.iter().chain(&c.ui_env) {
             for l in v.doc.lines() {
                 out.push_str(&format!("# {l}\n"));
             }
