@@ -31,7 +31,7 @@ const OPTIONS: &[OptionSpec] = &[
 ];
 
 /// Where the plugin's part of the UI lives (`/plugins/oidc/sign-in`, `/plugins/oidc/callback`).
-pub const DIR: &str = "app/plugins/oidc";
+const DIR: &str = "app/plugins/oidc";
 
 fn scopes(options: &Options) -> Vec<String> {
     match options.get("scopes").and_then(|v| v.as_array()) {
@@ -122,7 +122,7 @@ impl Plugin for Oidc {
                 "// {header}\n\n{}",
                 include_str!("../../templates/ts/plugins/oidc.ts").replace(
                     "const SETTINGS: Settings = /*{{settings}}*/ {} as Settings;\n",
-                    &(js::render(&js::const_decl(false, "SETTINGS", Some(&js::ty("Settings")), &js::json(&settings))) + "\n")
+                    &(js::json_const("SETTINGS", "Settings", &settings) + "\n")
                 )
             ),
         );

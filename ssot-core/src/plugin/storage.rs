@@ -12,8 +12,7 @@
 //! The field holds the object's key: a write of it is accepted only for a key of that row that
 //! exists in the bucket. Deleting the row deletes the object; replacing the key deletes the old one.
 
-use super::UiField;
-use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
+use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, UiField, option_str as text};
 use crate::generate::ts::js;
 use crate::ir::{FieldType, Ir, Model, ScalarType};
 use serde_json::json;
@@ -186,10 +185,7 @@ fn ui_field(m: &Model, o: &Options) -> (String, UiField) {
     let types = o.get("types").cloned().unwrap_or(json!([]));
     let label = crate::generate::ts::ui::label(field);
     let text = include_str!("../../templates/ts/plugins/storage_field.tsx")
-        .replace(
-            "const TYPES: string[] = [];\n",
-            &(js::render(&js::const_decl(false, "TYPES", Some(&js::ty("string[]")), &js::json(&types))) + "\n"),
-        )
+        .replace("const TYPES: string[] = [];\n", &(js::json_const("TYPES", "string[]", &types) + "\n"))
         .replace("const MAX_BYTES = 0;", &format!("const MAX_BYTES = {};", max_bytes(o)))
         .replace("{{Type}}", &ty)
         .replace("{{Upper}}", &upper)

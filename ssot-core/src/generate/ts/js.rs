@@ -90,6 +90,11 @@ pub fn id(s: impl Into<String>) -> E {
 
 /// A string literal of `s` (JSON escapes are valid TypeScript escapes), in double quotes unless
 /// `s` holds more double quotes than single ones, as prettier chooses.
+/// `const <name>: <ty> = <value>;` of a JSON value, printed (a template's settings).
+pub fn json_const(name: &str, ty: &str, value: &serde_json::Value) -> String {
+    render(&const_decl(false, name, Some(&self::ty(ty)), &json(value)))
+}
+
 /// A JSON value as a TypeScript expression (plugin options, settings).
 pub fn json(v: &serde_json::Value) -> E {
     match v {

@@ -97,13 +97,12 @@ pub fn generate(ir: &Ir, config: &Config, plugins: &[(String, Contribution)]) ->
     if !enabled(ir, config) {
         return files;
     }
+    let sign_in = plugins.iter().find_map(|(_, c)| c.sign_in.as_ref());
     for (path, text) in STATIC {
-        let sign_in = plugins.iter().find_map(|(_, c)| c.sign_in.as_ref());
         let text = match (*path, sign_in) {
             ("app/admin/_ui/sign-in.tsx", Some(s)) => {
                 let sso = json!({ "name": s.name, "href": s.href, "env": s.env });
-                let decl = js::render(&js::const_decl(false, "SSO", Some(&js::ty("Sso | null")), &js::json(&sso)));
-                text.replace("const SSO: Sso | null = null;", &decl)
+                text.replace("const SSO: Sso | null = null;", &js::json_const("SSO", "Sso | null", &sso))
             }
             _ => (*text).to_owned(),
         };

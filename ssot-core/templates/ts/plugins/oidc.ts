@@ -6,9 +6,10 @@
 // JWT_SECRET that the API checks like any token. No token or claim is ever logged.
 import { createHmac } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
+import { cookies } from "next/headers.js";
 import * as client from "openid-client";
 import { PrincipalSchema } from "../../../src/server/claims.js";
-import { API_KEY_COOKIE, TOKEN_COOKIE } from "../../admin/_ui/session.js";
+import { API_KEY_COOKIE, COOKIE, TOKEN_COOKIE } from "../../admin/_ui/session.js";
 
 interface Settings {
   scopes: string[];
@@ -31,9 +32,13 @@ function env(name: string): string | undefined {
   return v === undefined || v === "" ? undefined : v;
 }
 
-function secret(): Uint8Array | null {
-  const s = env("JWT_SECRET");
-  return s === undefined ? null : new TextEncoder().encode(s);
+/** What the deployment configures, or null when OIDC_ISSUER, OIDC_CLIENT_ID or JWT_SECRET is unset. */
+function deployment(): { issuer: string; clientId: string; key: Uint8Array } | null {
+  const issuer = env("OIDC_ISSUER");
+  const clientId = env("OIDC_CLIENT_ID");
+  const secret = env("JWT_SECRET");
+  if (issuer === undefined || clientId === undefined || secret === undefined) return null;
+  return { issuer, clientId, key: new TextEncoder().encode(secret) };
 }
 
 /** The flow cookie's key: derived from JWT_SECRET, so a flow cookie is never an API token. */
@@ -84,33 +89,20 @@ function callbackUrl(request: Request): URL {
   return new URL(`${FLOW_PATH}/callback`, `${proto}://${host}`);
 }
 
-function cookie(
-  name: string,
-  value: string,
-  path: string,
-  maxAge: number,
-  request: Request,
-): string {
-  const secure = callbackUrl(request).protocol === "https:" ? "; Secure" : "";
-  return `${name}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`;
-}
-
-function readCookie(request: Request, name: string): string | undefined {
-  for (const part of (request.headers.get("cookie") ?? "").split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return v.join("=");
-  }
-  return undefined;
+/** The options of the UI's session cookie, at `path`, `Secure` when the browser comes over https. */
+function options(request: Request, path: string, maxAge: number) {
+  return { ...COOKIE, path, maxAge, secure: callbackUrl(request).protocol === "https:" };
 }
 
 /** A redirect: to the issuer (absolute), or within the UI (a path the browser resolves). */
-function redirect(to: URL | string, cookies: string[] = []): Response {
-  const headers = new Headers({ location: to.toString(), "cache-control": "no-store" });
-  for (const c of cookies) headers.append("set-cookie", c);
-  return new Response(null, { status: 303, headers });
+function redirect(to: URL | string): Response {
+  return new Response(null, {
+    status: 303,
+    headers: { location: to.toString(), "cache-control": "no-store" },
+  });
 }
 
-function failed(request: Request, why: Failure, detail?: unknown): Response {
+async function failed(request: Request, why: Failure, detail?: unknown): Promise<Response> {
   if (detail !== undefined) {
     const name = detail instanceof Error ? detail.name : typeof detail;
     const code = (detail as { code?: unknown } | null)?.code;
@@ -118,15 +110,14 @@ function failed(request: Request, why: Failure, detail?: unknown): Response {
       JSON.stringify({ level: "warn", msg: "oidc sign-in failed", why, error: name, code }),
     );
   }
-  return redirect(`/admin/sign-in?error=${why}`, [cookie(FLOW_COOKIE, "", FLOW_PATH, 0, request)]);
+  (await cookies()).delete({ name: FLOW_COOKIE, path: FLOW_PATH });
+  return redirect(`/admin/sign-in?error=${why}`);
 }
 
 /** GET /plugins/oidc/sign-in: off to the issuer. */
 export async function start(request: Request): Promise<Response> {
-  const issuer = env("OIDC_ISSUER");
-  const clientId = env("OIDC_CLIENT_ID");
-  const key = secret();
-  if (issuer === undefined || clientId === undefined || key === null) {
+  const deployed = deployment();
+  if (deployed === null) {
     return failed(
       request,
       "unconfigured",
@@ -135,7 +126,7 @@ export async function start(request: Request): Promise<Response> {
   }
   let config: client.Configuration;
   try {
-    config = await configuration(issuer, clientId);
+    config = await configuration(deployed.issuer, deployed.clientId);
   } catch (e) {
     return failed(request, "refused", e);
   }
@@ -153,8 +144,9 @@ export async function start(request: Request): Promise<Response> {
   const flow = await new SignJWT({ verifier, state, nonce })
     .setProtectedHeader({ alg: "HS256" })
     .setExpirationTime(`${FLOW_SECONDS}s`)
-    .sign(flowKey(key));
-  return redirect(url, [cookie(FLOW_COOKIE, flow, FLOW_PATH, FLOW_SECONDS, request)]);
+    .sign(flowKey(deployed.key));
+  (await cookies()).set(FLOW_COOKIE, flow, options(request, FLOW_PATH, FLOW_SECONDS));
+  return redirect(url);
 }
 
 /** The principal of [auth.claims] from the ID token's claims, or null when they do not fit. */
@@ -170,24 +162,21 @@ export function principalOf(claims: Record<string, unknown>): Record<string, unk
 
 /** GET /plugins/oidc/callback: the code for tokens, the ID token for a session. */
 export async function finish(request: Request): Promise<Response> {
-  const issuer = env("OIDC_ISSUER");
-  const clientId = env("OIDC_CLIENT_ID");
-  const key = secret();
-  if (issuer === undefined || clientId === undefined || key === null) {
-    return failed(request, "unconfigured");
-  }
-  const raw = readCookie(request, FLOW_COOKIE);
+  const deployed = deployment();
+  if (deployed === null) return failed(request, "unconfigured");
+  const jar = await cookies();
+  const raw = jar.get(FLOW_COOKIE)?.value;
   if (raw === undefined) return failed(request, "expired");
   let flow: { verifier: string; state: string; nonce: string };
   try {
-    const { payload } = await jwtVerify(raw, flowKey(key), { algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(raw, flowKey(deployed.key), { algorithms: ["HS256"] });
     flow = payload as unknown as typeof flow;
   } catch {
     return failed(request, "expired");
   }
   let claims: Record<string, unknown>;
   try {
-    const config = await configuration(issuer, clientId);
+    const config = await configuration(deployed.issuer, deployed.clientId);
     const current = callbackUrl(request);
     current.search = new URL(request.url).search;
     const tokens = await client.authorizationCodeGrant(config, current, {
@@ -215,10 +204,9 @@ export async function finish(request: Request): Promise<Response> {
     .setExpirationTime(`${SETTINGS.sessionMinutes}m`);
   if (jwtIssuer !== undefined) session = session.setIssuer(jwtIssuer);
   if (jwtAudience !== undefined) session = session.setAudience(jwtAudience);
-  const token = await session.sign(key);
-  return redirect("/admin", [
-    cookie(FLOW_COOKIE, "", FLOW_PATH, 0, request),
-    cookie(API_KEY_COOKIE, "", "/", 0, request),
-    cookie(TOKEN_COOKIE, token, "/", SETTINGS.sessionMinutes * 60, request),
-  ]);
+  const token = await session.sign(deployed.key);
+  jar.delete({ name: FLOW_COOKIE, path: FLOW_PATH });
+  jar.delete(API_KEY_COOKIE);
+  jar.set(TOKEN_COOKIE, token, options(request, "/", SETTINGS.sessionMinutes * 60));
+  return redirect("/admin");
 }

@@ -3,9 +3,7 @@
 // Sign-in and sign-out: the credentials live in an HTTP-only cookie of the UI's origin.
 import { cookies } from "next/headers.js";
 import { redirect } from "next/navigation.js";
-import { API_KEY_COOKIE, TOKEN_COOKIE } from "./session.js";
-
-const COOKIE = { httpOnly: true, sameSite: "lax", path: "/" } as const;
+import { API_KEY_COOKIE, COOKIE, TOKEN_COOKIE } from "./session.js";
 
 export async function signIn(form: FormData): Promise<void> {
   const kind = form.get("kind") === "apiKey" ? "apiKey" : "token";

@@ -5,6 +5,8 @@ import type { Credentials } from "./meta.js";
 
 export const TOKEN_COOKIE = "ssot_token";
 export const API_KEY_COOKIE = "ssot_api_key";
+/** The credentials' cookies: HTTP-only, sent on the UI's own navigations. */
+export const COOKIE = { httpOnly: true, sameSite: "lax", path: "/" } as const;
 
 export async function credentials(): Promise<Credentials> {
   const jar = await cookies();
