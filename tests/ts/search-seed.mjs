@@ -1,9 +1,10 @@
 // Fills the search fixture's tables (tests/fixtures/search) before its server starts, so that on
 // SQLite the server's first start fills the FTS5 index from existing rows:
-// node search-seed.mjs postgresql|sqlite DATABASE_URL COUNT
+// node search-seed.mjs postgresql|sqlite|mysql DATABASE_URL COUNT
 // COUNT articles of 12 words from a 400-word vocabulary (seeded, so every run has the same
 // corpus), every other one published, by authors 1 to 50; and COUNT / 10 notes.
 import Database from "better-sqlite3";
+import mariadb from "mariadb";
 import pg from "pg";
 
 const [db, url, countArg] = process.argv.slice(2);
@@ -32,6 +33,13 @@ if (db === "postgresql") {
   await client.query(`INSERT INTO notes (id, note_text) SELECT * FROM unnest($1::text[], $2::text[])`, [0, 1].map((c) => notes.map((n) => n[c])));
   await client.query("COMMIT");
   await client.end();
+} else if (db === "mysql") {
+  const conn = await mariadb.createConnection(url.replace(/^mysql:/, "mariadb:"));
+  await conn.beginTransaction();
+  await conn.batch("INSERT INTO `Article` (title, body, published, authorId) VALUES (?, ?, ?, ?)", articles);
+  await conn.batch("INSERT INTO notes (id, note_text) VALUES (?, ?)", notes);
+  await conn.commit();
+  await conn.end();
 } else {
   const sqlite = new Database(url.replace(/^file:/, ""));
   const article = sqlite.prepare(`INSERT INTO "Article" (title, body, published, "authorId") VALUES (?, ?, ?, ?)`);

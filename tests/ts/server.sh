@@ -43,7 +43,7 @@ pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
 # and for plugins.e2e.test.ts, which checks what was stored.
 export S3_ENDPOINT AWS_ACCESS_KEY_ID=ssot-test-key AWS_SECRET_ACCESS_KEY="s3-e2e-$(date +%s)-0123456789"
 S3_ENDPOINT=$(S3_ACCESS_KEY=$AWS_ACCESS_KEY_ID S3_SECRET_KEY=$AWS_SECRET_ACCESS_KEY "$here/s3.sh" start "$out/s3" "${E2E_S3_PORT:-$((base + 152))}")
-trap '"$here/pg.sh" stop "$out/pg"; "$here/s3.sh" stop "$out/s3"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true' EXIT
+trap '"$here/pg.sh" stop "$out/pg"; "$here/s3.sh" stop "$out/s3"; "$here/mysql.sh" stop "$out/mysql"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true' EXIT
 
 # The blog schema for SQLite: same models, no PostgreSQL native types.
 mkdir -p "$out/blog-sqlite-src"
@@ -59,19 +59,26 @@ only() { [ -z "${E2E_ONLY:-}" ] || [[ ",$E2E_ONLY," == *",$1,"* ]]; }
 # prepare TREE SCHEMA_ROOT FRAMEWORK MODE DB → sets DATABASE_URL (NO_PUSH=1: no tables, for a
 # server that applies its migrations itself)
 prepare() {
-  local tree=$1 src=$2 fw=$3 mode=$4 db=$5
+  local tree=$1 src=$2 fw=$3 mode=$4 db=$5 push=${NO_PUSH:+no}
   "$ssot" generate --root "$src" --ts-out "$tree" --framework "$fw" --mode "$mode" >/dev/null 2>&1
   ln -sfn "$here/node_modules" "$tree/node_modules"
   db_n=$((db_n + 1))
   if [ "$db" = postgresql ]; then
     psql "$pg/postgres" -qc "create database e2e_$db_n" >/dev/null
     export DATABASE_URL="$pg/e2e_$db_n"
+  elif [ "$db" = mysql ]; then
+    # No `db push` on MySQL here (the wasm schema engine has no MySQL connector): the source
+    # directory's mysql.sql creates the tables, as Prisma's MySQL connector would.
+    local client=(mariadb --no-defaults -ussot -pssot -h127.0.0.1 -P"${mysql##*:}")
+    "${client[@]}" -e "CREATE DATABASE e2e_$db_n" && "${client[@]}" "e2e_$db_n" <"$src/mysql.sql" || return 1
+    export DATABASE_URL="$mysql/e2e_$db_n"
+    push=no
   else
     export DATABASE_URL="file:$tree/e2e.db"
   fi
   local log
   if ! log=$(cd "$tree" && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node "$prisma" generate 2>&1 \
-    && { [ -n "${NO_PUSH:-}" ] || PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" db push 2>&1; }); then
+    && { [ "$push" = no ] || PRISMA_SCHEMA_ENGINE_BINARY="$here/prisma-offline/schema-engine-shim.mjs" node "$prisma" db push 2>&1; }); then
     echo "$log"
     return 1
   fi
@@ -353,16 +360,20 @@ if only typed; then
   done
 fi
 
-# The search plugin (tests/fixtures/search): full-text indexes on PostgreSQL (GIN) and SQLite
-# (FTS5) over a seeded corpus, through the API's search route.
+# The search plugin (tests/fixtures/search): full-text indexes on PostgreSQL (GIN), SQLite
+# (FTS5) and MariaDB (FULLTEXT; started here by mysql.sh) over a seeded corpus, through the API's
+# search route.
 if only search; then
   seeded=${E2E_SEARCH_ROWS:-20000}
-  for combo in postgresql:express:registry sqlite:fastify:controller; do
+  mysql=$("$here/mysql.sh" start "$out/mysql" "${E2E_MYSQL_PORT:-$((base + 158))}")
+  for combo in postgresql:express:registry sqlite:fastify:controller mysql:express:controller; do
     IFS=: read -r db fw mode <<<"$combo"
     src="$out/search-$db-src"
     mkdir -p "$src"
     sed -e "s/provider = \"postgresql\"/provider = \"$db\"/" "$root/tests/fixtures/search/schema.prisma" >"$src/schema.prisma"
-    cp "$root/tests/fixtures/search/ssot.toml" "$src/"
+    cp "$root/tests/fixtures/search/ssot.toml" "$root/tests/fixtures/search/mysql.sql" "$src/"
+    # MySQL's FULLTEXT indexes have no language: the fixture's `english` is refused there.
+    [ "$db" = mysql ] && sed -i '/^language = /d' "$src/ssot.toml"
     tree="$out/search-$db-$fw-$mode"
     echo "-- [${SECONDS}s] search $db $fw $mode"
     prepare "$tree" "$src" "$fw" "$mode" "$db"
@@ -376,20 +387,23 @@ if only search; then
       result "search $db $fw $mode" 1
     fi
     stop_server
-    # Another language: the next start builds the new definition's index and drops the old one.
+    # Another language (on MySQL, the fields in another order): the next start builds the new
+    # definition's index and drops the old one.
     old_index=$(echo "$log" | grep -o 'index Article_search_[0-9a-f]*' | head -1 | cut -d' ' -f2)
     sed -i 's/language = "english"/language = "simple"/' "$src/ssot.toml"
+    [ "$db" != mysql ] || sed -i 's/@@search(fields: \[title, body\])/@@search(fields: [body, title])/' "$src/schema.prisma"
     "$ssot" generate --root "$src" --ts-out "$tree" --framework "$fw" --mode "$mode" >/dev/null 2>&1
     start_server "$tree" $port
     if log=$(API_URL="http://127.0.0.1:$port" DB=$db SEEDED=$seeded SEARCH_LANGUAGE=simple OLD_INDEX=$old_index \
       node --import tsx --test "$here/search.e2e.test.ts" 2>&1) && [ -n "$old_index" ]; then
-      result "search $db $fw $mode: a changed language replaces $old_index" 0
+      result "search $db $fw $mode: a changed definition replaces $old_index" 0
     else
       echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
-      result "search $db $fw $mode: a changed language" 1
+      result "search $db $fw $mode: a changed definition" 1
     fi
     stop_server
   done
+  "$here/mysql.sh" stop "$out/mysql"
 fi
 
 # The blog suite against the Rust server, which creates its tables from the example's migrations
@@ -459,7 +473,7 @@ if ! command -v redis-server >/dev/null; then
   else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; fi
 fi
 redis-server --bind 127.0.0.1 --port "${E2E_REDIS_PORT:-56379}" --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
-trap '"$here/pg.sh" stop "$out/pg"; "$here/s3.sh" stop "$out/s3"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
+trap '"$here/pg.sh" stop "$out/pg"; "$here/s3.sh" stop "$out/s3"; "$here/mysql.sh" stop "$out/mysql"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
 export REDIS_URL="redis://127.0.0.1:${E2E_REDIS_PORT:-56379}"
 if only blog; then
 tree="$out/blog-postgresql-fastify-registry"

@@ -2,8 +2,10 @@
 //! of the database instead of `contains`. PostgreSQL: a GIN index on the `tsvector` of the
 //! searched fields (the first weighted `A`, the next `B`, ...), queried with
 //! `websearch_to_tsquery` and ranked with `ts_rank`. SQLite: an FTS5 table kept in step by
-//! triggers, ranked with `bm25`. The engine keeps the matches the caller may read: the index only
-//! orders them. The server creates what is missing at startup (`install = false`: apply
+//! triggers, ranked with `bm25`. MySQL and MariaDB: a `FULLTEXT` index over the fields, matched in
+//! boolean mode with every word required, ranked by the relevance of each field's own `FULLTEXT`
+//! index, weighted like PostgreSQL's. The engine keeps the matches the caller may read: the index
+//! only orders them. The server creates what is missing at startup (`install = false`: apply
 //! `search.sql` yourself, in a migration).
 
 use super::{Contribution, OptionSpec, OptionType, Options, Plugin, PluginCx, ServerModule};
@@ -58,13 +60,33 @@ const LANGUAGES: &[&str] = &[
 enum Dialect {
     Postgres,
     Sqlite,
+    Mysql,
 }
 
 fn dialect(ir: &Ir) -> Option<Dialect> {
     match ir.provider.as_str() {
         "postgresql" | "postgres" => Some(Dialect::Postgres),
         "sqlite" => Some(Dialect::Sqlite),
+        "mysql" => Some(Dialect::Mysql),
         _ => None,
+    }
+}
+
+impl Dialect {
+    fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgresql",
+            Dialect::Sqlite => "sqlite",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
+    /// An identifier in the dialect's quotes.
+    fn ident(self, name: &str) -> String {
+        match self {
+            Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+            _ => super::sql_ident(name),
+        }
     }
 }
 
@@ -97,9 +119,9 @@ fn key(m: &Model) -> Option<(String, &'static str)> {
     Some((f.db_name.clone().unwrap_or_else(|| f.name.clone()), kind))
 }
 
-fn columns(m: &Model) -> Vec<String> {
+fn columns(m: &Model, d: Dialect) -> Vec<String> {
     let fields = m.annotations.search.as_deref().unwrap_or_default();
-    fields.iter().filter_map(|f| m.field(f)).map(|f| super::sql_ident(f.db_name.as_deref().unwrap_or(&f.name))).collect()
+    fields.iter().filter_map(|f| m.field(f)).map(|f| d.ident(f.db_name.as_deref().unwrap_or(&f.name))).collect()
 }
 
 /// The table's name in the database, unquoted.
@@ -107,12 +129,13 @@ fn table_name(m: &Model) -> &str {
     m.db_name.as_deref().unwrap_or(&m.name)
 }
 
-/// `<table>_search_<hash of the definition>`, at most 63 bytes (PostgreSQL's limit): a changed
-/// definition (fields, language) gets a new name, and the server drops the old one.
-fn index_name(m: &Model, definition: &str) -> String {
+/// `<table>_search_<hash of the definition>`, at most 63 bytes (PostgreSQL's limit) less
+/// `reserve` (for suffixes of the index's parts): a changed definition (fields, language) gets a
+/// new name, and the server drops the old one.
+fn index_name(m: &Model, definition: &str, reserve: usize) -> String {
     let hash = &crate::writer::hash(definition)[..8];
     let mut base: String = table_name(m).to_owned();
-    while base.len() > 63 - "_search_".len() - hash.len() {
+    while base.len() > 63 - reserve - "_search_".len() - hash.len() {
         base.pop();
     }
     format!("{base}_search_{hash}")
@@ -124,13 +147,16 @@ struct Statements {
     name: String,
     /// Run when the index does not exist, in one transaction.
     create: Vec<String>,
-    /// The ranked query: the search text, then the limit; one column `key`.
+    /// The ranked query; one column `key`.
     query: String,
+    /// What the query's parameters are, in order: `text` (the caller's text), `match` (the
+    /// dialect's match syntax of its words), `words` (its words, plain), `limit`.
+    params: Vec<&'static str>,
 }
 
 fn postgres(m: &Model, language: &str) -> Statements {
     let cfg = format!("'{language}'::regconfig");
-    let document = columns(m)
+    let document = columns(m, Dialect::Postgres)
         .iter()
         .enumerate()
         .map(|(i, c)| format!("setweight(to_tsvector({cfg}, coalesce({c}, '')), '{}')", ["A", "B", "C", "D"][i.min(3)]))
@@ -139,20 +165,21 @@ fn postgres(m: &Model, language: &str) -> Statements {
     let (key, _) = key(m).expect("models() keeps keyed models");
     let key = super::sql_ident(&key);
     let table = super::sql_table(m);
-    let name = index_name(m, &document);
+    let name = index_name(m, &document, 0);
     let tsquery = format!("websearch_to_tsquery({cfg}, $1)");
     Statements {
         create: vec![format!("CREATE INDEX IF NOT EXISTS {} ON {table} USING GIN (({document}))", super::sql_ident(&name))],
         query: format!(
             "SELECT {key} AS \"key\" FROM {table} WHERE ({document}) @@ {tsquery} ORDER BY ts_rank(({document}), {tsquery}) DESC, {key} LIMIT $2"
         ),
+        params: vec!["text", "limit"],
         name,
     }
 }
 
 fn sqlite(m: &Model, language: &str) -> Statements {
     let tokenize = if language == "english" { "porter unicode61 remove_diacritics 2" } else { "unicode61 remove_diacritics 2" };
-    let cols = columns(m);
+    let cols = columns(m, Dialect::Sqlite);
     let (key, kind) = key(m).expect("models() keeps keyed models");
     let key = super::sql_ident(&key);
     let table = super::sql_table(m);
@@ -164,7 +191,7 @@ fn sqlite(m: &Model, language: &str) -> Statements {
         ("rowid".to_owned(), cols.join(", "))
     };
     let definition = format!("{fts_cols} {tokenize}");
-    let name = index_name(m, &definition);
+    let name = index_name(m, &definition, 0);
     let fts = super::sql_ident(&name);
     let list = format!("{id_col}, {}", cols.join(", "));
     let new_values = format!("new.{key}, {}", cols.iter().map(|c| format!("new.{c}")).collect::<Vec<_>>().join(", "));
@@ -187,6 +214,46 @@ fn sqlite(m: &Model, language: &str) -> Statements {
             format!("CREATE TRIGGER {} AFTER DELETE ON {table} BEGIN {delete} END", trigger("delete")),
         ],
         query: format!("SELECT {id_col} AS \"key\" FROM {fts} WHERE {fts} MATCH ? ORDER BY bm25({fts}, {weights}), {id_col} LIMIT ?"),
+        params: vec!["match", "limit"],
+        name,
+    }
+}
+
+/// MySQL and MariaDB: one `FULLTEXT` index over the fields finds the rows (boolean mode, every
+/// word required); with several fields, one more per field ranks them, weighted as `ts_rank`
+/// weighs A, B, C, D (a `MATCH` needs an index on exactly its columns). The per-field indexes are
+/// `<name>_<i>` and come first, so the whole definition exists once `<name>` does. The parser is
+/// the server's: no stemming, its stopwords and `innodb_ft_min_token_size`.
+fn mysql(m: &Model) -> Statements {
+    let d = Dialect::Mysql;
+    let cols = columns(m, d);
+    let (key, _) = key(m).expect("models() keeps keyed models");
+    let key = d.ident(&key);
+    let table = d.ident(table_name(m));
+    let all = cols.join(", ");
+    let name = index_name(m, &format!("mysql fulltext ({all})"), 3);
+    let mut create = Vec::new();
+    let mut params = vec!["match"];
+    let rank = if cols.len() == 1 {
+        params.push("match");
+        format!("MATCH ({all}) AGAINST (? IN BOOLEAN MODE)")
+    } else {
+        let mut terms = Vec::new();
+        for (i, c) in cols.iter().enumerate() {
+            create.push(format!("CREATE FULLTEXT INDEX {} ON {table} ({c})", d.ident(&format!("{name}_{i}"))));
+            terms.push(format!("{} * MATCH ({c}) AGAINST (? IN NATURAL LANGUAGE MODE)", ["1.0", "0.4", "0.2", "0.1"][i.min(3)]));
+            params.push("words");
+        }
+        format!("({})", terms.join(" + "))
+    };
+    params.push("limit");
+    create.push(format!("CREATE FULLTEXT INDEX {} ON {table} ({all})", d.ident(&name)));
+    Statements {
+        create,
+        query: format!(
+            "SELECT {key} AS `key` FROM {table} WHERE MATCH ({all}) AGAINST (? IN BOOLEAN MODE) ORDER BY {rank} DESC, {key} LIMIT ?"
+        ),
+        params,
         name,
     }
 }
@@ -194,6 +261,7 @@ fn sqlite(m: &Model, language: &str) -> Statements {
 fn statements(ir: &Ir, m: &Model, options: &Options) -> Statements {
     match dialect(ir) {
         Some(Dialect::Sqlite) => sqlite(m, language(options)),
+        Some(Dialect::Mysql) => mysql(m),
         _ => postgres(m, language(options)),
     }
 }
@@ -223,8 +291,14 @@ impl Plugin for Search {
         OPTIONS
     }
 
-    fn check_options(&self, _ir: &Ir, options: &Options) -> Vec<(String, String)> {
+    fn check_options(&self, ir: &Ir, options: &Options) -> Vec<(String, String)> {
         let l = super::option_str(options, "language");
+        if dialect(ir) == Some(Dialect::Mysql) && !l.is_empty() && l != "simple" {
+            let message = format!(
+                "MySQL's FULLTEXT indexes have no language (no stemming; the server's stopwords and innodb_ft_min_token_size apply): remove `language = \"{l}\"`"
+            );
+            return vec![("language".into(), message)];
+        }
         if l.is_empty() || LANGUAGES.contains(&l) {
             return Vec::new();
         }
@@ -237,7 +311,10 @@ impl Plugin for Search {
 
     fn check_schema(&self, ir: &Ir) -> Result<(), String> {
         if dialect(ir).is_none() {
-            return Err(format!("search builds PostgreSQL and SQLite full-text indexes; the schema's provider is `{}`", ir.provider));
+            return Err(format!(
+                "search builds PostgreSQL, SQLite and MySQL full-text indexes; the schema's provider is `{}`",
+                ir.provider
+            ));
         }
         if models(ir).is_empty() {
             return Err(
@@ -268,13 +345,14 @@ impl Plugin for Search {
                     "index": s.name,
                     "create": s.create,
                     "query": s.query,
+                    "params": s.params,
                 })
             })
             .collect();
         c.server_module = Some(ServerModule {
             path: "plugins/search".into(),
             options: json!({
-                "dialect": if dialect(cx.ir) == Some(Dialect::Sqlite) { "sqlite" } else { "postgresql" },
+                "dialect": dialect(cx.ir).unwrap_or(Dialect::Postgres).name(),
                 "install": cx.options.get("install").and_then(|v| v.as_bool()).unwrap_or(true),
                 "models": models,
             }),
