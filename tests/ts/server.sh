@@ -402,6 +402,21 @@ if only search; then
       result "search $db $fw $mode: a changed definition" 1
     fi
     stop_server
+    # The Rust server of the fixture (compiled with `english`) on the same tables: at its start it
+    # replaces the `simple` index the TypeScript server left, then searches with it.
+    if [ "$db" = postgresql ]; then
+      port=$((port + 1))
+      FIXTURE=search start_rust_server "$tree" $port fixture-server
+      if log=$(API_URL="http://127.0.0.1:$port" DB=$db SEEDED=$seeded node --import tsx --test "$here/search.e2e.test.ts" 2>&1) \
+        && grep -q '"message":"search: full-text indexes created"' "$tree/server.log"; then
+        result "search $db rust: the index of its definition created at start, then the same suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'search: [0-9].*' | head -1))" 0
+      else
+        echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
+        tail -5 "$tree/server.log"
+        result "search $db rust" 1
+      fi
+      stop_server
+    fi
   done
   "$here/mysql.sh" stop "$out/mysql"
 fi

@@ -123,7 +123,12 @@ macro_rules! decode_row {
         for (i, k) in $kinds.iter().enumerate() {
             out.push(match k {
                 Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Cell::Null, Cell::Bool),
-                Kind::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Cell::Null, Cell::Int),
+                // A 32-bit column read as is (the `search` plugin's ids): the engine's own
+                // queries select integers as 64 bits.
+                Kind::Int => match row.try_get::<Option<i64>, _>(i) {
+                    Ok(v) => v.map_or(Cell::Null, Cell::Int),
+                    Err(_) => row.try_get::<Option<i32>, _>(i)?.map_or(Cell::Null, |v| Cell::Int(v.into())),
+                },
                 Kind::Float => row.try_get::<Option<f64>, _>(i)?.map_or(Cell::Null, Cell::Float),
                 Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Cell::Null, Cell::Text),
                 Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Cell::Null, Cell::Bytes),

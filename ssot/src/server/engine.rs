@@ -35,6 +35,8 @@ pub(crate) struct Engine {
     /// The `monitoring` plugin's metrics.
     #[cfg(feature = "monitoring")]
     pub metrics: Option<std::sync::Arc<super::metrics::Metrics>>,
+    /// The `search` plugin's full-text indexes.
+    pub full_text: super::search::FullText,
 }
 
 /// Query-string parameters, the last value of each name.
@@ -865,6 +867,9 @@ impl Engine {
             return Err(HttpError::bad("q", "expected a search text"));
         }
         let take = Self::number(query, "take", self.limits.default_page_size, self.limits.max_page_size)?;
+        if let Some(index) = self.full_text.indexes.get(&m.name) {
+            return self.full_text_search(m, index, q_text, take, auth).await;
+        }
         let mut aliases = 0;
         let escaped = q_text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let mut matchq = Query::default();
@@ -893,6 +898,64 @@ impl Engine {
         let total = db.fetch(&self.count_of(m, c2), &[Kind::Int]).await?;
         let shown = self.present_all(&mut db, m, &rows, &[], auth).await?;
         Ok(format!(r#"{{"data":[{}],"meta":{{"total":{},"nextCursor":null}}}}"#, shown.join(","), count(&total)))
+    }
+
+    /// A search ranked by the `search` plugin's index: its best [`super::search::MATCHES`]
+    /// matches, of which those the caller may read count (`total`) and the first `take` are sent,
+    /// best first.
+    async fn full_text_search(
+        &self,
+        m: &'static Model,
+        index: &super::search::Index,
+        q_text: &str,
+        take: u64,
+        auth: &Claims,
+    ) -> Result<String, HttpError> {
+        const EMPTY: &str = r#"{"data":[],"meta":{"total":0,"nextCursor":null}}"#;
+        let key = match &m.id[..] {
+            [key] => Self::field(m, key).ok_or_else(HttpError::internal)?,
+            _ => return Err(HttpError::internal()),
+        };
+        let mut aliases = 0;
+        let read = self.policy(m, Op::Read, auth, "t", &mut aliases)?;
+        if matches!(read, Cond::None) {
+            return Ok(EMPTY.into());
+        }
+        let ranked = index.matches(&self.pool, q_text, super::search::MATCHES).await?;
+        if ranked.is_empty() {
+            return Ok(EMPTY.into());
+        }
+        let cast = self.cast(m, key);
+        let among = |keys: &[Param]| {
+            let mut q = Query::default();
+            q.push(&format!("{} IN (", Self::col("t", key)));
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.param(k.clone(), &cast);
+            }
+            q.push(")");
+            Cond::Sql(q)
+        };
+        // The ranked ids the caller may read, then the rows of the first `take` of them.
+        let (id, kind) = wire::select(self.dialect, key, &Self::col("t", key));
+        let mut q = Query::default();
+        q.push(&format!("SELECT {id} FROM {} AS t", rules::table(m)));
+        push_where(&mut q, and(vec![read.clone(), among(&ranked)]));
+        let mut db = Db::Pool(&self.pool);
+        let readable: Vec<Param> = db.fetch(&q, &[kind]).await?.into_iter().filter_map(|mut r| r.pop()).collect();
+        let top: Vec<Param> = ranked.into_iter().filter(|k| readable.contains(k)).take(take as usize).collect();
+        if top.is_empty() {
+            return Ok(EMPTY.into());
+        }
+        let (mut q, kinds) = self.select(m, "t", &[], auth)?;
+        push_where(&mut q, and(vec![read, among(&top)]));
+        let mut rows = db.fetch(&q, &kinds).await?;
+        let at = columns(m).position(|f| f.name == key.name).ok_or_else(HttpError::internal)?;
+        rows.sort_by_key(|r| top.iter().position(|k| r.get(at) == Some(k)).unwrap_or(usize::MAX));
+        let shown = self.present_all(&mut db, m, &rows, &[], auth).await?;
+        Ok(format!(r#"{{"data":[{}],"meta":{{"total":{},"nextCursor":null}}}}"#, shown.join(","), readable.len()))
     }
 
     pub(crate) async fn get(&self, m: &'static Model, id: &[Param], query: &Params, auth: &Claims) -> Result<String, HttpError> {

@@ -35,6 +35,7 @@ mod migrate;
 mod problem;
 mod ratelimit;
 mod realtime;
+mod search;
 mod wire;
 
 pub use auth::AuthSettings;
@@ -285,9 +286,14 @@ impl Server {
             Some(options) => Some(Arc::new(metrics::Metrics::new(options, settings.metrics_token.clone()).map_err(StartError::Settings)?)),
             None => None,
         };
+        let full_text = match schema.plugins.get("search").filter(|o| !o.is_null()) {
+            Some(options) => search::FullText::start(&pool, options).await.map_err(StartError::Settings)?,
+            None => search::FullText::default(),
+        };
         let engine = Engine {
             schema,
             source: self.source,
+            full_text,
             dialect: pool.dialect(),
             pool,
             types,
@@ -672,6 +678,7 @@ fn plugins(app: &Arc<App>, schema: &crate::schema::Schema) -> Result<(), StartEr
             }
             #[cfg(feature = "monitoring")]
             ("monitoring", _) => {} // in `router`: the metrics are made before the engine
+            ("search", _) => {} // in `router`: the engine holds the indexes
             ("external_writes", _) => {
                 let _ = options;
                 tracing::warn!("external writes: needs PostgreSQL (LISTEN/NOTIFY); writes outside the API are not reported")
