@@ -8,7 +8,9 @@
 # log prints the seed). The `filter_too_much` health check is off: it judges the generator, not
 # the API (a plain string path parameter, like Subscription's Stripe id, makes schemathesis drop
 # the values it cannot put in a path, and on some seeds that is "too many"), and it failed CI on
-# seeds where every check of the API passed.
+# seeds where every check of the API passed. The TypeScript document lists the plugins' routes
+# too; the two that call an outside service (Stripe's checkout, the AI provider) are left out:
+# without one they answer 503 by design.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -45,7 +47,10 @@ for fw in ${FUZZ_SERVERS:-express fastify rust}; do
   if [ "$fw" = rust ]; then
     (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn MIGRATE_ON_START=false exec "$root/target/debug/blog" >"$tree/server.log" 2>&1) &
   else
-    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
+    # The plugins' routes that need no outside service are fuzzed too: files on local disk
+    # (storage), the webhook with a secret (every fuzzed event fails its signature).
+    (cd "$tree" && PORT=$port RATE_LIMIT=0 LOG_LEVEL=warn STORAGE_DIR="$tree/storage" STORAGE_PORT=$((port + 100)) \
+      STRIPE_WEBHOOK_SECRET="whsec_fuzz_$(date +%s)" exec node --import tsx src/server/main.ts >"$tree/server.log" 2>&1) &
   fi
   server_pid=$!
   admin=$(cd "$tree" && node --input-type=module -e '
@@ -59,7 +64,8 @@ for fw in ${FUZZ_SERVERS:-express fastify rust}; do
     if ! "$out/venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" "${header[@]}" \
       --wait-for-schema 20 --checks all --exclude-checks ignored_auth,positive_data_acceptance \
       --max-examples "${FUZZ_EXAMPLES:-25}" --workers 2 --no-color ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
-      --suppress-health-check=filter_too_much >"$tree/schemathesis-$who.log" 2>&1; then
+      --suppress-health-check=filter_too_much --exclude-operation-id createCheckout --exclude-path-regex '/ai/' \
+      >"$tree/schemathesis-$who.log" 2>&1; then
       status=1
       tail -120 "$tree/schemathesis-$who.log"
       echo "   FAIL blog $fw as $who (log: $tree/schemathesis-$who.log)"

@@ -109,9 +109,23 @@ describe("the TypeScript and the Rust server send the same bytes", () => {
     }
     // The Rust binary embeds the PostgreSQL blog schema; the SQLite run's TypeScript tree comes
     // from the same schema without native types, so only the PostgreSQL documents are the same.
+    // The TypeScript document also lists the plugins' routes (`x-ssot-plugin`), which the Rust
+    // server does not serve: without them, the two are the same.
     if (process.env.DB === "postgresql") {
       const [ts, rust] = [await ask(TS, "GET", "/openapi.json"), await ask(RUST, "GET", "/openapi.json")];
-      assert.deepEqual(rust, ts, "GET /openapi.json");
+      assert.equal(rust.status, ts.status);
+      const doc = JSON.parse(ts.text) as { paths: Record<string, Record<string, { "x-ssot-plugin"?: string }>> };
+      let plugins = 0;
+      for (const [path, item] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(item)) {
+          if (op["x-ssot-plugin"] === undefined) continue;
+          delete item[method];
+          plugins++;
+        }
+        if (Object.keys(item).length === 0) delete doc.paths[path];
+      }
+      assert.ok(plugins > 0, "the blog's plugins have routes in the TypeScript document");
+      assert.deepEqual(JSON.parse(rust.text), doc, "GET /openapi.json, without the plugins' routes");
       compared++;
     }
     console.log(`compared ${compared} responses`);

@@ -5,7 +5,7 @@
 //! embedding of the same text instead. Any OpenAI-compatible API by default (the `openai` package at
 //! `AI_BASE_URL`), another through the tree's `ai_provider.ts`, which is the user's.
 
-use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
+use super::{Contribution, EnvVar, Operation, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
 use crate::ir::{FieldType, Ir, Model, ModelKind};
 use serde_json::json;
 
@@ -53,6 +53,43 @@ fn requests_per_minute(options: &Options) -> i64 {
 
 fn max_input_chars(options: &Options) -> i64 {
     options.get("max_input_chars").and_then(|v| v.as_i64()).unwrap_or(2000)
+}
+
+/// One task's route in the OpenAPI document.
+fn operation(cx: &PluginCx, m: &Model, o: &Options) -> Operation {
+    use crate::generate::ts::openapi::{id_parameters, json_body, model_security, responses, row_path};
+    let (_, upper) = names(m, o);
+    let fields = fields(o).join(", ");
+    let (summary, body, answer) = if task(o) == "embedding" {
+        (
+            format!("The embedding of a {}'s {fields} (those the caller may read)", m.name),
+            json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+            json!({ "type": "object", "properties": { "embedding": { "type": "array", "items": { "type": "number" } } }, "required": ["embedding"] }),
+        )
+    } else {
+        (
+            format!("The model's answer about a {}, given its {fields} (those the caller may read)", m.name),
+            json!({
+                "type": "object",
+                "properties": { "input": { "type": "string", "maxLength": max_input_chars(cx.options), "description": "The caller's own words, after the row's." } },
+                "additionalProperties": false,
+            }),
+            json!({ "type": "object", "properties": { "text": { "type": "string" } }, "required": ["text"] }),
+        )
+    };
+    Operation {
+        method: "POST",
+        path: format!("{}/ai/{}", row_path(m), text(o, "name")),
+        operation: json!({
+            "operationId": format!("ai{upper}"),
+            "summary": summary,
+            "tags": [crate::names::ts_type(&m.name)],
+            "security": model_security(m, cx.config),
+            "parameters": id_parameters(m),
+            "requestBody": { "required": true, "content": { "application/json": { "schema": body } } },
+            "responses": responses(("200", json_body(answer, "The provider's answer.")), &["400", "401", "404", "413", "429", "500", "502", "503"]),
+        }),
+    }
 }
 
 /// The SDK's and the hooks' name of a task: `postSummary`, `PostSummary`.
@@ -160,6 +197,7 @@ impl Plugin for Ai {
                 })
             })
             .collect();
+        c.openapi = cx.models.iter().map(|(m, o)| operation(cx, m, o)).collect();
         c.files.insert("src/sdk/plugins/ai.ts".into(), sdk(cx));
         c.files.insert("src/hooks/plugins/ai.ts".into(), hooks(cx));
         c.server_module = Some(ServerModule {

@@ -165,6 +165,22 @@ pub struct Contribution {
     pub ui_fields: Vec<UiField>,
     /// A way to sign in that the admin UI's sign-in page offers.
     pub sign_in: Option<SignIn>,
+    /// The plugin's routes as OpenAPI operations, for the tree's `src/openapi.json`.
+    pub openapi: Vec<Operation>,
+}
+
+/// One route of a plugin in the TypeScript tree's `src/openapi.json` (OpenAPI 3.1), where it is
+/// marked `"x-ssot-plugin": "<name>"`. The Rust server's document leaves them out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// `GET`, `POST`, ...
+    pub method: &'static str,
+    /// In OpenAPI's form: `/api/posts/{id}/cover`.
+    pub path: String,
+    /// The operation object: `operationId`, `summary`, `tags`, `security`, `parameters`,
+    /// `requestBody`, `responses` (error responses may refer to
+    /// `#/components/responses/BadRequest` and the others the API's own operations use).
+    pub operation: Value,
 }
 
 /// A field's view on a row's page of the admin UI: `export` of `module` (a `.tsx` file of the

@@ -6,7 +6,7 @@
 //! already handled for the same object (Stripe does not promise order) is recorded and not
 //! handled. The handlers are a module of the tree's, the user's to edit.
 
-use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
+use super::{Contribution, EnvVar, Operation, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, option_str as text};
 use crate::ir::{FieldType, Ir, ScalarType};
 use serde_json::json;
 
@@ -31,6 +31,57 @@ pub const HANDLERS: &str = "src/server/plugins/payment_handlers.ts";
 /// The fields the events model needs, with their types.
 const EVENT_FIELDS: &[(&str, ScalarType)] =
     &[("id", ScalarType::String), ("type", ScalarType::String), ("object", ScalarType::String), ("created", ScalarType::DateTime)];
+
+/// The checkout and the webhook in the OpenAPI document.
+fn operations(cx: &PluginCx) -> Vec<Operation> {
+    use crate::annotations::AuthMethod;
+    use crate::generate::ts::openapi::{json_body, responses, security};
+    let p = prefix(cx.options);
+    let signed_in: Vec<AuthMethod> = cx.config.auth_default.iter().filter(|m| **m != AuthMethod::Public).cloned().collect();
+    let checkout = json!({
+        "operationId": "createCheckout",
+        "summary": "Start a Stripe Checkout for the caller",
+        "tags": ["Payments"],
+        "security": security(&signed_in),
+        "requestBody": { "required": true, "content": { "application/json": { "schema": {
+            "type": "object",
+            "properties": {
+                "price": { "type": "string", "enum": cx.options.get("prices").cloned().unwrap_or(json!([])) },
+                "quantity": { "type": "integer", "minimum": 1, "maximum": 100, "default": 1 },
+            },
+            "required": ["price"],
+            "additionalProperties": false,
+        } } } },
+        "responses": responses(
+            ("201", json_body(json!({
+                "type": "object",
+                "properties": { "id": { "type": "string" }, "url": { "type": ["string", "null"], "description": "Stripe's page: send the browser there." } },
+                "required": ["id", "url"],
+            }), "The Checkout Session.")),
+            &["400", "401", "413", "429", "500", "502", "503"],
+        ),
+    });
+    let webhook = json!({
+        "operationId": "stripeWebhook",
+        "summary": "Stripe's events: verified with STRIPE_WEBHOOK_SECRET on the raw body, each handled once",
+        "tags": ["Payments"],
+        "security": [],
+        "parameters": [{ "name": "Stripe-Signature", "in": "header", "required": true, "schema": { "type": "string" } }],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "description": "A Stripe event, as Stripe sent it." } } } },
+        "responses": responses(
+            ("200", json_body(json!({
+                "type": "object",
+                "properties": { "received": { "type": "boolean" }, "result": { "type": "string", "enum": ["handled", "duplicate", "superseded"] } },
+                "required": ["received", "result"],
+            }), "The event was recorded.")),
+            &["400", "413", "429", "500", "503"],
+        ),
+    });
+    vec![
+        Operation { method: "POST", path: format!("{p}/checkout"), operation: checkout },
+        Operation { method: "POST", path: format!("{p}/webhook"), operation: webhook },
+    ]
+}
 
 fn prefix(options: &Options) -> String {
     match text(options, "path") {
@@ -119,6 +170,7 @@ impl Plugin for Payments {
                 "auth": cx.config.auth_default.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
             }),
         });
+        c.openapi = operations(cx);
         c.dependencies.insert("stripe".into(), "23.2.0".into());
         c.env.push(EnvVar::new("STRIPE_SECRET_KEY", "Payments: the Stripe secret key (sk_live_… or sk_test_…). Never logged."));
         c.env.push(EnvVar::new(

@@ -12,7 +12,9 @@
 //! The field holds the object's key: a write of it is accepted only for a key of that row that
 //! exists in the bucket. Deleting the row deletes the object; replacing the key deletes the old one.
 
-use super::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, UiField, option_str as text};
+use super::{
+    Contribution, EnvVar, Operation, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule, UiField, option_str as text,
+};
 use crate::generate::ts::js;
 use crate::ir::{FieldType, Ir, Model, ScalarType};
 use serde_json::json;
@@ -137,6 +139,9 @@ impl Plugin for Storage {
                 })
             })
             .collect();
+        for (m, o) in &cx.models {
+            c.openapi.extend(operations(cx, m, o));
+        }
         c.files.insert("src/sdk/plugins/storage.ts".into(), sdk(cx));
         c.files.insert("src/hooks/plugins/storage.ts".into(), hooks(cx));
         // The admin UI's view of each file field: it needs the hooks and the UI.
@@ -200,6 +205,65 @@ fn ui_field(m: &Model, o: &Options) -> (String, UiField) {
         export: format!("{ty}{upper}Field"),
     };
     (format!("// {}\n\n{text}", crate::generate::HEADER), ui)
+}
+
+/// The two routes of one file field in the OpenAPI document.
+fn operations(cx: &PluginCx, m: &Model, o: &Options) -> [Operation; 2] {
+    use crate::generate::ts::openapi::{id_parameters, json_body, model_security, responses, row_path};
+    let Names { ty, field, upper, .. } = Names::of(m, o);
+    let types = o.get("types").cloned().unwrap_or(json!([]));
+    let content_type = if types.as_array().is_some_and(|t| !t.is_empty()) {
+        json!({ "type": "string", "enum": types })
+    } else {
+        json!({ "type": "string", "description": "A content type like image/png." })
+    };
+    let upload = json!({
+        "type": "object",
+        "properties": {
+            "contentType": content_type,
+            "size": { "type": "integer", "minimum": 1, "maximum": max_bytes(o), "description": "The file's size in bytes, checked before signing." },
+        },
+        "required": ["contentType"],
+        "additionalProperties": false,
+    });
+    let signed = json!({
+        "type": "object",
+        "description": "A presigned POST: send `fields` and then the file as multipart/form-data to `url` before `expiresAt`; the storage server refuses another type or a larger file.",
+        "properties": {
+            "url": { "type": "string" },
+            "fields": { "type": "object", "additionalProperties": { "type": "string" } },
+            "key": { "type": "string", "description": "The object's key: store it in the field." },
+            "maxBytes": { "type": "integer" },
+            "expiresAt": { "type": "string", "format": "date-time" },
+        },
+        "required": ["url", "fields", "key", "maxBytes", "expiresAt"],
+    });
+    let download = json!({
+        "type": "object",
+        "properties": { "url": { "type": "string" }, "expiresAt": { "type": "string", "format": "date-time" } },
+        "required": ["url", "expiresAt"],
+    });
+    let row = row_path(m);
+    let common = |id: String, summary: String| {
+        json!({
+            "operationId": id,
+            "summary": summary,
+            "tags": [ty],
+            "security": model_security(m, cx.config),
+            "parameters": id_parameters(m),
+        })
+    };
+    let mut post = common(format!("upload{ty}{upper}"), format!("Sign an upload of the file of a {ty}'s {field}"));
+    post["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": upload } } });
+    post["responses"] =
+        responses(("201", json_body(signed, "Where and how to send the file.")), &["400", "401", "403", "404", "413", "429", "500"]);
+    let mut get = common(format!("get{ty}{upper}Url"), format!("A signed download of the file of a {ty}'s {field}"));
+    get["responses"] =
+        responses(("200", json_body(download, "A URL that reads the file until `expiresAt`.")), &["400", "401", "404", "429", "500"]);
+    [
+        Operation { method: "POST", path: format!("{row}/{field}/upload"), operation: post },
+        Operation { method: "GET", path: format!("{row}/{field}"), operation: get },
+    ]
 }
 
 /// The names the SDK's and the hooks' parts use for one model's files.

@@ -3,12 +3,12 @@
 //! `GET <path>` (`[plugins.changelog] path`, default `/api/changelog`) lists them to an ADMIN.
 //!
 //! It shows each part of the trait: typed options on the model and in `ssot.toml`, a check of the
-//! models it can serve, a route, a file under `src/server/plugins/`, the server module with its
-//! options, and an environment variable.
+//! models it can serve, a route and its OpenAPI operation, a file under `src/server/plugins/`, the
+//! server module with its options, and an environment variable.
 
 use serde_json::json;
 use ssot_core::ir::{Ir, Model};
-use ssot_core::plugin::{Contribution, EnvVar, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule};
+use ssot_core::plugin::{Contribution, EnvVar, Operation, OptionSpec, OptionType, Options, Plugin, PluginCx, Route, ServerModule};
 
 pub struct Changelog;
 
@@ -53,6 +53,35 @@ impl Plugin for Changelog {
         c.files.insert("src/server/plugins/changelog.ts".into(), include_str!("changelog.ts").to_owned());
         c.server_module =
             Some(ServerModule { path: "plugins/changelog".into(), options: json!({ "path": path(cx.options), "retain": retain }) });
+        c.openapi.push(Operation {
+            method: "GET",
+            path: path(cx.options),
+            operation: json!({
+                "operationId": "listChangelog",
+                "summary": "The last committed writes of the logged models (ADMIN only)",
+                "tags": ["Changelog"],
+                "security": [{ "bearer": [] }],
+                "responses": {
+                    "200": { "description": "The log, oldest first.", "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "properties": { "data": { "type": "array", "items": {
+                            "type": "object",
+                            "properties": {
+                                "model": { "type": "string" },
+                                "operation": { "type": "string", "enum": ["create", "update", "delete"] },
+                                "id": {},
+                                "by": { "description": "The `id` claim of the caller, or null." },
+                                "at": { "type": "string", "format": "date-time" },
+                            },
+                            "required": ["model", "operation", "id", "by", "at"],
+                        } } },
+                        "required": ["data"],
+                    } } } },
+                    "401": { "$ref": "#/components/responses/Unauthorized" },
+                    "403": { "$ref": "#/components/responses/Forbidden" },
+                },
+            }),
+        });
         c.env.push(EnvVar {
             name: "CHANGELOG_DISABLED".into(),
             doc: "Changelog: `true` keeps nothing (the route answers an empty list).".into(),

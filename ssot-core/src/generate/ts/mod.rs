@@ -83,15 +83,17 @@ fn module(imports: Vec<String>, blocks: Vec<String>) -> String {
 /// second thread while the TypeScript modules are written.
 pub fn generate(ir: &Ir, config: &Config) -> Files {
     std::thread::scope(|scope| {
-        let openapi = scope.spawn(|| openapi::generate(ir, config));
-        let mut files = modules(ir, config);
-        let doc = openapi.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        files.insert(PathBuf::from("src/openapi.json"), doc);
+        let openapi = scope.spawn(|| openapi::document(ir, config));
+        let (mut files, operations) = modules(ir, config);
+        let mut doc = openapi.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        openapi::add_operations(&mut doc, operations);
+        files.insert(PathBuf::from("src/openapi.json"), openapi::render(&doc));
         files
     })
 }
 
-fn modules(ir: &Ir, config: &Config) -> Files {
+/// The tree but its OpenAPI document, and the plugins' operations for the document.
+fn modules(ir: &Ir, config: &Config) -> (Files, Vec<(String, crate::plugin::Operation)>) {
     let g = Gen { ir };
     let mut files = Files::new();
     let mut put = |path: String, text: String| {
@@ -174,11 +176,13 @@ fn modules(ir: &Ir, config: &Config) -> Files {
             }
         }
     }
-    for (_, c) in plugins {
+    let mut operations = Vec::new();
+    for (name, c) in plugins {
         // Without the React hooks (`hooks = false`), the plugins' hooks have nothing to join.
         files.extend(c.files.into_iter().filter(|(p, _)| config.hooks || !p.starts_with("src/hooks/")));
+        operations.extend(c.openapi.into_iter().map(|op| (name.clone(), op)));
     }
-    files
+    (files, operations)
 }
 
 fn barrel(stems: &[String]) -> String {

@@ -147,18 +147,32 @@ fn problem_responses() -> Value {
     Value::Object(m)
 }
 
+/// Errors only plugins' routes answer: written out where they are used, so that a document
+/// without plugins stays as it was.
+const PLUGIN_PROBLEMS: &[(&str, &str)] = &[
+    ("502", "An outside service (a payment or model provider) did not answer as it should."),
+    ("503", "The route is not set up on this server (a missing setting)."),
+];
+
 /// References to the error responses of these statuses.
 fn errors(codes: &[&str]) -> Vec<(String, Value)> {
     codes
         .iter()
         .map(|c| {
-            let name = PROBLEMS.iter().find(|p| p.1 == *c).map_or("InternalError", |p| p.0);
-            ((*c).to_owned(), json!({ "$ref": format!("#/components/responses/{name}") }))
+            let response = match (PROBLEMS.iter().find(|p| p.1 == *c), PLUGIN_PROBLEMS.iter().find(|p| p.0 == *c)) {
+                (None, Some((status, desc))) => json!({
+                    "description": format!("{status}: {desc}"),
+                    "content": { "application/problem+json": { "schema": r("Problem") } },
+                }),
+                (found, _) => json!({ "$ref": format!("#/components/responses/{}", found.map_or("InternalError", |p| p.0)) }),
+            };
+            ((*c).to_owned(), response)
         })
         .collect()
 }
 
-fn responses(ok: (&str, Value), codes: &[&str]) -> Value {
+/// A success response and references to the error responses of `codes`.
+pub(crate) fn responses(ok: (&str, Value), codes: &[&str]) -> Value {
     let mut m = Map::new();
     m.insert(ok.0.into(), ok.1);
     for (k, v) in errors(codes) {
@@ -167,7 +181,7 @@ fn responses(ok: (&str, Value), codes: &[&str]) -> Value {
     Value::Object(m)
 }
 
-fn json_body(schema: Value, desc: &str) -> Value {
+pub(crate) fn json_body(schema: Value, desc: &str) -> Value {
     json!({ "description": desc, "content": { "application/json": { "schema": schema } } })
 }
 
@@ -225,17 +239,7 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
         if !m.annotations.expose.api {
             continue;
         }
-        let auth = m.annotations.auth.clone().unwrap_or_else(|| config.auth_default.clone());
-        let security: Vec<Value> = if auth.contains(&AuthMethod::Public) {
-            vec![]
-        } else {
-            auth.iter()
-                .map(|a| match a {
-                    AuthMethod::ApiKey => json!({ "apiKey": [] }),
-                    _ => json!({ "bearer": [] }),
-                })
-                .collect()
-        };
+        let security = model_security(m, config);
         let plural = model_path(m);
         let base = format!("/api/{plural}");
         let op = |id: String, summary: String, extra: Map<String, Value>| -> Value {
@@ -384,18 +388,8 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
             paths.insert(format!("{base}/search"), Value::Object(s));
         }
         if !id_fields.is_empty() && writable {
-            let params: Vec<Value> = id_fields
-                .iter()
-                .filter_map(|n| m.field(n))
-                .map(|f| {
-                    let schema = match &f.ty {
-                        FieldType::Scalar(s) => scalar_schema(*s),
-                        other => base_schema(other),
-                    };
-                    json!({ "name": f.name, "in": "path", "required": true, "schema": schema })
-                })
-                .collect();
-            let path = format!("{base}/{}", id_fields.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join("/"));
+            let params = id_parameters(m);
+            let path = row_path(m);
             let mut item = Map::new();
             item.insert("parameters".into(), Value::Array(params));
             let mut x = Map::new();
@@ -436,7 +430,73 @@ fn model_parts(ir: &Ir, config: &Config, models: &[&Model]) -> (Map<String, Valu
     (paths, schemas)
 }
 
+/// The security requirements of a route guarded by these methods (none when one is `public`).
+pub(crate) fn security(auth: &[AuthMethod]) -> Vec<Value> {
+    if auth.contains(&AuthMethod::Public) {
+        return vec![];
+    }
+    auth.iter()
+        .map(|a| match a {
+            AuthMethod::ApiKey => json!({ "apiKey": [] }),
+            _ => json!({ "bearer": [] }),
+        })
+        .collect()
+}
+
+/// The security requirements of a model's routes (`@@auth`, else `[auth] default`).
+pub(crate) fn model_security(m: &Model, config: &Config) -> Vec<Value> {
+    security(m.annotations.auth.as_deref().unwrap_or(&config.auth_default))
+}
+
+/// A row's path, `/api/posts/{id}` (each id field a parameter).
+pub(crate) fn row_path(m: &Model) -> String {
+    let ids: String = m.id_fields().iter().map(|f| format!("/{{{f}}}")).collect();
+    format!("/api/{}{ids}", model_path(m))
+}
+
+/// The path parameters of [`row_path`].
+pub(crate) fn id_parameters(m: &Model) -> Vec<Value> {
+    m.id_fields()
+        .iter()
+        .filter_map(|n| m.field(n))
+        .map(|f| {
+            let schema = match &f.ty {
+                FieldType::Scalar(s) => scalar_schema(*s),
+                other => base_schema(other),
+            };
+            json!({ "name": f.name, "in": "path", "required": true, "schema": schema })
+        })
+        .collect()
+}
+
+/// The document printed, without the plugins' operations (the Rust server's; the TypeScript
+/// tree's `src/openapi.json` adds them with [`add_operations`]).
 pub fn generate(ir: &Ir, config: &Config) -> String {
+    render(&document(ir, config))
+}
+
+/// Adds the plugins' operations (each marked `x-ssot-plugin` with its plugin's name) to the
+/// document's paths, after the API's own.
+pub(crate) fn add_operations(doc: &mut Value, operations: Vec<(String, crate::plugin::Operation)>) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (plugin, op) in operations {
+        let mut operation = op.operation;
+        operation["x-ssot-plugin"] = json!(plugin);
+        let item = paths.entry(op.path).or_insert_with(|| json!({}));
+        item[op.method.to_ascii_lowercase()] = operation;
+    }
+}
+
+/// The document as the tree holds it: printed the way prettier prints JSON.
+pub(crate) fn render(doc: &Value) -> String {
+    let mut out = String::new();
+    print_json(doc, 0, &mut out);
+    out.push('\n');
+    out
+}
+
+/// The API's OpenAPI 3.1 document, without plugins' operations (the Rust server's).
+pub fn document(ir: &Ir, config: &Config) -> Value {
     let mut schemas = Map::new();
     schemas.insert(
         "Problem".into(),
@@ -571,11 +631,7 @@ pub fn generate(ir: &Ir, config: &Config) -> String {
     );
     doc.insert("paths".into(), Value::Object(paths));
     doc.insert("components".into(), Value::Object(components));
-    let doc = Value::Object(doc);
-    let mut out = String::new();
-    print_json(&doc, 0, &mut out);
-    out.push('\n');
-    out
+    Value::Object(doc)
 }
 
 /// JSON the way prettier prints it: objects expanded, arrays of scalars on one line when they
