@@ -200,6 +200,8 @@ describe(`search plugin (${DB})`, { skip: LANGUAGE !== "english" }, () => {
     const page = await search("articles", w, reader, 50);
     assert.equal(page.data.length, 50);
     assert.ok(page.meta.total > 50 && page.meta.total <= 1000, `total ${page.meta.total}`);
+    const counted = await search("articles", w, reader, 0);
+    assert.deepEqual(counted, { data: [], meta: { total: page.meta.total, nextCursor: null } }, "take=0: the count alone");
     const rows = await sql(`SELECT id, published FROM ${table("Article")} WHERE id IN (${ids(page).join(", ")})`);
     assert.equal(rows.length, 50);
     assert.ok(rows.every((r) => r.published === true || r.published === 1), "a reader gets published articles only");

@@ -210,7 +210,11 @@ describe("admin UI", () => {
     await accessible(page, "sign-in page");
     await shot(page, "sign-in");
     await page.getByLabel("Token or key").fill(users.alice!.token);
+    const signedIn = page.waitForResponse((r) => r.request().method() === "POST" && r.url().startsWith(`${UI}/admin/sign-in`));
     await page.getByRole("button", { name: "Sign in" }).click();
+    const cookie = (await (await signedIn).headerValue("set-cookie")) ?? "";
+    assert.match(cookie, /ssot_token=[^;]+;.*HttpOnly/i, "an HTTP-only cookie");
+    assert.doesNotMatch(cookie, /;\s*Secure/i, "not Secure over plain http");
     await page.waitForURL(`${UI}/admin`);
     assert.equal(await page.getByTestId("principal").textContent(), `#${users.alice!.id} (USER)`);
     await accessible(page, "dashboard");
@@ -218,6 +222,19 @@ describe("admin UI", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${UI}/admin/sign-in`);
     assert.equal(await page.getByTestId("principal").count(), 0);
+    await context.close();
+  });
+
+  it("marks the pasted credential's cookie Secure behind a proxy that terminates https", async () => {
+    const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-proto": "https" } });
+    const page = await context.newPage();
+    await page.goto(`${UI}/admin/sign-in`);
+    await page.getByLabel("Token or key").fill(users.alice!.token);
+    const signedIn = page.waitForResponse((r) => r.request().method() === "POST" && r.url().startsWith(`${UI}/admin/sign-in`));
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const cookie = (await (await signedIn).headerValue("set-cookie")) ?? "";
+    assert.match(cookie, /ssot_token=[^;]+;.*HttpOnly/i, cookie);
+    assert.match(cookie, /;\s*Secure/i, "Secure when the browser came over https");
     await context.close();
   });
 

@@ -947,7 +947,8 @@ impl Engine {
         let readable: Vec<Param> = db.fetch(&q, &[kind]).await?.into_iter().filter_map(|mut r| r.pop()).collect();
         let top: Vec<Param> = ranked.into_iter().filter(|k| readable.contains(k)).take(take as usize).collect();
         if top.is_empty() {
-            return Ok(EMPTY.into());
+            // `take=0`, or nothing readable: the count still answers.
+            return Ok(format!(r#"{{"data":[],"meta":{{"total":{},"nextCursor":null}}}}"#, readable.len()));
         }
         let (mut q, kinds) = self.select(m, "t", &[], auth)?;
         push_where(&mut q, and(vec![read, among(&top)]));

@@ -81,30 +81,46 @@ export function mysqlWords(q: string, parser: MysqlParser): string[] {
 /** MySQL's boolean-mode syntax from those words: each one required, quoted (no operators). */
 export const booleanQuery = (words: string[]): string => words.map((w) => `+"${w}"`).join(" ");
 
+/**
+ * InnoDB's default stopword list (`information_schema.INNODB_FT_DEFAULT_STOPWORD`), for a user
+ * who may not read that table (MySQL 8 asks for the PROCESS privilege).
+ */
+const INNODB_STOPWORDS =
+  "a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where who will with und www";
+
 /** The server's FULLTEXT settings: token lengths and the stopword list in use. */
-async function mysqlParser(db: Db): Promise<MysqlParser> {
+async function mysqlParser(db: Db, log: PluginContext["log"]): Promise<MysqlParser> {
   const [settings] = await db.$queryRawUnsafe<
     { min: unknown; max: unknown; enabled: unknown; table: string | null }[]
   >(
     "SELECT @@innodb_ft_min_token_size AS min, @@innodb_ft_max_token_size AS max, @@innodb_ft_enable_stopword AS enabled, @@innodb_ft_server_stopword_table AS `table`",
   );
   if (settings === undefined) throw new Error("search: MySQL did not report its FULLTEXT settings");
-  let stopwords: { value: string }[] = [];
+  let stopwords: string[] = [];
   if (Number(settings.enabled) === 1) {
     // `db/table` when the server has a list of its own, else InnoDB's default one.
-    stopwords =
-      settings.table !== null && settings.table !== ""
-        ? await db.$queryRawUnsafe(
-            `SELECT value FROM ${settings.table.split("/").map(backticked).join(".")}`,
-          )
-        : await db.$queryRawUnsafe(
-            "SELECT value FROM information_schema.INNODB_FT_DEFAULT_STOPWORD",
-          );
+    const table = settings.table ?? "";
+    const own = table !== "";
+    try {
+      const rows = await db.$queryRawUnsafe<{ value: string }[]>(
+        own
+          ? `SELECT value FROM ${table.split("/").map(backticked).join(".")}`
+          : "SELECT value FROM information_schema.INNODB_FT_DEFAULT_STOPWORD",
+      );
+      stopwords = rows.map((w) => w.value);
+    } catch (err) {
+      const { name } = err as { name?: string };
+      log.warn(
+        { error: name, table: own ? table : "INNODB_FT_DEFAULT_STOPWORD" },
+        "search: the stopword list cannot be read; InnoDB's default list is used",
+      );
+      stopwords = INNODB_STOPWORDS.split(" ");
+    }
   }
   return {
     min: Number(settings.min),
     max: Number(settings.max),
-    stopwords: new Set(stopwords.map((w) => w.value.toLowerCase())),
+    stopwords: new Set(stopwords.map((w) => w.toLowerCase())),
   };
 }
 
@@ -232,7 +248,7 @@ export function create(options: Options): ServerPlugin {
     search,
     async start(cx: PluginContext) {
       db = cx.db as Db;
-      if (options.dialect === "mysql") parser = await mysqlParser(db);
+      if (options.dialect === "mysql") parser = await mysqlParser(db, cx.log);
       if (!options.install) return;
       const created = await install(db, options);
       if (created.length > 0) {
