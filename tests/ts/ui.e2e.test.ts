@@ -99,11 +99,15 @@ after(async () => {
   issuer?.close();
 });
 
+/** Calls of the provider's UserInfo endpoint (the UI's server asks it, not the browser). */
+let userinfoCalls = 0;
+
 /**
  * A local OpenID provider (panva's oidc-provider, the certified implementation) at OIDC_ISSUER,
  * with the UI as a confidential client. Its development login form takes any name: the
  * account's `blog` scope carries the claims the blog's [plugins.oidc.claims] maps (an unknown
- * name gets none). PKCE is required, as the ID token's scope claims are on.
+ * name gets none). PKCE is required. As OpenID Connect has it for the code flow, the ID token
+ * holds `sub` only; the scopes' claims come from UserInfo.
  */
 function startIssuer(): Promise<Server> {
   const url = new URL(process.env.OIDC_ISSUER ?? "");
@@ -120,7 +124,7 @@ function startIssuer(): Promise<Server> {
     ],
     claims: { openid: ["sub"], email: ["email"], blog: ["blog_user_id", "blog_role"] },
     scopes: ["openid", "email", "blog"],
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: true,
     pkce: { required: () => true },
     cookies: { keys: [`oidc-${run}`] },
     async findAccount(_ctx, sub) {
@@ -133,6 +137,10 @@ function startIssuer(): Promise<Server> {
         },
       };
     },
+  });
+  provider.use(async (ctx, next) => {
+    if (ctx.path === "/me") userinfoCalls++;
+    await next();
   });
   return new Promise((resolve) => {
     const server = provider.listen(Number(url.port), "127.0.0.1", () => resolve(server));
@@ -167,6 +175,7 @@ describe("admin UI", () => {
     assert.equal(cookies.find((c) => c.name === "ssot_oidc")?.value ?? "", "", "the flow cookie is gone");
     const claims = JSON.parse(Buffer.from(session!.value.split(".")[1]!, "base64url").toString()) as Json;
     assert.deepEqual({ id: claims.id, role: claims.role }, { id: users.editor!.id, role: "EDITOR" });
+    assert.ok(userinfoCalls > 0, "the ID token held sub only: the claims came from UserInfo");
     const minutes = ((claims.exp as number) - (claims.iat as number)) / 60;
     assert.equal(minutes, 480, "session_minutes");
     // The API takes it: an editor reads Bob's draft, in the UI and straight from the API.

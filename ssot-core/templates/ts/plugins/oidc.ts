@@ -1,9 +1,10 @@
 // Sign-in to the admin UI with an OpenID Connect provider: the authorization-code flow with PKCE,
 // state and nonce (openid-client), then a session of the API's own. `start` sends the browser to
 // the issuer with a short-lived, signed flow cookie (the PKCE verifier, state, nonce); `finish`
-// takes the code back, checks the ID token (issuer, audience, expiry, nonce), maps its claims to
-// the principal of [auth.claims], and sets the UI's token cookie to a JWT signed with
-// JWT_SECRET that the API checks like any token. No token or claim is ever logged.
+// takes the code back, checks the ID token (issuer, audience, expiry, nonce), maps its claims —
+// and, for those it lacks, the UserInfo endpoint's, for the same subject — to the principal of
+// [auth.claims], and sets the UI's token cookie to a JWT signed with JWT_SECRET that the API
+// checks like any token. No token or claim is ever logged.
 import { createHmac } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
 import { cookies } from "next/headers.js";
@@ -186,6 +187,15 @@ export async function finish(request: Request): Promise<Response> {
       idTokenExpected: true,
     });
     claims = { ...(tokens.claims() ?? {}) };
+    // Providers that follow OpenID Connect strictly put the scopes' claims in UserInfo only: ask
+    // it for those the ID token lacks (the same subject, checked); the ID token's win.
+    const lacking = Object.entries(SETTINGS.claims).some(
+      ([name, from]) => claims[from] === undefined && !(name === "id" && claims.sub !== undefined),
+    );
+    if (lacking && config.serverMetadata().userinfo_endpoint !== undefined) {
+      const info = await client.fetchUserInfo(config, tokens.access_token, String(claims.sub));
+      claims = { ...info, ...claims };
+    }
   } catch (e) {
     return failed(request, "refused", e);
   }
@@ -194,7 +204,7 @@ export async function finish(request: Request): Promise<Response> {
     return failed(
       request,
       "claims",
-      new Error("the ID token lacks the claims [auth.claims] declares"),
+      new Error("the ID token and UserInfo lack the claims [auth.claims] declares"),
     );
   const jwtIssuer = env("JWT_ISSUER");
   const jwtAudience = env("JWT_AUDIENCE");
