@@ -5,7 +5,7 @@
 //! index's ranked query for its best matches, and the engine keeps those the caller may read.
 
 use super::db::{Kind, Param, Pool, Query};
-use crate::rules::Dialect;
+use crate::rules::{Dialect, ident};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -74,10 +74,6 @@ fn prefix(index: &str) -> &str {
     index.rfind("_search_").map_or(index, |i| &index[..i + "_search_".len()])
 }
 
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 fn text(s: &str) -> Param {
     Param::Text(s.to_owned())
 }
@@ -119,12 +115,12 @@ async fn install(pool: &Pool, models: &[Index]) -> Result<Vec<String>, sqlx::Err
         for (name, schema) in existing.iter().filter(|(name, _)| !current || *name != m.index) {
             let mut statements = Vec::new();
             match dialect {
-                Dialect::Postgres => statements.push(format!("DROP INDEX {}.{}", quoted(schema), quoted(name))),
+                Dialect::Postgres => statements.push(format!("DROP INDEX {}.{}", ident(schema), ident(name))),
                 Dialect::Sqlite => {
                     for t in ["insert", "update", "delete"] {
-                        statements.push(format!("DROP TRIGGER IF EXISTS {}", quoted(&format!("{name}_{t}"))));
+                        statements.push(format!("DROP TRIGGER IF EXISTS {}", ident(&format!("{name}_{t}"))));
                     }
-                    statements.push(format!("DROP TABLE {}", quoted(name)));
+                    statements.push(format!("DROP TABLE {}", ident(name)));
                 }
             }
             for s in statements {
