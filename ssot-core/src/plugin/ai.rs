@@ -251,14 +251,12 @@ fn sdk(cx: &PluginCx) -> String {
             )
         });
     }
-    imports.sort();
-    imports.dedup();
-    format!(
-        "// {header}\n// The AI plugin's part of the SDK (docs/plugins.md#ai).\n\n{imports}\nimport type {{ Transport }} from \"../types.js\";\n\n/** A chat's answer. */\nexport interface AiAnswer {{\n  text: string;\n}}\n\n/** A row's embedding. */\nexport interface AiEmbedding {{\n  embedding: number[];\n}}\n\n{functions}",
-        header = crate::generate::HEADER,
-        imports = imports.join("\n"),
-        functions = functions.join("\n"),
-    )
+    imports.push("import type { Transport } from \"../types.js\";".into());
+    let body = format!(
+        "/** A chat's answer. */\nexport interface AiAnswer {{\n  text: string;\n}}\n\n/** A row's embedding. */\nexport interface AiEmbedding {{\n  embedding: number[];\n}}\n\n{}",
+        functions.join("\n")
+    );
+    super::ts_module("The AI plugin's part of the SDK (docs/plugins.md#ai).", imports, &body)
 }
 
 /// The hooks' part: per task, `use<Model><Name>()`, a mutation (each call costs: never a query that
@@ -290,12 +288,5 @@ fn hooks(cx: &PluginCx) -> String {
     }
     sdk_names.sort();
     imports.push(format!("import {{ {} }} from \"../../sdk/index.js\";", sdk_names.join(", ")));
-    imports.sort();
-    imports.dedup();
-    format!(
-        "// {}\n// The AI plugin's hooks (docs/plugins.md#ai).\n\n{}\n\n{}",
-        crate::generate::HEADER,
-        imports.join("\n"),
-        functions.join("\n")
-    )
+    super::ts_module("The AI plugin's hooks (docs/plugins.md#ai).", imports, &functions.join("\n"))
 }

@@ -292,6 +292,14 @@ pub trait Plugin: Send + Sync {
     fn generate(&self, cx: &PluginCx) -> Contribution;
 }
 
+/// A TypeScript module of a plugin's: the generated header, `what` it is as a comment, its
+/// imports (sorted, each once), then `body`.
+pub(crate) fn ts_module(what: &str, mut imports: Vec<String>, body: &str) -> String {
+    imports.sort();
+    imports.dedup();
+    format!("// {}\n// {what}\n\n{}\n\n{body}", crate::generate::HEADER, imports.join("\n"))
+}
+
 /// `/api/posts/:id` (each id field a parameter), as the API's own routes name a row.
 pub(crate) fn row_path(m: &Model) -> String {
     let ids: String = m.id_fields().iter().map(|f| format!("/:{f}")).collect();

@@ -336,17 +336,10 @@ export async function {lower}{upper}Url(transport: Transport, id: {ty}Id): Promi
             base = super::row_path(m),
         ));
     }
-    imports.sort();
-    imports.dedup();
-    format!(
-        r#"// {header}
-// The storage plugin's part of the SDK (docs/plugins.md#storage).
-
-{imports}
-import type {{ Transport }} from "../types.js";
-import {{ ApiError }} from "../types.js";
-
-/** A presigned POST: send a form with every `fields` entry, then the file, to `url`. */
+    imports.push("import type { Transport } from \"../types.js\";".into());
+    imports.push("import { ApiError } from \"../types.js\";".into());
+    let body = format!(
+        r#"/** A presigned POST: send a form with every `fields` entry, then the file, to `url`. */
 export interface SignedUpload {{
   url: string;
   fields: Record<string, string>;
@@ -386,10 +379,9 @@ async function send(
 }}
 
 {functions}"#,
-        header = crate::generate::HEADER,
-        imports = imports.join("\n"),
         functions = functions.join("\n"),
-    )
+    );
+    super::ts_module("The storage plugin's part of the SDK (docs/plugins.md#storage).", imports, &body)
 }
 
 /// The hooks' part: per model and field, `useUpload<Model><Field>()` (a mutation that refetches
@@ -437,12 +429,5 @@ export function use{ty}{upper}Url(id: {ty}Id) {{
     }
     sdk_names.sort();
     imports.push(format!("import {{ {} }} from \"../../sdk/index.js\";", sdk_names.join(", ")));
-    imports.sort();
-    imports.dedup();
-    format!(
-        "// {}\n// The storage plugin's hooks (docs/plugins.md#storage).\n\n{}\n\n{}",
-        crate::generate::HEADER,
-        imports.join("\n"),
-        functions.join("\n")
-    )
+    super::ts_module("The storage plugin's hooks (docs/plugins.md#storage).", imports, &functions.join("\n"))
 }
