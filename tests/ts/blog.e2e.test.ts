@@ -301,6 +301,8 @@ describe("validation and errors", () => {
     isProblem(await call("GET", "/api/posts/not-a-number", { token: alice.token }), 400);
     isProblem(await call("GET", "/api/posts/99999999", { token: alice.token }), 404);
     isProblem(await call("GET", "/api/nothing", { token: alice.token }), 404);
+    // A trailing slash is another path (what an empty String id would address), never the list.
+    isProblem(await call("GET", "/api/posts/", { token: alice.token }), 404);
     const big = { title: "x".repeat(200_000), slug: "big", authorId: alice.id };
     isProblem(await call("POST", "/api/posts", { token: alice.token, body: big }), 413);
   });

@@ -59,6 +59,9 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  // `/api/posts/` is not `/api/posts`, as in Fastify and the Rust server: it is what a row with
+  // an empty String id addresses, and must not answer with the list.
+  app.set("strict routing", true);
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
     const requestId = requestIdOf(req.headers);
