@@ -886,7 +886,7 @@ impl Engine {
             if matchq.sql.is_empty() { Cond::None } else { Cond::Sql(matchq) },
         ]);
         if matches!(c, Cond::None) {
-            return Ok(r#"{"data":[],"meta":{"total":0,"nextCursor":null}}"#.into());
+            return Ok(page(&[], 0));
         }
         let c2 = c.clone();
         let (mut q, kinds) = self.select(m, "t", &[], auth)?;
@@ -897,7 +897,7 @@ impl Engine {
         let rows = db.fetch(&q, &kinds).await?;
         let total = db.fetch(&self.count_of(m, c2), &[Kind::Int]).await?;
         let shown = self.present_all(&mut db, m, &rows, &[], auth).await?;
-        Ok(format!(r#"{{"data":[{}],"meta":{{"total":{},"nextCursor":null}}}}"#, shown.join(","), count(&total)))
+        Ok(page(&shown, count(&total)))
     }
 
     /// A search ranked by the `search` plugin's index: its best [`super::search::MATCHES`]
@@ -911,7 +911,6 @@ impl Engine {
         take: u64,
         auth: &Claims,
     ) -> Result<String, HttpError> {
-        const EMPTY: &str = r#"{"data":[],"meta":{"total":0,"nextCursor":null}}"#;
         let key = match &m.id[..] {
             [key] => Self::field(m, key).ok_or_else(HttpError::internal)?,
             _ => return Err(HttpError::internal()),
@@ -919,11 +918,11 @@ impl Engine {
         let mut aliases = 0;
         let read = self.policy(m, Op::Read, auth, "t", &mut aliases)?;
         if matches!(read, Cond::None) {
-            return Ok(EMPTY.into());
+            return Ok(page(&[], 0));
         }
         let ranked = index.matches(&self.pool, q_text, super::search::MATCHES).await?;
         if ranked.is_empty() {
-            return Ok(EMPTY.into());
+            return Ok(page(&[], 0));
         }
         let cast = self.cast(m, key);
         let among = |keys: &[Param]| {
@@ -948,7 +947,7 @@ impl Engine {
         let top: Vec<Param> = ranked.into_iter().filter(|k| readable.contains(k)).take(take as usize).collect();
         if top.is_empty() {
             // `take=0`, or nothing readable: the count still answers.
-            return Ok(format!(r#"{{"data":[],"meta":{{"total":{},"nextCursor":null}}}}"#, readable.len()));
+            return Ok(page(&[], readable.len() as i64));
         }
         let (mut q, kinds) = self.select(m, "t", &[], auth)?;
         push_where(&mut q, and(vec![read, among(&top)]));
@@ -956,7 +955,7 @@ impl Engine {
         let at = columns(m).position(|f| f.name == key.name).ok_or_else(HttpError::internal)?;
         rows.sort_by_key(|r| top.iter().position(|k| r.get(at) == Some(k)).unwrap_or(usize::MAX));
         let shown = self.present_all(&mut db, m, &rows, &[], auth).await?;
-        Ok(format!(r#"{{"data":[{}],"meta":{{"total":{},"nextCursor":null}}}}"#, shown.join(","), readable.len()))
+        Ok(page(&shown, readable.len() as i64))
     }
 
     pub(crate) async fn get(&self, m: &'static Model, id: &[Param], query: &Params, auth: &Claims) -> Result<String, HttpError> {
@@ -1368,6 +1367,11 @@ fn param_json(p: &Param) -> Json {
 fn now() -> chrono::DateTime<chrono::Utc> {
     let t = chrono::Utc::now();
     chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+/// A page of a search: the rows as sent, how many match, no cursor.
+fn page(data: &[String], total: i64) -> String {
+    format!(r#"{{"data":[{}],"meta":{{"total":{total},"nextCursor":null}}}}"#, data.join(","))
 }
 
 fn count(rows: &[Row]) -> i64 {

@@ -5,8 +5,9 @@
 // an FTS5 table that triggers keep in step with the model's table, every word required, ranked by
 // bm25. MySQL and MariaDB: a FULLTEXT index over the fields, every word required (boolean mode),
 // ranked by each field's own FULLTEXT index with the same weights. The index only finds and
-// orders: the engine keeps the rows the caller may read, as in every other read. At startup the server creates the indexes that are missing (`search.sql`
-// holds the same statements, for `install = false`) and drops those of an older definition.
+// orders: the engine keeps the rows the caller may read, as in every other read. At startup the
+// server creates the indexes that are missing (`search.sql` holds the same statements, for
+// `install = false`) and drops those of an older definition.
 
 import type { FullText, PluginContext, ServerPlugin } from "../plugin.js";
 
