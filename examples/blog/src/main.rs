@@ -10,6 +10,8 @@ mod db {
     ssot::include_ssot!();
 }
 
+mod payments;
+
 /// Only for trying the example: set JWT_SECRET for anything else.
 const DEVELOPMENT_SECRET: &str = "blog-development-secret-do-not-deploy";
 
@@ -39,6 +41,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .hooks(db::Post::hooks().after_create(|ctx, post| {
             tracing::info!(post = post.id, by = ctx.principal_id().unwrap_or_default(), "post created");
         }))
+        // What Stripe's events do to the blog's rows ([plugins.payments] of ssot.toml).
+        .payments(payments::handlers())
         .router()
         .await?;
     ssot::server::serve(app).await?;

@@ -49,10 +49,14 @@ fn render(ir: &Ir, config: &Config, mut c: Code) -> String {
     c.line(format!("pub const SCHEMA_JSON: &str = {};", rust_raw_str(&serde_json::to_string(&doc).unwrap_or_default())));
     c.line("pub static SCHEMA: ::ssot::schema::Source = ::ssot::schema::Source::new(SCHEMA_JSON).with_inputs(INPUTS).with_openapi(OPENAPI_JSON);");
     // The OpenAPI document the TypeScript tree writes to src/openapi.json, for the Rust server's
-    // `/openapi.json`.
-    let openapi = super::ts::openapi::generate(ir, config);
-    let openapi = serde_json::from_str::<serde_json::Value>(&openapi).map(|v| v.to_string()).unwrap_or(openapi);
-    c.doc(Some("The OpenAPI 3.1 document of the HTTP API (the TypeScript tree's `src/openapi.json`)."));
+    // `/openapi.json`, with the operations of the plugins the Rust server serves too.
+    let mut openapi = super::ts::openapi::document(ir, config);
+    let served = crate::plugin::active(ir, config).into_iter().filter(|a| a.plugin.rust_routes());
+    let operations = served.flat_map(|a| a.plugin.generate(&a.cx).openapi.into_iter().map(move |op| (a.plugin.name().to_owned(), op)));
+    super::ts::openapi::add_operations(&mut openapi, operations.collect());
+    let openapi = openapi.to_string();
+    c.doc(Some("The OpenAPI 3.1 document of the HTTP API (the TypeScript tree's `src/openapi.json`, with"));
+    c.doc(Some("the routes of the plugins the Rust server serves)."));
     c.line(format!("pub const OPENAPI_JSON: &str = {};", rust_raw_str(&openapi)));
     c.doc(Some("How a server checks request bodies: each model's input types with their `validate()`"));
     c.doc(Some("(empty unless the `server` feature of ssot is on: a crate that serves nothing does not"));

@@ -170,7 +170,8 @@ pub struct Contribution {
 }
 
 /// One route of a plugin in the TypeScript tree's `src/openapi.json` (OpenAPI 3.1), where it is
-/// marked `"x-ssot-plugin": "<name>"`. The Rust server's document leaves them out.
+/// marked `"x-ssot-plugin": "<name>"`. The Rust server's document has those of the plugins it
+/// serves ([`Plugin::rust_routes`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {
     /// `GET`, `POST`, ...
@@ -281,6 +282,12 @@ pub trait Plugin: Send + Sync {
     /// names it.
     fn active(&self, configured: bool, models: usize) -> bool {
         configured || models > 0
+    }
+
+    /// Whether the Rust server (`ssot::server`) serves the plugin's routes too: its operations are
+    /// then in the Rust server's OpenAPI document as well.
+    fn rust_routes(&self) -> bool {
+        false
     }
 
     /// The routes the plugin serves (checked against the API's own and other plugins').

@@ -140,6 +140,10 @@ impl Plugin for Payments {
         wrong
     }
 
+    fn rust_routes(&self) -> bool {
+        true // ssot::server, feature `payments`
+    }
+
     fn routes(&self, cx: &PluginCx) -> Vec<Route> {
         let p = prefix(cx.options);
         vec![Route { method: "POST", path: format!("{p}/checkout") }, Route { method: "POST", path: format!("{p}/webhook") }]

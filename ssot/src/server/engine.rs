@@ -117,7 +117,7 @@ impl Engine {
         self.schema.model(name).ok_or_else(HttpError::internal)
     }
 
-    fn cast(&self, m: &Model, f: &Field) -> String {
+    pub(crate) fn cast(&self, m: &Model, f: &Field) -> String {
         if self.dialect != Dialect::Postgres {
             return String::new();
         }

@@ -32,6 +32,8 @@ mod external;
 #[cfg(feature = "monitoring")]
 mod metrics;
 mod migrate;
+#[cfg(feature = "payments")]
+mod payments;
 mod problem;
 mod ratelimit;
 mod realtime;
@@ -41,7 +43,12 @@ mod wire;
 pub use auth::AuthSettings;
 pub use db::{OpenError, Pool};
 pub use engine::Limits;
+/// The future a handler of [`Payments::on`] returns: `Box::pin(async move { … })`.
+#[cfg(feature = "payments")]
+pub use futures_util::future::BoxFuture;
 pub use migrate::{MigrateError, Migration, Migrations};
+#[cfg(feature = "payments")]
+pub use payments::{Connection, HandlerResult, Payments};
 pub use problem::{FieldError, HttpError};
 pub use realtime::WsLimits;
 
@@ -175,6 +182,9 @@ pub struct Server {
     routes: Option<Router>,
     /// The migrations to apply at start, and where they came from (for messages).
     migrations: Option<Result<(Migrations, String), MigrateError>>,
+    /// The handlers of Stripe's events (`[plugins.payments]`).
+    #[cfg(feature = "payments")]
+    payments: Option<Payments>,
 }
 
 /// As its message: `main` returning `Result<(), Box<dyn Error>>` prints `Error: <this>`.
@@ -187,7 +197,15 @@ impl std::fmt::Debug for StartError {
 impl Server {
     /// The server of the generated `SCHEMA`, configured from the environment.
     pub fn new(source: &'static Source) -> Self {
-        Server { source, settings: Settings::from_env(), hooks: std::collections::HashMap::new(), routes: None, migrations: None }
+        Server {
+            source,
+            settings: Settings::from_env(),
+            hooks: std::collections::HashMap::new(),
+            routes: None,
+            migrations: None,
+            #[cfg(feature = "payments")]
+            payments: None,
+        }
     }
 
     pub fn settings(mut self, settings: Settings) -> Self {
@@ -211,6 +229,16 @@ impl Server {
         all.after_update.extend(h.after_update);
         all.before_delete.extend(h.before_delete);
         all.after_delete.extend(h.after_delete);
+        self
+    }
+
+    /// Your handlers of Stripe's events for the payments plugin (`[plugins.payments]` of
+    /// ssot.toml; feature `payments`): each runs in the transaction that records its event.
+    /// Without them events are recorded and answered 200, as with an empty
+    /// `payment_handlers.ts` in the TypeScript tree.
+    #[cfg(feature = "payments")]
+    pub fn payments(mut self, payments: Payments) -> Self {
+        self.payments = Some(payments);
         self
     }
 
@@ -311,6 +339,23 @@ impl Server {
         };
         let state = Arc::new(App { engine, auth, limits, settings: settings.clone() });
         plugins(&state, schema)?;
+        let payments = schema.plugins.get("payments").filter(|o| !o.is_null());
+        #[cfg(feature = "payments")]
+        let payments = match (payments, self.payments) {
+            (Some(options), handlers) => {
+                Some(Arc::new(payments::Running::start(schema, options, handlers.unwrap_or_default()).map_err(StartError::Settings)?))
+            }
+            (None, Some(_)) => {
+                return Err(StartError::Settings("Server::payments was given handlers, but ssot.toml has no [plugins.payments]".into()));
+            }
+            (None, None) => None,
+        };
+        #[cfg(not(feature = "payments"))]
+        if payments.is_some() {
+            return Err(StartError::Settings(
+                "ssot.toml has [plugins.payments], but ssot was built without its `payments` feature (its routes would be missing)".into(),
+            ));
+        }
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
         let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);
         let mut router: Router<Arc<App>> = Router::new();
@@ -319,6 +364,10 @@ impl Server {
         }
         if realtime {
             router = router.route("/ws", get(realtime::upgrade));
+        }
+        #[cfg(feature = "payments")]
+        if let Some(p) = payments {
+            router = payment_routes(router, p);
         }
         #[cfg(feature = "monitoring")]
         if let Some(m) = state.engine.metrics.clone() {
@@ -603,6 +652,48 @@ fn model_routes(router: Router<Arc<App>>, m: &'static Model) -> Router<Arc<App>>
     router
 }
 
+/// The payments plugin's routes: the checkout for a signed-in caller (`[auth] default`, like
+/// your own routes) and Stripe's webhook (no credentials: the signature is the check).
+#[cfg(feature = "payments")]
+fn payment_routes(router: Router<Arc<App>>, p: Arc<payments::Running>) -> Router<Arc<App>> {
+    type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
+    let (checkout_path, webhook_path) = (format!("{}/checkout", p.path), format!("{}/webhook", p.path));
+    let q = p.clone();
+    let checkout = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, body: Body| async move {
+        let run = async {
+            let auth = app.auth.authenticate(&headers, &app.engine.schema.auth.default).await?;
+            let Some(principal) = auth::Authenticator::describe(&auth) else {
+                return Err(HttpError::new(401, "Sign in to check out.").with_header("www-authenticate", "Bearer"));
+            };
+            q.checkout(&principal, &body_json(&headers, body)?).await
+        };
+        match run.await {
+            Ok(session) => json(StatusCode::CREATED, session),
+            Err(e) => e.response(uri.path(), &request_id(&headers)),
+        }
+    };
+    let webhook = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, body: Body| async move {
+        let run = async {
+            let raw = body.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    HttpError::new(413, "The request body is too large.")
+                } else {
+                    HttpError::new(400, "The event has no Stripe-Signature or no body.")
+                }
+            })?;
+            let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+            p.webhook(&app.engine, signature, &raw).await
+        };
+        match run.await {
+            Ok(answer) => json(StatusCode::OK, answer),
+            Err(e) => e.response(uri.path(), &request_id(&headers)),
+        }
+    };
+    router
+        .route(&checkout_path, with_405(axum::routing::post(checkout), vec!["POST"]))
+        .route(&webhook_path, with_405(axum::routing::post(webhook), vec!["POST"]))
+}
+
 /// Path parameters in the order of the model's id fields.
 fn ordered(m: &Model, ids: Vec<(String, String)>) -> Vec<String> {
     m.id.iter().map(|f| ids.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).unwrap_or_default()).collect()
@@ -678,7 +769,8 @@ fn plugins(app: &Arc<App>, schema: &crate::schema::Schema) -> Result<(), StartEr
             }
             #[cfg(feature = "monitoring")]
             ("monitoring", _) => {} // in `router`: the metrics are made before the engine
-            ("search", _) => {} // in `router`: the engine holds the indexes
+            ("search", _) => {}   // in `router`: the engine holds the indexes
+            ("payments", _) => {} // in `router`: its routes
             ("external_writes", _) => {
                 let _ = options;
                 tracing::warn!("external writes: needs PostgreSQL (LISTEN/NOTIFY); writes outside the API are not reported")

@@ -469,12 +469,6 @@ pub(crate) fn id_parameters(m: &Model) -> Vec<Value> {
         .collect()
 }
 
-/// The document printed, without the plugins' operations (the Rust server's; the TypeScript
-/// tree's `src/openapi.json` adds them with [`add_operations`]).
-pub fn generate(ir: &Ir, config: &Config) -> String {
-    render(&document(ir, config))
-}
-
 /// Adds the plugins' operations (each marked `x-ssot-plugin` with its plugin's name) to the
 /// document's paths, after the API's own.
 pub(crate) fn add_operations(doc: &mut Value, operations: Vec<(String, crate::plugin::Operation)>) {
