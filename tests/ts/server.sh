@@ -162,6 +162,7 @@ start_rust_server() { # TREE PORT [BINARY: blog, or fixture-server with FIXTURE 
   (cd "$tree" && PORT=$port BODY_LIMIT=100000 LOG_LEVEL=info CORS_ORIGINS=http://app.test \
     WS_HEARTBEAT_MS=1000 WS_MAX_BUFFER_BYTES=4096 \
     STRIPE_SECRET_KEY=sk_test_e2e STRIPE_API_URL="http://127.0.0.1:$STRIPE_PORT" \
+    AI_BASE_URL="http://127.0.0.1:$AI_PORT/v1" AI_API_KEY="$AI_TEST_KEY" \
     exec "$root/target/debug/$bin" >>"$tree/server.log" 2>&1) &
   server_pid=$!
   wait_ready "$tree" "$port"
@@ -446,15 +447,17 @@ for db in postgresql sqlite; do
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
     result "$label: monitoring plugin suite" 1
   fi
-  # The payments plugin (feature `payments`, the example's handlers in examples/blog/src/payments.rs):
-  # the TypeScript plugin's suite — checkout through the stand-in of Stripe's API, and signed,
-  # tampered, stale, duplicate, concurrent and reordered events.
-  if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test --test-name-pattern="payments" "$here/plugins.e2e.test.ts" 2>&1) \
-    && [ "$(echo "$log" | awk '/^# pass/ {print $3}')" -ge 4 ]; then
-    result "$label: payments plugin suite ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'payments: .*' | head -1))" 0
+  # The payments plugin (feature `payments`, the example's handlers in examples/blog/src/payments.rs)
+  # and the ai plugin (feature `ai`): the TypeScript plugins' suites — checkout through the stand-in
+  # of Stripe's API; signed, tampered, stale, duplicate, concurrent and reordered events; prompts
+  # of the readable fields only, 404/401/400, embeddings, the SDK, 502 logged without the prompt,
+  # 429 per caller — against the stand-ins the suites serve.
+  if log=$(API_URL="http://127.0.0.1:$port" TREE="$tree" node --import tsx --test --test-name-pattern="payments|ai plugin" "$here/plugins.e2e.test.ts" 2>&1) \
+    && [ "$(echo "$log" | awk '/^# pass/ {print $3}')" -ge 9 ]; then
+    result "$label: payments and ai plugin suites ($(echo "$log" | awk '/^# pass/ {print $3}') tests; $(echo "$log" | grep -o 'payments: .*' | head -1); $(echo "$log" | grep -o 'ai: [0-9].*' | head -1))" 0
   else
     echo "$log" | grep -v '^ *ok\|^ *---\|^ *\.\.\.\|duration_ms\|^ *# Subtest' | head -60
-    result "$label: payments plugin suite" 1
+    result "$label: payments and ai plugin suites" 1
   fi
   # Logs: one JSON object per line (tracing's JSON), a request id on every request line; no
   # secrets, tokens or @writeOnly values.
@@ -463,7 +466,7 @@ for db in postgresql sqlite; do
     let requests = 0;
     for (const l of lines) { const o = JSON.parse(l); if (o.fields?.message === "request") { requests++; if (!o.fields.request_id || !o.fields.path || !o.fields.status) process.exit(1); } }
     if (requests < 50) process.exit(1);
-  ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|v1=" "$tree/server.log"; then
+  ' "$tree/server.log" && ! grep -q "argon2id\|eyJ\|$JWT_SECRET\|$STRIPE_WEBHOOK_SECRET\|sk_test_e2e\|v1=\|$AI_TEST_KEY" "$tree/server.log"; then
     result "$label: structured logs without secrets" 0
   else
     result "$label: structured logs without secrets" 1

@@ -104,6 +104,10 @@ impl Plugin for Ai {
         "ai"
     }
 
+    fn rust_routes(&self) -> bool {
+        true // ssot::server, feature `ai`
+    }
+
     fn options(&self) -> &[OptionSpec] {
         OPTIONS
     }

@@ -24,6 +24,8 @@
 #[cfg(not(any(feature = "postgres", feature = "sqlite")))]
 compile_error!("the `server` feature of ssot needs a database: enable `postgres` and/or `sqlite`");
 
+#[cfg(feature = "ai")]
+mod ai;
 mod auth;
 mod db;
 mod engine;
@@ -40,11 +42,14 @@ mod realtime;
 mod search;
 mod wire;
 
+#[cfg(feature = "ai")]
+pub use ai::{ChatMessage, OpenAiCompatible, Provider as AiProvider, ProviderError};
 pub use auth::AuthSettings;
 pub use db::{OpenError, Pool};
 pub use engine::Limits;
-/// The future a handler of [`Payments::on`] returns: `Box::pin(async move { … })`.
-#[cfg(feature = "payments")]
+/// The future a handler of [`Payments::on`] (or an [`AiProvider`]'s call) returns:
+/// `Box::pin(async move { … })`.
+#[cfg(any(feature = "payments", feature = "ai"))]
 pub use futures_util::future::BoxFuture;
 pub use migrate::{MigrateError, Migration, Migrations};
 #[cfg(feature = "payments")]
@@ -185,6 +190,9 @@ pub struct Server {
     /// The handlers of Stripe's events (`[plugins.payments]`).
     #[cfg(feature = "payments")]
     payments: Option<Payments>,
+    /// The language model's API of the `ai` plugin, when not the default.
+    #[cfg(feature = "ai")]
+    ai_provider: Option<Box<dyn ai::Provider>>,
 }
 
 /// As its message: `main` returning `Result<(), Box<dyn Error>>` prints `Error: <this>`.
@@ -205,6 +213,8 @@ impl Server {
             migrations: None,
             #[cfg(feature = "payments")]
             payments: None,
+            #[cfg(feature = "ai")]
+            ai_provider: None,
         }
     }
 
@@ -239,6 +249,14 @@ impl Server {
     #[cfg(feature = "payments")]
     pub fn payments(mut self, payments: Payments) -> Self {
         self.payments = Some(payments);
+        self
+    }
+
+    /// The API the `ai` plugin's routes call (`@@service(ai, …)`; feature `ai`), instead of the
+    /// default [`OpenAiCompatible::from_env`]: an adapter of your own for Anthropic, Gemini, ….
+    #[cfg(feature = "ai")]
+    pub fn ai_provider(mut self, provider: impl AiProvider + 'static) -> Self {
+        self.ai_provider = Some(Box::new(provider));
         self
     }
 
@@ -356,6 +374,18 @@ impl Server {
                 "ssot.toml has [plugins.payments], but ssot was built without its `payments` feature (its routes would be missing)".into(),
             ));
         }
+        let ai = schema.plugins.get("ai").filter(|o| !o.is_null());
+        #[cfg(feature = "ai")]
+        let ai = match ai {
+            Some(options) => Some(Arc::new(ai::Running::start(schema, options, self.ai_provider).map_err(StartError::Settings)?)),
+            None => None,
+        };
+        #[cfg(not(feature = "ai"))]
+        if ai.is_some() {
+            return Err(StartError::Settings(
+                "the schema uses the ai plugin, but ssot was built without its `ai` feature (its routes would be missing)".into(),
+            ));
+        }
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
         let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);
         let mut router: Router<Arc<App>> = Router::new();
@@ -368,6 +398,10 @@ impl Server {
         #[cfg(feature = "payments")]
         if let Some(p) = payments {
             router = payment_routes(router, p);
+        }
+        #[cfg(feature = "ai")]
+        if let Some(ai) = ai {
+            router = ai_routes(router, ai);
         }
         #[cfg(feature = "monitoring")]
         if let Some(m) = state.engine.metrics.clone() {
@@ -694,6 +728,47 @@ fn payment_routes(router: Router<Arc<App>>, p: Arc<payments::Running>) -> Router
         .route(&webhook_path, with_405(axum::routing::post(webhook), vec!["POST"]))
 }
 
+/// The `ai` plugin's routes, `POST /api/<models>/<id>/ai/<name>`: for a caller the model's auth
+/// lets in, counted against the task's own rate limit, on the row as the caller may read it.
+#[cfg(feature = "ai")]
+fn ai_routes(mut router: Router<Arc<App>>, ai: Arc<ai::Running>) -> Router<Arc<App>> {
+    type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
+    for (i, task) in ai.tasks.iter().enumerate() {
+        let m = task.model;
+        let ids = m.id.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join("/");
+        let path = format!("/api/{}/{ids}/ai/{}", m.path, task.name);
+        let ai = ai.clone();
+        let handler = move |State(app): State<Arc<App>>,
+                            ip: Option<axum::Extension<ClientIp>>,
+                            uri: Uri,
+                            headers: HeaderMap,
+                            Path(ids): Path<Vec<(String, String)>>,
+                            body: Body| async move {
+            let task = &ai.tasks[i];
+            let run = async {
+                let auth = app.auth.authenticate(&headers, &m.auth).await?;
+                let key = match auth::Authenticator::describe(&auth) {
+                    Some(principal) => format!("principal:{principal}"),
+                    None => format!("ip:{}", ip.as_ref().map_or("unknown", |e| e.0.0.as_str())),
+                };
+                app.limits.consume(task.limit, &key).await?;
+                let input = ai.input(task, &body_json(&headers, body)?)?;
+                let id = app.engine.parse_id(m, &ordered(m, ids))?;
+                // The row as the caller may see it: 404 when they may not read it, without the
+                // fields they may not read.
+                let row = app.engine.get(m, &id, &Params::new(), &auth).await?;
+                ai.answer(task, &row, input).await
+            };
+            match run.await {
+                Ok(answer) => json(StatusCode::OK, answer),
+                Err(e) => e.response(uri.path(), &request_id(&headers)),
+            }
+        };
+        router = router.route(&path, with_405(axum::routing::post(handler), vec!["POST"]));
+    }
+    router
+}
+
 /// Path parameters in the order of the model's id fields.
 fn ordered(m: &Model, ids: Vec<(String, String)>) -> Vec<String> {
     m.id.iter().map(|f| ids.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).unwrap_or_default()).collect()
@@ -769,8 +844,8 @@ fn plugins(app: &Arc<App>, schema: &crate::schema::Schema) -> Result<(), StartEr
             }
             #[cfg(feature = "monitoring")]
             ("monitoring", _) => {} // in `router`: the metrics are made before the engine
-            ("search", _) => {}   // in `router`: the engine holds the indexes
-            ("payments", _) => {} // in `router`: its routes
+            ("search", _) => {}          // in `router`: the engine holds the indexes
+            ("payments" | "ai", _) => {} // in `router`: their routes
             ("external_writes", _) => {
                 let _ = options;
                 tracing::warn!("external writes: needs PostgreSQL (LISTEN/NOTIFY); writes outside the API are not reported")
