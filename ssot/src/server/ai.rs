@@ -199,14 +199,7 @@ impl Running {
                 model,
                 name,
                 embedding: text(t, "task") == "embedding",
-                fields: t
-                    .get("fields")
-                    .and_then(Json::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Json::as_str)
-                    .map(str::to_owned)
-                    .collect(),
+                fields: super::strings(t, "fields"),
                 instructions: text(t, "instructions"),
                 limit,
             });

@@ -1194,10 +1194,13 @@ impl Engine {
         }
         self.check_writable(&mut tx, m, &id, &input, auth).await?;
         let shown = self.written(&mut tx, m, &id, auth).await?;
+        // The event's row is read before the commit, in the write's transaction: exactly what
+        // it committed, and nothing left to fail once the write stands.
+        let emits = self.emits(m, RealtimeEvent::Created);
+        let after = if emits { self.snapshot_of(&mut Db::Tx(&mut tx), m, &id).await? } else { None };
         tx.commit().await?;
         self.committed(m, "create");
-        if self.emits(m, RealtimeEvent::Created) {
-            let after = self.snapshot_of(&mut Db::Pool(&self.pool), m, &id).await?;
+        if emits {
             self.publish(m, RealtimeEvent::Created, None, after);
         }
         self.after(m, ctx, &shown, |h| &h.after_create);
@@ -1248,10 +1251,12 @@ impl Engine {
             return Err(HttpError::forbidden("After this change you could no longer read the row."));
         }
         let shown = self.written(&mut tx, m, &after, auth).await?;
+        // As in `create`: the event's row from the write's transaction.
+        let emits = self.emits(m, RealtimeEvent::Updated);
+        let snapshot = if emits { self.snapshot_of(&mut Db::Tx(&mut tx), m, &after).await? } else { None };
         tx.commit().await?;
         self.committed(m, "update");
-        if self.emits(m, RealtimeEvent::Updated) {
-            let snapshot = self.snapshot_of(&mut Db::Pool(&self.pool), m, &after).await?;
+        if emits {
             self.publish(m, RealtimeEvent::Updated, before, snapshot);
         }
         self.after(m, ctx, &shown, |h| &h.after_update);

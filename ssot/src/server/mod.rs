@@ -769,6 +769,19 @@ fn ai_routes(mut router: Router<Arc<App>>, ai: Arc<ai::Running>) -> Router<Arc<A
     router
 }
 
+/// The texts of a plugin option that is a list (`prices`, `fields`); none when it is not one.
+#[cfg(any(feature = "ai", feature = "payments"))]
+fn strings(options: &serde_json::Value, key: &str) -> Vec<String> {
+    options
+        .get(key)
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Path parameters in the order of the model's id fields.
 fn ordered(m: &Model, ids: Vec<(String, String)>) -> Vec<String> {
     m.id.iter().map(|f| ids.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).unwrap_or_default()).collect()

@@ -151,14 +151,7 @@ impl Running {
             path: text("path"),
             events,
             fields,
-            prices: options
-                .get("prices")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Json::as_str)
-                .map(str::to_owned)
-                .collect(),
+            prices: super::strings(options, "prices"),
             mode: text("mode"),
             success_url: text("successUrl"),
             cancel_url: text("cancelUrl"),

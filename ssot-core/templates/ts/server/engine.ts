@@ -831,7 +831,7 @@ export class Engine {
     if (deniedOutright(m, "create", auth)) throw forbidden(FORBIDDEN);
     const rules = writableRules(m, Object.keys(input));
     // The response is built inside the transaction: if it fails, nothing stays committed.
-    const { row, shown } = await this.client.$transaction(async (tx) => {
+    const { row, shown, after } = await this.client.$transaction(async (tx) => {
       const cx = { model: m.name, auth: caller(auth), db: tx };
       const data = await this.plugins.beforeCreate(cx, input);
       await checkReferences(tx, m, data, null, auth);
@@ -840,7 +840,10 @@ export class Engine {
       if (!(await holds(tx, m, id, policyWhere(m, "create", auth)))) throw forbidden(FORBIDDEN);
       await checkWritable(tx, m, id, rules, auth);
       await this.plugins.afterCreate(cx, created);
-      return { row: created, shown: await this.one(tx, m, created, auth) };
+      // The event's row is read in the write's transaction: exactly what it commits, and nothing
+      // left to fail once the write stands.
+      const after = this.emits(m, "created") ? await this.snapshot(tx, m, id) : null;
+      return { row: created, shown: await this.one(tx, m, created, auth), after };
     });
     void this.plugins.committed({
       model: m.name,
@@ -850,7 +853,6 @@ export class Engine {
       auth: caller(auth),
     });
     if (this.emits(m, "created")) {
-      const after = await this.snapshot(this.db, m, rowId(m, row));
       this.onChange?.({ model: m.name, event: "created", before: null, after });
     }
     return shown;
@@ -861,7 +863,7 @@ export class Engine {
     const input = parseBody((await b.inputs?.())?.update, body);
     const rules = writableRules(m, Object.keys(input));
     let before: Row | null = null;
-    const { row, shown } = await this.client.$transaction(async (tx) => {
+    const { row, shown, snapshot } = await this.client.$transaction(async (tx) => {
       const read = policyWhere(m, "read", auth);
       if (!(await exists(tx, m, id, read))) throw new HttpError(404, "The row does not exist.");
       const rule = policyWhere(m, "update", auth);
@@ -883,7 +885,9 @@ export class Engine {
         throw forbidden("After this change you could no longer read the row.");
       }
       await this.plugins.afterUpdate(cx, updated);
-      return { row: updated, shown: await this.one(tx, m, updated, auth) };
+      // As in `create`: the event's row from the write's transaction.
+      const snapshot = this.emits(m, "updated") ? await this.snapshot(tx, m, after) : null;
+      return { row: updated, shown: await this.one(tx, m, updated, auth), snapshot };
     });
     void this.plugins.committed({
       model: m.name,
@@ -893,8 +897,7 @@ export class Engine {
       auth: caller(auth),
     });
     if (this.emits(m, "updated")) {
-      const after = await this.snapshot(this.db, m, rowId(m, row));
-      this.onChange?.({ model: m.name, event: "updated", before, after });
+      this.onChange?.({ model: m.name, event: "updated", before, after: snapshot });
     }
     return shown;
   }
