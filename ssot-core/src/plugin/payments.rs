@@ -199,13 +199,8 @@ fn sdk(options: &Options) -> String {
         .filter_map(|v| v.as_str())
         .map(|p| serde_json::to_string(p).unwrap_or_default())
         .collect();
-    format!(
-        r#"// {header}
-// The payments plugin's part of the SDK (docs/plugins.md#payments).
-
-import type {{ Transport }} from "../types.js";
-
-/** The prices of `[plugins.payments]`. */
+    let body = format!(
+        r#"/** The prices of `[plugins.payments]`. */
 export type Price = {prices};
 
 /** A Stripe Checkout Session: send the browser to `url`. */
@@ -226,8 +221,12 @@ export async function startCheckout(
   }})) as CheckoutSession;
 }}
 "#,
-        header = crate::generate::HEADER,
         prices = prices.join(" | "),
         path = prefix(options),
+    );
+    super::ts_module(
+        "The payments plugin's part of the SDK (docs/plugins.md#payments).",
+        vec![r#"import type { Transport } from "../types.js";"#.to_owned()],
+        &body,
     )
 }
