@@ -599,3 +599,73 @@ async fn migrations_are_applied_once_and_recorded_as_prisma_does() {
     assert!(err.contains("cannot read the migrations in") && err.contains("absent"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A provider of the test's own (`Server::ai_provider`): it records each chat and fails the
+/// ones about a post titled "fail".
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<Vec<ssot::server::ChatMessage>>>>);
+
+impl ssot::server::AiProvider for Recorder {
+    fn chat<'a>(
+        &'a self,
+        _model: &'a str,
+        messages: &'a [ssot::server::ChatMessage],
+    ) -> ssot::server::BoxFuture<'a, Result<String, ssot::server::ProviderError>> {
+        Box::pin(async move {
+            self.0.lock().unwrap().push(messages.to_vec());
+            if messages.iter().any(|m| m.content.contains("title: fail")) {
+                return Err(ssot::server::ProviderError { status: Some(500), code: Some("overloaded".into()), kind: "http" });
+            }
+            Ok("a summary".into())
+        })
+    }
+
+    fn embed<'a>(&'a self, _model: &'a str, _input: &'a str) -> ssot::server::BoxFuture<'a, Result<Vec<f64>, ssot::server::ProviderError>> {
+        Box::pin(async { Ok(vec![0.5, 1.0, -2.0]) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ai_plugin_prompts_with_what_the_caller_may_read() {
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorder = Recorder(calls.clone());
+    let api = api_with(|s| s.ai_provider(recorder)).await;
+    let prompt = |i: usize| calls.lock().unwrap()[i].iter().map(|m| format!("{}: {}", m.role, m.content)).collect::<Vec<_>>();
+    // Bob reads the published post; its review note is for editors and admins.
+    let r = api.call("POST", "/api/posts/1/ai/summary", bob(), Some(json!({ "input": "Shorter." }))).await;
+    assert_eq!((r.status, r.text.as_str()), (StatusCode::OK, r#"{"text":"a summary"}"#));
+    assert_eq!(
+        prompt(0),
+        ["system: Summarize the post in two sentences for a reader of the blog.", "user: title: Hello world", "user: Shorter."]
+    );
+    let admin = token(json!({ "id": 3, "role": "ADMIN" }));
+    assert_eq!(api.call("POST", "/api/posts/1/ai/summary", Some(admin.clone()), None).await.status, StatusCode::OK);
+    assert_eq!(prompt(1)[1], "user: title: Hello world\nreviewNote: fine");
+    // Ada's draft does not exist for Bob: 404, and the provider is not asked.
+    assert_eq!(api.call("POST", "/api/posts/2/ai/summary", bob(), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.call("POST", "/api/posts/1/ai/summary", None, None).await.status, StatusCode::UNAUTHORIZED);
+    let bad = api.call("POST", "/api/posts/1/ai/embedding", bob(), Some(json!({ "input": "x" }))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    assert_eq!(bad.json()["errors"][0]["path"], "input");
+    assert_eq!(calls.lock().unwrap().len(), 2);
+    // An embedding, numbers as JavaScript writes them.
+    let e = api.call("POST", "/api/posts/1/ai/embedding", bob(), None).await;
+    assert_eq!((e.status, e.text.as_str()), (StatusCode::OK, r#"{"embedding":[0.5,1,-2]}"#));
+    // The provider's failure is a 502 that does not pass its message on.
+    let failing =
+        api.call("POST", "/api/posts", bob(), Some(json!({ "title": "fail", "slug": "fail", "published": true, "authorId": 2 }))).await;
+    assert_eq!(failing.status, StatusCode::CREATED, "{}", failing.text);
+    let id = failing.json()["id"].as_i64().unwrap();
+    let r = api.call("POST", &format!("/api/posts/{id}/ai/summary"), bob(), None).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    assert!(!r.text.contains("overloaded"));
+    // The payments plugin's routes are there too: the checkout is for signed-in callers, and
+    // without STRIPE_WEBHOOK_SECRET every event is refused.
+    assert_eq!(
+        api.call("POST", "/api/payments/checkout", None, Some(json!({ "price": "price_supporter_monthly" }))).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let event = api.call("POST", "/api/payments/webhook", None, Some(json!({ "id": "evt_1" }))).await;
+    let refused =
+        if std::env::var_os("STRIPE_WEBHOOK_SECRET").is_some() { StatusCode::BAD_REQUEST } else { StatusCode::SERVICE_UNAVAILABLE };
+    assert_eq!(event.status, refused, "{}", event.text);
+}

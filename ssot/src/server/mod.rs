@@ -317,6 +317,36 @@ impl Server {
             Some(_) => return Err(StartError::Settings("REDIS_URL is set, but ssot was built without its `redis` feature".into())),
             None => None,
         };
+        // The plugins' routes the Rust server serves: their settings, checked before the database.
+        let payments = schema.plugins.get("payments").filter(|o| !o.is_null());
+        #[cfg(feature = "payments")]
+        let payments = match (payments, self.payments) {
+            (Some(options), handlers) => {
+                Some(Arc::new(payments::Running::start(schema, options, handlers.unwrap_or_default()).map_err(StartError::Settings)?))
+            }
+            (None, Some(_)) => {
+                return Err(StartError::Settings("Server::payments was given handlers, but ssot.toml has no [plugins.payments]".into()));
+            }
+            (None, None) => None,
+        };
+        #[cfg(not(feature = "payments"))]
+        if payments.is_some() {
+            return Err(StartError::Settings(
+                "ssot.toml has [plugins.payments], but ssot was built without its `payments` feature (its routes would be missing)".into(),
+            ));
+        }
+        let ai = schema.plugins.get("ai").filter(|o| !o.is_null());
+        #[cfg(feature = "ai")]
+        let ai = match ai {
+            Some(options) => Some(Arc::new(ai::Running::start(schema, options, self.ai_provider).map_err(StartError::Settings)?)),
+            None => None,
+        };
+        #[cfg(not(feature = "ai"))]
+        if ai.is_some() {
+            return Err(StartError::Settings(
+                "the schema uses the ai plugin, but ssot was built without its `ai` feature (its routes would be missing)".into(),
+            ));
+        }
         // The database last, so that a start refused for its settings changes nothing in it.
         let migrations = if settings.migrate_on_start { self.migrations.transpose()? } else { None };
         let pool = db::Pool::open(&settings.database_url, settings.pool_size.max(1), migrations.is_some()).await?;
@@ -357,35 +387,6 @@ impl Server {
         };
         let state = Arc::new(App { engine, auth, limits, settings: settings.clone() });
         plugins(&state, schema)?;
-        let payments = schema.plugins.get("payments").filter(|o| !o.is_null());
-        #[cfg(feature = "payments")]
-        let payments = match (payments, self.payments) {
-            (Some(options), handlers) => {
-                Some(Arc::new(payments::Running::start(schema, options, handlers.unwrap_or_default()).map_err(StartError::Settings)?))
-            }
-            (None, Some(_)) => {
-                return Err(StartError::Settings("Server::payments was given handlers, but ssot.toml has no [plugins.payments]".into()));
-            }
-            (None, None) => None,
-        };
-        #[cfg(not(feature = "payments"))]
-        if payments.is_some() {
-            return Err(StartError::Settings(
-                "ssot.toml has [plugins.payments], but ssot was built without its `payments` feature (its routes would be missing)".into(),
-            ));
-        }
-        let ai = schema.plugins.get("ai").filter(|o| !o.is_null());
-        #[cfg(feature = "ai")]
-        let ai = match ai {
-            Some(options) => Some(Arc::new(ai::Running::start(schema, options, self.ai_provider).map_err(StartError::Settings)?)),
-            None => None,
-        };
-        #[cfg(not(feature = "ai"))]
-        if ai.is_some() {
-            return Err(StartError::Settings(
-                "the schema uses the ai plugin, but ssot was built without its `ai` feature (its routes would be missing)".into(),
-            ));
-        }
         // As the TypeScript server sends it: the document compact, numbers as JavaScript writes them.
         let openapi = self.source.openapi().map_or_else(|| "{}".to_owned(), wire::compact);
         let mut router: Router<Arc<App>> = Router::new();
