@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The Rust tests that need PostgreSQL: starts a private cluster on 127.0.0.1 (tests/ts/pg.sh),
-# runs them, stops it. RUST_PG_PORT picks the port (default 55442).
+# runs them, stops it. RUST_PG_PORT picks the port (default 25442).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port=${RUST_PG_PORT:-55442}
+port=${RUST_PG_PORT:-25442}
 dir=$PWD/target/rust-pg
 url=$(bash tests/ts/pg.sh start "$dir" "$port")
 trap 'bash tests/ts/pg.sh stop "$dir"' EXIT

@@ -28,7 +28,7 @@ node -e '
   const D = require("better-sqlite3"); const db = new D(process.argv[1]);
   db.prepare("insert into User (id, email, role, passwordHash, createdAt, updatedAt) values (1, ?, ?, ?, ?, ?)").run("a@example.com", "ADMIN", "x", Date.now(), Date.now());
 ' "$tree/fanout.db"
-redis-server --bind 127.0.0.1 --port 56380 --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
+redis-server --bind 127.0.0.1 --port 26380 --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
 start() { # PORT [REDIS_URL]
@@ -38,8 +38,8 @@ start() { # PORT [REDIS_URL]
   return 1
 }
 start 3901
-start 3902 redis://127.0.0.1:56380
-start 3903 redis://127.0.0.1:56380
+start 3902 redis://127.0.0.1:26380
+start 3903 redis://127.0.0.1:26380
 echo "| delivery | subscribers | writes/s | events delivered/s | p50 ms | p99 ms | lost |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for n in 1 100 1000; do

@@ -30,7 +30,7 @@ if [ ! -x "$out/venv/bin/schemathesis" ]; then
   python3 -m venv "$out/venv"
   "$out/venv/bin/pip" install -q "schemathesis==4.32.5"
 fi
-pg=$("$here/pg.sh" start "$out/pg" "${FUZZ_PG_PORT:-55433}")
+pg=$("$here/pg.sh" start "$out/pg" "${FUZZ_PG_PORT:-25433}")
 server_pid=
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; "$here/pg.sh" stop "$out/pg"' EXIT
 

@@ -18,7 +18,7 @@ mkdir -p "$out"
 # CI built every binary once (SSOT_CI_BUILT): a build of a few packages would compile
 # them again with other features.
 [ -n "${SSOT_CI_BUILT:-}" ] || cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
-pg=$("$here/pg.sh" start "$out/pg" 55434)
+pg=$("$here/pg.sh" start "$out/pg" 25434)
 server_pid=
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; "$here/pg.sh" stop "$out/pg"' EXIT
 psql "$pg/postgres" -qc "drop database if exists load" -c "create database load" >/dev/null 2>&1

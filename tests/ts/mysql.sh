@@ -4,7 +4,7 @@
 # it as they would to MySQL. Prints the base URL (user `ssot`, password `ssot`, every privilege).
 # Usage: mysql.sh start DIR PORT | mysql.sh stop DIR
 set -euo pipefail
-cmd=$1 dir=$(realpath -m "$2") port=${3:-53306}
+cmd=$1 dir=$(realpath -m "$2") port=${3:-23306}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 case $cmd in
   start)

@@ -2,8 +2,11 @@
 # Starts a private PostgreSQL 15 cluster on 127.0.0.1 (no systemd), installing the Debian package
 # when it is missing. Prints the base URL. Usage: pg.sh start DIR PORT | pg.sh stop DIR |
 # pg.sh restart DIR [SECONDS] (a fast stop, SECONDS away, a start: tests/ts/faults)
+# The test servers' ports (PostgreSQL 25432…, Redis 26379…, MariaDB 23306, the S3 stand-in 25900)
+# sit below Linux's ephemeral range (32768–60999): a port in it can be held by the local end of
+# any outgoing connection, and CI's UI step once failed to start PostgreSQL on 55480 for that.
 set -euo pipefail
-cmd=$1 dir=$(realpath -m "$2") port=${3:-55432}
+cmd=$1 dir=$(realpath -m "$2") port=${3:-25432}
 bin=/usr/lib/postgresql/15/bin
 as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 case $cmd in

@@ -6,7 +6,7 @@
 # Usage: s3.sh start DIR PORT | s3.sh stop DIR
 # The credentials the servers under test use: S3_ACCESS_KEY / S3_SECRET_KEY (defaults below).
 set -euo pipefail
-cmd=$1 dir=$(realpath -m "$2") port=${3:-55900}
+cmd=$1 dir=$(realpath -m "$2") port=${3:-25900}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tools="$root/target/tools"
 bin="$tools/bin/s3s-fs"

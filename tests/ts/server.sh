@@ -38,7 +38,7 @@ export OTLP_PORT=$((base + 155))
 export USAGE_PORT=$((base + 156))
 export AI_PORT=$((base + 154)) AI_TEST_KEY="sk-ai-e2e-$(date +%s)-0123456789"
 export STRIPE_WEBHOOK_SECRET="whsec_e2e_$(date +%s)_0123456789abcdef"
-pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-55432}")
+pg=$("$here/pg.sh" start "$out/pg" "${E2E_PG_PORT:-25432}")
 # The storage plugin's bucket: a local S3-compatible server (s3.sh), its keys for the servers
 # and for plugins.e2e.test.ts, which checks what was stored.
 export S3_ENDPOINT AWS_ACCESS_KEY_ID=ssot-test-key AWS_SECRET_ACCESS_KEY="s3-e2e-$(date +%s)-0123456789"
@@ -501,9 +501,9 @@ if ! command -v redis-server >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; fi
 fi
-redis-server --bind 127.0.0.1 --port "${E2E_REDIS_PORT:-56379}" --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
+redis-server --bind 127.0.0.1 --port "${E2E_REDIS_PORT:-26379}" --save "" --appendonly no --daemonize yes --pidfile "$out/redis.pid" >/dev/null
 trap '"$here/pg.sh" stop "$out/pg"; "$here/s3.sh" stop "$out/s3"; "$here/mysql.sh" stop "$out/mysql"; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; [ -n "${server2_pid:-}" ] && kill "$server2_pid" 2>/dev/null; [ -f "$out/redis.pid" ] && kill "$(cat "$out/redis.pid")" 2>/dev/null || true' EXIT
-export REDIS_URL="redis://127.0.0.1:${E2E_REDIS_PORT:-56379}"
+export REDIS_URL="redis://127.0.0.1:${E2E_REDIS_PORT:-26379}"
 if only blog; then
 tree="$out/blog-postgresql-fastify-registry"
 export DATABASE_URL="$pg/e2e_3"
@@ -551,7 +551,7 @@ if only tenant && only rust; then
   export DATABASE_URL=$tenant_rust_url
   echo "-- [${SECONDS}s] tenant, a TypeScript and a Rust instance (Redis)"
   # The same principals just spent their limits on the run before: a fresh count.
-  redis-cli -p "${E2E_REDIS_PORT:-56379}" flushall >/dev/null
+  redis-cli -p "${E2E_REDIS_PORT:-26379}" flushall >/dev/null
   FIXTURE=tenant start_two "$tree" $((base + 107)) $((base + 108)) start_rust_server fixture-server
   API_URL=http://127.0.0.1:$((base + 107)) API_URL_2=http://127.0.0.1:$((base + 108)) tenant_suite "tenant, TypeScript and Rust on Redis"
   stop_two

@@ -24,7 +24,7 @@ rm -rf "$out" && mkdir -p "$out"
 # CI built every binary once (SSOT_CI_BUILT): a build of a few packages would compile
 # them again with other features.
 [ -n "${SSOT_CI_BUILT:-}" ] || cargo build --locked -q -p ssot-cli --manifest-path "$root/Cargo.toml"
-pg=$("$here/pg.sh" start "$out/pg" "${UI_PG_PORT:-55480}")
+pg=$("$here/pg.sh" start "$out/pg" "${UI_PG_PORT:-25480}")
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$here/pg.sh" stop "$out/pg"' EXIT
 
