@@ -597,6 +597,18 @@ fn params(raw: Option<String>) -> Params {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
+/// The body's bytes: 413 over the limit, otherwise a body that could not be read is a 400 with
+/// `unreadable` as its detail.
+fn body_bytes(body: Result<Bytes, axum::extract::rejection::BytesRejection>, unreadable: &str) -> Result<Bytes, HttpError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            HttpError::new(413, "The request body is too large.")
+        } else {
+            HttpError::new(400, unreadable)
+        }
+    })
+}
+
 /// A JSON body in UTF-8, as the TypeScript server takes it: 415 for another media type or
 /// charset, 413 over the limit, 400 for text that is not JSON; no body at all is `null` (which
 /// the engine answers with 400, not a JSON object).
@@ -605,13 +617,7 @@ fn body_json(headers: &HeaderMap, body: Result<Bytes, axum::extract::rejection::
     let essence = ty.split(';').next().unwrap_or_default().trim();
     let json_type = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
     let charset = ty.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=").map(|c| c.trim_matches('"').to_owned()));
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            HttpError::new(413, "The request body is too large.")
-        } else {
-            HttpError::new(400, "The request body is not valid JSON.")
-        }
-    })?;
+    let bytes = body_bytes(body, "The request body is not valid JSON.")?;
     // No body at all is not a media-type question: it is not a JSON object (as in TypeScript).
     if bytes.is_empty() && !json_type {
         return Ok(serde_json::Value::Null);
@@ -709,13 +715,7 @@ fn payment_routes(router: Router<Arc<App>>, p: Arc<payments::Running>) -> Router
     };
     let webhook = move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap, body: Body| async move {
         let run = async {
-            let raw = body.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    HttpError::new(413, "The request body is too large.")
-                } else {
-                    HttpError::new(400, "The event has no Stripe-Signature or no body.")
-                }
-            })?;
+            let raw = body_bytes(body, "The event has no Stripe-Signature or no body.")?;
             let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
             p.webhook(&app.engine, signature, &raw).await
         };

@@ -12,7 +12,7 @@
 //! order: an event older than one already handled for the same object (`data.object.id`) is
 //! recorded and not handled. Neither the body, the signature nor the secrets are logged.
 
-use super::db::{Cell, Kind, Param, Query, Tx};
+use super::db::{Kind, Param, Query, Tx};
 use super::engine::Engine;
 use super::problem::{FieldError, HttpError};
 use crate::schema::{Field, Model};
@@ -292,10 +292,7 @@ impl Running {
         let column = |f: &Field| crate::rules::ident(&f.db_name);
         let at = super::wire::datetime_param(engine.dialect, chrono::DateTime::from_timestamp(event.created, 0).unwrap_or_default());
         let mut tx = engine.pool.begin().await?;
-        let mut q = Query::default();
-        q.push(&format!("SELECT 1 FROM {table} WHERE {} = ", column(id)))
-            .param(Param::Text(event.id.clone()), &engine.cast(self.events, id));
-        if !tx.fetch(&q, &[Kind::Int]).await?.is_empty() {
+        if !tx.fetch(&self.lookup(engine, &event.id), &[Kind::Int]).await?.is_empty() {
             return Ok("duplicate");
         }
         let mut newer = false;
@@ -328,11 +325,16 @@ impl Running {
 
     /// Is the event recorded (committed by another delivery)?
     async fn recorded(&self, engine: &Engine, event: &str) -> Result<bool, sqlx::Error> {
+        Ok(!engine.pool.fetch(&self.lookup(engine, event), &[Kind::Int]).await?.is_empty())
+    }
+
+    /// `SELECT 1` of the events model's row of the event `id`.
+    fn lookup(&self, engine: &Engine, event: &str) -> Query {
         let id = self.fields[0];
         let mut q = Query::default();
         q.push(&format!("SELECT 1 FROM {} WHERE {} = ", crate::rules::table(self.events), crate::rules::ident(&id.db_name)))
             .param(Param::Text(event.to_owned()), &engine.cast(self.events, id));
-        Ok(engine.pool.fetch(&q, &[Kind::Int]).await?.iter().any(|r| matches!(r.first(), Some(Cell::Int(_)))))
+        q
     }
 }
 
